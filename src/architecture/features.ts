@@ -1,0 +1,473 @@
+import { NadirError } from "../core/errors.ts";
+import { TupleTable } from "./attribute-table.ts";
+import type { GraphSpec } from "./spec.ts";
+
+/**
+ * X of one sequence after feature extraction: the attributes active at each
+ * position, in CSR form — position t owns attrs[offsets[t] .. offsets[t+1]).
+ * `labels` holds the gold labeling (−1 where the label is unknown to the model).
+ */
+export interface Instance {
+  T: number;
+  offsets: Int32Array;
+  attrs: Int32Array;
+  labels: Int32Array;
+}
+
+/** A string ↔ id table (labels, column values). Ids are dense from 0. */
+export class Dictionary {
+  readonly ids = new Map<string, number>();
+  readonly names: string[] = [];
+
+  get size(): number {
+    return this.names.length;
+  }
+
+  /** Id of `s`, adding it if new. */
+  add(s: string): number {
+    let id = this.ids.get(s);
+    if (id === undefined) {
+      id = this.names.length;
+      this.ids.set(s, id);
+      this.names.push(s);
+    }
+    return id;
+  }
+
+  /** Id of `s`, or −1. */
+  get(s: string): number {
+    const id = this.ids.get(s);
+    return id === undefined ? -1 : id;
+  }
+
+  static from(names: readonly string[]): Dictionary {
+    const d = new Dictionary();
+    for (const n of names) d.add(n);
+    return d;
+  }
+}
+
+/** Value id of a position outside the sentence: −2d before it, −2d−1 after it (d ≥ 1). */
+const UNKNOWN = -0x7fffffff;
+
+interface Slot {
+  name: string;
+  /** index into the token's columns (base), or −1 (derived) */
+  index: number;
+  /** slot of the source column (derived), or −1 */
+  from: number;
+  fn: ((s: string) => string) | null;
+  vocab: Dictionary;
+  /** derived only: id of fn(value) for each value id of the source slot (−2: not computed yet) */
+  cache: Int32Array;
+}
+
+interface TemplatePlan {
+  name: string;
+  slots: Int32Array;
+  offsets: Int32Array;
+  minOff: number;
+  maxOff: number;
+}
+
+/** What a model file keeps of an extractor: column vocabularies and attribute tuples. */
+export interface ExtractorState {
+  vocabs: string[][];
+  stride: number;
+  keys: number[] | Int32Array;
+}
+
+/**
+ * Turns token columns into attribute ids following a spec's templates.
+ *
+ * Every column value (base or derived) is interned once to an integer id;
+ * derived values are cached per source value, so `lower(w)` or `suffix(w,3)`
+ * is computed once per distinct word, not per token. An attribute is the
+ * integer tuple (template, value ids…), looked up in a {@link TupleTable};
+ * its name (`w[-1]|w[0]=He|said`, as CRFsuite writes it) is only built on
+ * demand. Template windows reaching outside the sentence are skipped or
+ * padded (`__BOS-1__`, `__EOS+1__`) per the spec; `__BOS__`/`__EOS__` mark
+ * the first and last positions when the spec asks for them.
+ */
+export class FeatureExtractor {
+  readonly spec: GraphSpec;
+  private readonly slots: Slot[] = [];
+  private readonly templates: TemplatePlan[] = [];
+  /** Minimum number of columns a token line must have (features only). */
+  readonly minColumns: number;
+  private table: TupleTable;
+  private readonly stride: number;
+  private ids = new Int32Array(0); // slot × T value ids of the current sentence
+  private key: Int32Array;
+  private buf = new Int32Array(1 << 12);
+  private strings: string[][] = [];
+
+  constructor(spec: GraphSpec, state?: ExtractorState) {
+    this.spec = spec;
+    const bySlot = new Map<string, number>();
+    let minCols = 0;
+    for (const [name, index] of Object.entries(spec.columns)) {
+      bySlot.set(name, this.slots.length);
+      this.slots.push({
+        name,
+        index,
+        from: -1,
+        fn: null,
+        vocab: new Dictionary(),
+        cache: new Int32Array(0),
+      });
+      if (index >= 0) minCols = Math.max(minCols, index + 1);
+    }
+    for (const d of spec.derived) {
+      const from = bySlot.get(d.source);
+      if (from === undefined)
+        throw new NadirError("E_SPEC", `derived column '${d.name}': unknown column '${d.source}'`);
+      bySlot.set(d.name, this.slots.length);
+      this.slots.push({
+        name: d.name,
+        index: -1,
+        from,
+        fn: d.fn,
+        vocab: new Dictionary(),
+        cache: new Int32Array(0),
+      });
+    }
+    this.minColumns = minCols;
+    let maxParts = 0;
+    for (const t of spec.templates) {
+      const slots = new Int32Array(t.parts.length);
+      const offsets = new Int32Array(t.parts.length);
+      let minOff = 0;
+      let maxOff = 0;
+      t.parts.forEach((p, i) => {
+        const s = bySlot.get(p.column);
+        if (s === undefined)
+          throw new NadirError("E_SPEC", `template '${t.name}': unknown column '${p.column}'`);
+        slots[i] = s;
+        offsets[i] = p.offset;
+        minOff = Math.min(minOff, p.offset);
+        maxOff = Math.max(maxOff, p.offset);
+      });
+      maxParts = Math.max(maxParts, t.parts.length);
+      this.templates.push({ name: t.name, slots, offsets, minOff, maxOff });
+    }
+    this.stride = 1 + maxParts;
+    this.key = new Int32Array(this.stride);
+    this.table = new TupleTable(this.stride, 1 << 16);
+    this.strings = this.slots.map(() => []);
+    if (state) this.restore(state);
+  }
+
+  /** Number of distinct attributes known. */
+  get numAttributes(): number {
+    return this.table.size;
+  }
+
+  /** Id of value `s` in a slot, or UNKNOWN; `grow` adds it. Derived slots follow through the cache. */
+  private valueId(slot: number, s: string, grow: boolean): number {
+    const v = this.slots[slot]!.vocab;
+    const id = v.ids.get(s);
+    if (id !== undefined) return id;
+    return grow ? v.add(s) : UNKNOWN;
+  }
+
+  /** Derived value id from the source value id (cached) or, for unknown sources, from the string. */
+  private derivedId(slot: Slot, srcId: number, srcString: string, grow: boolean): number {
+    if (srcId >= 0) {
+      if (srcId >= slot.cache.length) {
+        const grown = new Int32Array(Math.max(64, srcId * 2 + 2)).fill(-2);
+        grown.set(slot.cache);
+        slot.cache = grown;
+      }
+      const c = slot.cache[srcId]!;
+      if (c !== -2) return c;
+      const id = this.vocabLookup(slot, slot.fn!(srcString), grow);
+      // only cache definite answers: a frozen miss may become known after growth
+      if (id !== UNKNOWN) slot.cache[srcId] = id;
+      return id;
+    }
+    return this.vocabLookup(slot, slot.fn!(srcString), grow);
+  }
+
+  private vocabLookup(slot: Slot, s: string, grow: boolean): number {
+    const id = slot.vocab.ids.get(s);
+    if (id !== undefined) return id;
+    return grow ? slot.vocab.add(s) : UNKNOWN;
+  }
+
+  /** Intern every slot's values for one sentence into this.ids (slot-major, T per slot). */
+  private fillIds(tokens: readonly (readonly string[])[], grow: boolean): void {
+    const T = tokens.length;
+    const nSlots = this.slots.length;
+    if (this.ids.length < nSlots * T)
+      this.ids = new Int32Array(Math.max(nSlots * T, this.ids.length * 2));
+    const ids = this.ids;
+    // each slot's values as strings, needed to derive from values the vocabulary lacks
+    const strings = this.strings;
+    for (let s = 0; s < nSlots; s++) {
+      const slot = this.slots[s]!;
+      const row = s * T;
+      const str = strings[s]!;
+      str.length = T;
+      if (slot.fn === null) {
+        for (let t = 0; t < T; t++) {
+          const v = tokens[t]![slot.index]!;
+          str[t] = v;
+          ids[row + t] = this.valueId(s, v, grow);
+        }
+      } else {
+        const srcRow = slot.from * T;
+        const srcStr = strings[slot.from]!;
+        for (let t = 0; t < T; t++) {
+          const srcId = ids[srcRow + t]!;
+          const src = srcStr[t]!;
+          const id = this.derivedId(slot, srcId, src, grow);
+          ids[row + t] = id;
+          // derived-of-derived needs the string only when the id chain breaks
+          str[t] =
+            id === UNKNOWN || slot.fn === null ? slot.fn!(src) : (slot.vocab.names[id] as string);
+        }
+      }
+    }
+  }
+
+  /**
+   * Attribute ids of a sentence in CSR form. `grow`: add new attributes (and
+   * values) to the tables; otherwise unknown attributes are dropped.
+   */
+  extract(
+    tokens: readonly (readonly string[])[],
+    grow: boolean,
+  ): { offsets: Int32Array; attrs: Int32Array } {
+    const T = tokens.length;
+    const offsets = new Int32Array(T + 1);
+    if (T === 0) return { offsets, attrs: new Int32Array(0) };
+    this.fillIds(tokens, grow);
+    const ids = this.ids;
+    const pad = this.spec.outside === "pad";
+    const boundary = this.spec.boundary;
+    const tpls = this.templates;
+    const nT = tpls.length;
+    const key = this.key;
+    const stride = this.stride;
+    const table = this.table;
+    const need = T * (nT + 2);
+    if (this.buf.length < need) this.buf = new Int32Array(Math.max(need, this.buf.length * 2));
+    const buf = this.buf;
+    let n = 0;
+    for (let t = 0; t < T; t++) {
+      for (let k = 0; k < nT; k++) {
+        const tp = tpls[k]!;
+        const parts = tp.slots.length;
+        if (!pad && (t + tp.minOff < 0 || t + tp.maxOff >= T)) continue;
+        key[0] = k;
+        let known = true;
+        for (let i = 0; i < parts; i++) {
+          const j = t + tp.offsets[i]!;
+          let v: number;
+          if (j < 0) v = 2 * j;
+          else if (j >= T) v = -2 * (j - T + 1) - 1;
+          else v = ids[tp.slots[i]! * T + j]!;
+          if (v === UNKNOWN) {
+            known = false;
+            break;
+          }
+          key[i + 1] = v;
+        }
+        if (!known) continue;
+        for (let i = parts + 1; i < stride; i++) key[i] = 0;
+        const id = grow ? table.add(key) : table.get(key);
+        if (id >= 0) buf[n++] = id;
+      }
+      if (boundary && (t === 0 || t === T - 1)) {
+        key.fill(0);
+        if (t === 0) {
+          key[0] = nT;
+          const id = grow ? table.add(key) : table.get(key);
+          if (id >= 0) buf[n++] = id;
+        }
+        if (t === T - 1) {
+          key[0] = nT + 1;
+          const id = grow ? table.add(key) : table.get(key);
+          if (id >= 0) buf[n++] = id;
+        }
+      }
+      offsets[t + 1] = n;
+    }
+    return { offsets, attrs: buf.slice(0, n) };
+  }
+
+  /** The CRFsuite-style name of an attribute: `w[-1]|w[0]=He|said`, `__BOS__`, `bias`. */
+  attributeName(id: number): string {
+    const keys = this.table.keys;
+    const base = id * this.stride;
+    const k = keys[base]!;
+    if (k === this.templates.length) return "__BOS__";
+    if (k === this.templates.length + 1) return "__EOS__";
+    const tp = this.templates[k]!;
+    if (tp.slots.length === 0) return tp.name;
+    const vals: string[] = [];
+    for (let i = 0; i < tp.slots.length; i++) {
+      const v = keys[base + 1 + i]!;
+      if (v >= 0) vals.push(this.slots[tp.slots[i]!]!.vocab.names[v]!);
+      else if (v % 2 === 0) vals.push(`__BOS${v / 2}__`);
+      else vals.push(`__EOS+${(-v - 1) / 2}__`);
+    }
+    return `${tp.name}=${vals.join("|")}`;
+  }
+
+  /**
+   * Keep only the attributes `keep` (old ids, increasing), renumbered 0…;
+   * returns nothing — instances encoded before must be remapped by the caller.
+   */
+  retain(keep: ArrayLike<number>): void {
+    const s = this.stride;
+    const old = this.table;
+    const next = new TupleTable(s, Math.max(16, keep.length));
+    for (let i = 0; i < keep.length; i++) {
+      const a = keep[i]!;
+      next.add(old.keys.subarray(a * s, a * s + s));
+    }
+    this.table = next;
+  }
+
+  /** The vocabularies and attribute tuples a model file needs, for the attributes `keep`. */
+  state(keep?: ArrayLike<number>): ExtractorState {
+    const s = this.stride;
+    const n = keep ? keep.length : this.table.size;
+    const keys = new Int32Array(n * s);
+    for (let i = 0; i < n; i++) {
+      const a = keep ? keep[i]! : i;
+      keys.set(this.table.keys.subarray(a * s, a * s + s), i * s);
+    }
+    return { vocabs: this.slots.map((sl) => sl.vocab.names), stride: s, keys };
+  }
+
+  private restore(st: ExtractorState): void {
+    if (st.stride !== this.stride || st.vocabs.length !== this.slots.length) {
+      throw new NadirError(
+        "E_MODEL",
+        `feature tables do not fit the spec: expected ${this.slots.length} columns and stride ${this.stride}, got ${st.vocabs.length} and ${st.stride}`,
+      );
+    }
+    st.vocabs.forEach((names, i) => {
+      const slot = this.slots[i]!;
+      for (const n of names) slot.vocab.add(n);
+    });
+    const keys = st.keys;
+    const s = this.stride;
+    const n = keys.length / s;
+    if (!Number.isInteger(n))
+      throw new NadirError("E_MODEL", "attribute table size is not a multiple of its stride");
+    this.table = new TupleTable(s, Math.max(16, n));
+    const key = new Int32Array(s);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < s; j++) key[j] = keys[i * s + j]!;
+      this.table.add(key);
+    }
+    if (this.table.size !== n)
+      throw new NadirError("E_MODEL", "attribute table holds duplicate attributes");
+  }
+}
+
+/** Gold label column of a token: spec.label, negative counting from the end. */
+export function labelOf(tok: readonly string[], labelIndex: number): string | undefined {
+  return labelIndex < 0 ? tok[tok.length + labelIndex] : tok[labelIndex];
+}
+
+export interface TrainingSet {
+  labels: Dictionary;
+  instances: Instance[];
+}
+
+export interface SentenceLike {
+  tokens: string[][];
+  file?: string;
+  firstLine?: number;
+}
+
+function checkColumns(s: SentenceLike, need: number): void {
+  for (let t = 0; t < s.tokens.length; t++) {
+    const n = s.tokens[t]!.length;
+    if (n < need) {
+      throw new NadirError("E_PARSE", `expected at least ${need} columns for the spec, got ${n}`, {
+        file: s.file,
+        line: s.firstLine === undefined ? undefined : s.firstLine + t,
+      });
+    }
+  }
+}
+
+/**
+ * Build the attribute table and the label dictionary from training sentences
+ * and encode them in one pass; then drop attributes seen fewer than
+ * `spec.minCount` times and renumber the rest densely by decreasing frequency.
+ */
+export function buildTrainingSet(
+  fx: FeatureExtractor,
+  sentences: Iterable<SentenceLike>,
+): TrainingSet {
+  const spec = fx.spec;
+  const labels = new Dictionary();
+  const instances: Instance[] = [];
+  const need = Math.max(
+    fx.minColumns,
+    spec.label >= 0 ? spec.label + 1 : fx.minColumns - spec.label,
+  );
+  for (const s of sentences) {
+    checkColumns(s, need);
+    const T = s.tokens.length;
+    if (T === 0) continue;
+    const { offsets, attrs } = fx.extract(s.tokens, true);
+    const y = new Int32Array(T);
+    for (let t = 0; t < T; t++) y[t] = labels.add(labelOf(s.tokens[t]!, spec.label)!);
+    instances.push({ T, offsets, attrs, labels: y });
+  }
+  // Keep attributes seen ≥ minCount times, renumbered by decreasing frequency
+  // (ties: first appearance): the hot rows of W then share cache lines.
+  const counts = new Int32Array(fx.numAttributes);
+  for (const x of instances) for (let j = 0; j < x.attrs.length; j++) counts[x.attrs[j]!]!++;
+  const keep: number[] = [];
+  for (let a = 0; a < counts.length; a++) if (counts[a]! >= spec.minCount) keep.push(a);
+  keep.sort((a, b) => counts[b]! - counts[a]! || a - b);
+  const remap = new Int32Array(counts.length).fill(-1);
+  for (let i = 0; i < keep.length; i++) remap[keep[i]!] = i;
+  fx.retain(keep);
+  for (let i = 0; i < instances.length; i++) instances[i] = remapInstance(instances[i]!, remap);
+  return { labels, instances };
+}
+
+/** Rewrite attribute ids through `remap` (−1 drops the attribute). */
+export function remapInstance(x: Instance, remap: Int32Array): Instance {
+  const offsets = new Int32Array(x.T + 1);
+  const attrs = new Int32Array(x.attrs.length);
+  let n = 0;
+  for (let t = 0; t < x.T; t++) {
+    for (let j = x.offsets[t]!; j < x.offsets[t + 1]!; j++) {
+      const a = remap[x.attrs[j]!]!;
+      if (a >= 0) attrs[n++] = a;
+    }
+    offsets[t + 1] = n;
+  }
+  return { T: x.T, offsets, attrs: attrs.slice(0, n), labels: x.labels };
+}
+
+/** Encode a sentence under the frozen tables; gold labels unknown to the model become −1. */
+export function encodeSentence(
+  fx: FeatureExtractor,
+  s: SentenceLike,
+  labels: Dictionary,
+  withGold: boolean,
+): Instance {
+  checkColumns(s, fx.minColumns);
+  const { offsets, attrs } = fx.extract(s.tokens, false);
+  const T = s.tokens.length;
+  const y = new Int32Array(T).fill(-1);
+  if (withGold) {
+    for (let t = 0; t < T; t++) {
+      const l = labelOf(s.tokens[t]!, fx.spec.label);
+      if (l !== undefined) y[t] = labels.get(l);
+    }
+  }
+  return { T, offsets, attrs, labels: y };
+}

@@ -1,0 +1,244 @@
+import { readFileSync } from "node:fs";
+import { NadirError } from "../core/errors.ts";
+import { type DerivedColumn, parseDerived } from "./columns.ts";
+import { parseTemplate, type Template } from "./templates.ts";
+
+/**
+ * A graph spec (graphs/*.json): which corpus columns feed the energy, which
+ * column holds Y, the feature templates and the structure of the factor graph.
+ *
+ * ```json
+ * { "name": "chunk", "format": "conll", "columns": ["w", "pos"], "label": -1,
+ *   "derived": { "lw": "lower(w)" }, "templates": ["w[0]", "w[-1]|w[0]"],
+ *   "outside": "skip", "boundary": true, "structure": "chain",
+ *   "encoding": "iob2", "metric": "chunk-f1" }
+ * ```
+ */
+export interface GraphSpec {
+  name: string;
+  description: string;
+  format: "conll" | "conllu";
+  /** Base column name → column index in the file (CoNLL-U names resolved). */
+  columns: Record<string, number>;
+  /** Index of the label column; negative counts from the end (conll). */
+  label: number;
+  derived: DerivedColumn[];
+  templates: Template[];
+  /** Template windows reaching outside the sentence: "skip" the attribute or "pad" with __BOS-1__ etc. */
+  outside: "skip" | "pad";
+  /** Emit __BOS__ on the first and __EOS__ on the last position. */
+  boundary: boolean;
+  /** Attributes seen fewer times than this in training are dropped. */
+  minCount: number;
+  structure: "chain";
+  /** Label encoding for chunk scoring and constraints. */
+  encoding: "iob2" | "iob1" | "bioes" | "none";
+  /** Model selection metric on dev. */
+  metric: "accuracy" | "chunk-f1";
+  /** Forbid transitions the encoding cannot produce (e.g. O → I-NP under iob2). */
+  constrained: boolean;
+  /** Training defaults the spec recommends (overridable from the CLI). */
+  train: Record<string, unknown>;
+  /** The JSON the spec was read from, kept in the model file. */
+  source: unknown;
+}
+
+export const CONLLU_COLUMNS = [
+  "ID",
+  "FORM",
+  "LEMMA",
+  "UPOS",
+  "XPOS",
+  "FEATS",
+  "HEAD",
+  "DEPREL",
+  "DEPS",
+  "MISC",
+] as const;
+
+const KEYS = new Set([
+  "$schema",
+  "name",
+  "description",
+  "format",
+  "columns",
+  "label",
+  "derived",
+  "templates",
+  "outside",
+  "boundary",
+  "minCount",
+  "structure",
+  "encoding",
+  "metric",
+  "constrained",
+  "train",
+]);
+
+function fail(where: string, msg: string): never {
+  throw new NadirError("E_SPEC", `${where}: ${msg}`);
+}
+
+function columnIndex(ref: unknown, format: string, where: string): number {
+  if (typeof ref === "number" && Number.isInteger(ref)) return ref;
+  if (typeof ref === "string" && format === "conllu") {
+    const i = (CONLLU_COLUMNS as readonly string[]).indexOf(ref.toUpperCase());
+    if (i < 0)
+      fail(where, `unknown CoNLL-U column '${ref}'; expected one of ${CONLLU_COLUMNS.join(", ")}`);
+    return i;
+  }
+  return fail(
+    where,
+    `expected a column index${format === "conllu" ? " or a CoNLL-U column name" : ""}, got ${JSON.stringify(ref)}`,
+  );
+}
+
+/** Check a parsed JSON value against the spec schema; `file` names it in errors. */
+export function parseSpec(json: unknown, file: string): GraphSpec {
+  if (typeof json !== "object" || json === null || Array.isArray(json))
+    fail(file, "expected a JSON object");
+  const o = json as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (!KEYS.has(k))
+      fail(`${file}: key '${k}'`, `unknown key; expected one of ${[...KEYS].join(", ")}`);
+  }
+  const str = (k: string, dflt?: string): string => {
+    const v = o[k] ?? dflt;
+    if (typeof v !== "string")
+      fail(`${file}: key '${k}'`, `expected a string, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const oneOf = <T extends string>(k: string, allowed: readonly T[], dflt: T): T => {
+    const v = o[k] ?? dflt;
+    if (!allowed.includes(v as T)) {
+      fail(
+        `${file}: key '${k}'`,
+        `expected one of ${allowed.join(", ")}, got ${JSON.stringify(v)}`,
+      );
+    }
+    return v as T;
+  };
+  const name = str("name");
+  const format = oneOf("format", ["conll", "conllu"] as const, "conll");
+
+  const columns: Record<string, number> = {};
+  const rawCols = o.columns;
+  if (Array.isArray(rawCols)) {
+    rawCols.forEach((c, i) => {
+      if (typeof c !== "string" || c === "")
+        fail(`${file}: key 'columns[${i}]'`, `expected a column name, got ${JSON.stringify(c)}`);
+      columns[c] = i;
+    });
+  } else if (typeof rawCols === "object" && rawCols !== null) {
+    for (const [k, v] of Object.entries(rawCols))
+      columns[k] = columnIndex(v, format, `${file}: key 'columns.${k}'`);
+  } else {
+    fail(`${file}: key 'columns'`, "expected an array of column names or an object name → column");
+  }
+  if (Object.keys(columns).length === 0)
+    fail(`${file}: key 'columns'`, "expected at least one input column");
+  const label = columnIndex(
+    o.label ?? (format === "conll" ? -1 : "UPOS"),
+    format,
+    `${file}: key 'label'`,
+  );
+
+  const derived: DerivedColumn[] = [];
+  const known = new Set(Object.keys(columns));
+  const rawDerived = o.derived ?? {};
+  if (typeof rawDerived !== "object" || rawDerived === null || Array.isArray(rawDerived)) {
+    fail(`${file}: key 'derived'`, "expected an object name → expression");
+  }
+  for (const [k, v] of Object.entries(rawDerived as Record<string, unknown>)) {
+    const where = `${file}: key 'derived.${k}'`;
+    if (typeof v !== "string")
+      fail(where, `expected an expression string, got ${JSON.stringify(v)}`);
+    if (known.has(k)) fail(where, `column '${k}' is defined twice`);
+    const d = parseDerived(k, v, where);
+    if (!known.has(d.source))
+      fail(where, `unknown column '${d.source}'; known: ${[...known].join(", ")}`);
+    derived.push(d);
+    known.add(k);
+  }
+
+  if (!Array.isArray(o.templates) || o.templates.length === 0) {
+    fail(`${file}: key 'templates'`, 'expected a non-empty array of templates like "w[0]"');
+  }
+  const templates: Template[] = [];
+  const seen = new Set<string>();
+  o.templates.forEach((t, i) => {
+    const where = `${file}: key 'templates[${i}]'`;
+    if (typeof t !== "string") fail(where, `expected a template string, got ${JSON.stringify(t)}`);
+    const tpl = parseTemplate(t, where);
+    for (const p of tpl.parts) {
+      if (!known.has(p.column))
+        fail(where, `unknown column '${p.column}' in '${t}'; known: ${[...known].join(", ")}`);
+    }
+    if (seen.has(tpl.name)) fail(where, `template '${tpl.name}' appears twice`);
+    seen.add(tpl.name);
+    templates.push(tpl);
+  });
+
+  const minCount = o.minCount ?? 1;
+  if (typeof minCount !== "number" || !Number.isInteger(minCount) || minCount < 1) {
+    fail(`${file}: key 'minCount'`, `expected an integer ≥ 1, got ${JSON.stringify(minCount)}`);
+  }
+  const boundary = o.boundary ?? true;
+  if (typeof boundary !== "boolean")
+    fail(`${file}: key 'boundary'`, `expected true or false, got ${JSON.stringify(boundary)}`);
+  const constrained = o.constrained ?? false;
+  if (typeof constrained !== "boolean")
+    fail(
+      `${file}: key 'constrained'`,
+      `expected true or false, got ${JSON.stringify(constrained)}`,
+    );
+  const train = o.train ?? {};
+  if (typeof train !== "object" || train === null || Array.isArray(train))
+    fail(`${file}: key 'train'`, "expected an object of training options");
+  const encoding = oneOf("encoding", ["iob2", "iob1", "bioes", "none"] as const, "none");
+  if (constrained && encoding === "none")
+    fail(`${file}: key 'constrained'`, "needs an encoding (iob2, iob1 or bioes)");
+
+  return {
+    name,
+    description: o.description === undefined ? "" : str("description"),
+    format,
+    columns,
+    label,
+    derived,
+    templates,
+    outside: oneOf("outside", ["skip", "pad"] as const, "pad"),
+    boundary,
+    minCount,
+    structure: oneOf("structure", ["chain"] as const, "chain"),
+    encoding,
+    metric: oneOf(
+      "metric",
+      ["accuracy", "chunk-f1"] as const,
+      encoding === "none" ? "accuracy" : "chunk-f1",
+    ),
+    constrained,
+    train: train as Record<string, unknown>,
+    source: json,
+  };
+}
+
+/** Read and check a spec file; errors name the file and the key. */
+export function loadSpec(path: string): GraphSpec {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new NadirError("E_IO", `cannot read spec: ${(e as Error).message}`, { file: path });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const pos = /position (\d+)/.exec(msg);
+    const line = pos ? text.slice(0, Number(pos[1])).split("\n").length : undefined;
+    throw new NadirError("E_PARSE", `invalid JSON: ${msg}`, { file: path, line });
+  }
+  return parseSpec(json, path);
+}

@@ -1,0 +1,63 @@
+import { parseArgs } from "node:util";
+import { NadirError } from "../core/errors.ts";
+import { coerceOption, type OptionDecl } from "../optimize/options.ts";
+
+/** A CLI command: its flags are OptionDecls, shared with the library where they configure it. */
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  options: readonly OptionDecl[];
+  run(values: Record<string, unknown>, positionals: string[]): Promise<void> | void;
+}
+
+/** Declare a string flag without a default (paths and the like). */
+export function flag(name: string, help: string, type: OptionDecl["type"] = "string"): OptionDecl {
+  return { name, type, default: type === "boolean" ? false : "", help };
+}
+
+export function helpText(cmd: Command): string {
+  const lines = [`usage: ${cmd.usage}`, "", cmd.summary, "", "options:"];
+  const width =
+    Math.max(...cmd.options.map((o) => o.name.length + (o.type === "boolean" ? 0 : 6)), 10) + 4;
+  for (const o of cmd.options) {
+    const left = `  --${o.name}${o.type === "boolean" ? "" : " <" + (o.type === "string" ? "s" : "n") + ">"}`;
+    const dflt = o.default !== "" && o.default !== false ? ` (default: ${o.default})` : "";
+    const choices = o.choices ? ` [${o.choices.join("|")}]` : "";
+    lines.push(`${left.padEnd(width + 2)}${o.help}${choices}${dflt}`);
+  }
+  lines.push(`  --help`.padEnd(width + 2) + "show this help");
+  return lines.join("\n");
+}
+
+/**
+ * Parse argv for a command: unknown flags and bad values are E_ARG errors;
+ * returns values under the declared kebab names (booleans accept --no-x).
+ */
+export function parseCommand(
+  cmd: Command,
+  argv: string[],
+): { values: Record<string, unknown>; positionals: string[]; help: boolean } {
+  const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
+  for (const o of cmd.options) {
+    options[o.name] = { type: o.type === "boolean" ? "boolean" : "string" };
+    if (o.type === "boolean") options[`no-${o.name}`] = { type: "boolean" };
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new NadirError(
+      "E_ARG",
+      `${cmd.name}: ${(e as Error).message.split("\n")[0]} (see nadir ${cmd.name} --help)`,
+    );
+  }
+  const values: Record<string, unknown> = {};
+  for (const o of cmd.options) {
+    const v = parsed.values[o.name];
+    const neg = parsed.values[`no-${o.name}`];
+    if (neg === true) values[o.name] = false;
+    else if (v !== undefined) values[o.name] = coerceOption(o, v, cmd.name);
+  }
+  return { values, positionals: parsed.positionals, help: parsed.values.help === true };
+}

@@ -1,0 +1,175 @@
+/**
+ * CoNLL-U (Universal Dependencies): ten tab-separated columns per word line,
+ * `#` comment lines before a sentence, a blank line after it. Multiword-token
+ * range lines (`3-4`) and empty nodes (`8.1`) are skipped, so `tokens` holds
+ * the syntactic words 1..n. One parser serves `readConllu` and `parseConllu`.
+ */
+import { NadirError } from "../core/errors.ts";
+import { displayName, readLineBatches, splitLines } from "./lines.ts";
+
+/** The ten CoNLL-U columns, in file order. */
+export const CONLLU_COLUMNS = [
+  "ID",
+  "FORM",
+  "LEMMA",
+  "UPOS",
+  "XPOS",
+  "FEATS",
+  "HEAD",
+  "DEPREL",
+  "DEPS",
+  "MISC",
+] as const;
+
+export type ConlluColumn = (typeof CONLLU_COLUMNS)[number];
+
+/** A CoNLL-U sentence: `tokens[t]` are the 10 fields of word t+1. */
+export interface ConlluSentence {
+  tokens: string[][];
+  /** Raw word lines, aligned with `tokens` (ranges and empty nodes are not kept). */
+  lines: string[];
+  /** 1-based line number of the first word line. */
+  firstLine: number;
+  file: string;
+  /** Comment lines of the sentence, verbatim (with the leading "#"). */
+  comments: string[];
+}
+
+export interface ConlluOptions {
+  /** Check that word IDs run 1, 2, …, n within each sentence (default true). */
+  checkIds?: boolean;
+}
+
+/** Index (0..9) of a CoNLL-U column name, case-insensitive; unknown names → E_SPEC. */
+export function conlluColumnIndex(name: string): number {
+  const i = (CONLLU_COLUMNS as readonly string[]).indexOf(name.toUpperCase());
+  if (i < 0) {
+    throw new NadirError(
+      "E_SPEC",
+      `unknown CoNLL-U column "${name}": expected one of ${CONLLU_COLUMNS.join(", ")}`,
+    );
+  }
+  return i;
+}
+
+/** Kind of an ID field: 0 word (returns the integer), -1 range, -2 empty node, -3 malformed. */
+function idKind(id: string): number {
+  let n = 0;
+  let i = 0;
+  const len = id.length;
+  for (; i < len; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    n = n * 10 + (c - 48);
+  }
+  if (i === 0) return -3;
+  if (i === len) return n;
+  const sep = id.charCodeAt(i);
+  if (sep !== 45 && sep !== 46) return -3; // '-' or '.'
+  if (i + 1 === len) return -3;
+  for (let j = i + 1; j < len; j++) {
+    const c = id.charCodeAt(j);
+    if (c < 48 || c > 57) return -3;
+  }
+  return sep === 45 ? -1 : -2;
+}
+
+/** Incremental CoNLL-U parser: `push` lines in order, then `end`. */
+export class ConlluParser {
+  private readonly file: string;
+  private readonly checkIds: boolean;
+  private tokens: string[][] = [];
+  private lines: string[] = [];
+  private comments: string[] = [];
+  private firstLine = 0;
+
+  constructor(file: string, opts: ConlluOptions = {}) {
+    this.file = file;
+    this.checkIds = opts.checkIds ?? true;
+  }
+
+  /** Consume one line (1-based number `line`); append a finished sentence to `out`. */
+  push(text: string, line: number, out: ConlluSentence[]): void {
+    if (text.charCodeAt(0) === 35) {
+      this.comments.push(text); // '#'
+      return;
+    }
+    if (text.trim() === "") {
+      this.flush(out);
+      return;
+    }
+    const fields = text.split("\t");
+    if (fields.length !== 10) {
+      throw new NadirError("E_PARSE", `expected 10 tab-separated columns, got ${fields.length}`, {
+        file: this.file,
+        line,
+      });
+    }
+    const id = fields[0]!;
+    const k = idKind(id);
+    if (k === -3) {
+      throw new NadirError(
+        "E_PARSE",
+        `expected an ID (N, a range N-M or an empty node N.M), got "${id}"`,
+        { file: this.file, line },
+      );
+    }
+    if (k < 0) return; // multiword range or empty node
+    if (this.checkIds && k !== this.tokens.length + 1) {
+      throw new NadirError("E_PARSE", `expected word ID ${this.tokens.length + 1}, got ${id}`, {
+        file: this.file,
+        line,
+      });
+    }
+    if (this.tokens.length === 0) this.firstLine = line;
+    this.tokens.push(fields);
+    this.lines.push(text);
+  }
+
+  /** Signal end of input: emit the last sentence if the file had no final blank line. */
+  end(out: ConlluSentence[]): void {
+    this.flush(out);
+  }
+
+  private flush(out: ConlluSentence[]): void {
+    if (this.tokens.length > 0) {
+      out.push({
+        tokens: this.tokens,
+        lines: this.lines,
+        firstLine: this.firstLine,
+        file: this.file,
+        comments: this.comments,
+      });
+      this.tokens = [];
+      this.lines = [];
+    }
+    // Comments with no words after them (e.g. at end of file) are dropped.
+    this.comments = [];
+  }
+}
+
+/** Stream the sentences of a CoNLL-U file ("-" = stdin, ".gz" = gunzipped). */
+export async function* readConllu(
+  path: string,
+  opts?: ConlluOptions,
+): AsyncGenerator<ConlluSentence> {
+  const parser = new ConlluParser(displayName(path), opts);
+  const out: ConlluSentence[] = [];
+  for await (const { lines, firstLine } of readLineBatches(path)) {
+    for (let i = 0; i < lines.length; i++) parser.push(lines[i]!, firstLine + i, out);
+    for (let i = 0; i < out.length; i++) yield out[i]!;
+    out.length = 0;
+  }
+  parser.end(out);
+  for (let i = 0; i < out.length; i++) yield out[i]!;
+}
+
+/** Parse CoNLL-U text (all of it) into sentences; `file` names it in errors. */
+export function parseConllu(text: string, file: string, opts?: ConlluOptions): ConlluSentence[] {
+  const parser = new ConlluParser(file, opts);
+  const out: ConlluSentence[] = [];
+  const lines = splitLines(text);
+  for (let i = 0; i < lines.length; i++) parser.push(lines[i]!, i + 1, out);
+  parser.end(out);
+  return out;
+}

@@ -1,0 +1,33 @@
+import type { GraphSpec } from "../architecture/spec.ts";
+import { readConll } from "./conll.ts";
+import { readConllu } from "./conllu.ts";
+
+/** A sentence as the architecture sees it: tokens[t][c], plus where it came from. */
+export interface CorpusSentence {
+  tokens: string[][];
+  lines: string[];
+  file: string;
+  firstLine: number;
+}
+
+/** Stream the sentences of a corpus file in the spec's format (`-` = stdin, `.gz` ok). */
+export async function* streamCorpus(
+  path: string,
+  format: GraphSpec["format"],
+): AsyncGenerator<CorpusSentence> {
+  if (format === "conllu") {
+    for await (const s of readConllu(path)) yield s;
+  } else {
+    for await (const s of readConll(path)) yield s;
+  }
+}
+
+/** Read a whole corpus file into memory (training needs several passes). */
+export async function readCorpus(
+  path: string,
+  format: GraphSpec["format"],
+): Promise<CorpusSentence[]> {
+  const out: CorpusSentence[] = [];
+  for await (const s of streamCorpus(path, format)) out.push(s);
+  return out;
+}

@@ -1,0 +1,12 @@
+export { type ChainPotentials, chainEnergy, chainPotentials } from "./chain.ts";
+export { chainToFactorGraph } from "./convert.ts";
+export { domainSize, labelingEnergy, labelStride, variableCount } from "./energy.ts";
+export { Factor, FactorGraph, FactorGraphBuilder } from "./factor-graph.ts";
+export {
+  chainPaths,
+  components,
+  type Topology,
+  topology,
+  treeSchedule,
+  variableNeighbors,
+} from "./topology.ts";

@@ -1,0 +1,46 @@
+import type { ChainPotentials } from "../graph/chain.ts";
+import type { FactorGraph } from "../graph/factor-graph.ts";
+
+/** What a backend minimizes: chain potentials or a general factor graph. */
+export type Potentials = ChainPotentials | FactorGraph;
+
+/** The answer of a backend: a labeling, its energy E(y), and whether it is a proven minimum. */
+export interface InferenceResult {
+  labels: Int32Array;
+  energy: number;
+  exact: boolean;
+}
+
+/**
+ * Hard constraints on the labelings a backend may return (constrained decoding,
+ * clamping). A forbidden choice is simply never taken; it is not an energy.
+ *
+ * - `allowed`: per position (variable) a mask of allowed labels, flat T×L
+ *   (1 = allowed). Clamping yₜ = l is the mask with only l set. For a factor
+ *   graph the rows have stride `maxDomain` (nVars × maxDomain; entries past a
+ *   variable's domain are ignored).
+ * - `forbiddenTransitions`: chains only, L×L (from × to), 1 = forbidden.
+ * - `forbiddenStart`: chains only, length L, 1 = label may not start a sequence.
+ */
+export interface Constraints {
+  allowed?: Uint8Array;
+  forbiddenTransitions?: Uint8Array;
+  forbiddenStart?: Uint8Array;
+}
+
+/**
+ * One interface for every inference backend. `supports` returns null when the
+ * backend can handle the potentials, or a sentence saying why it cannot.
+ */
+export interface Backend {
+  readonly name: string;
+  /** always | chains | trees | binary submodular | approximate */
+  readonly exactness: string;
+  supports(p: Potentials): string | null;
+  minimize(p: Potentials, constraints?: Constraints): InferenceResult;
+}
+
+/** A backend that can enumerate the k lowest-energy labelings in order. */
+export interface KBestBackend extends Backend {
+  kbest(p: Potentials, k: number, constraints?: Constraints): InferenceResult[];
+}

@@ -1,0 +1,153 @@
+import type { Instance } from "../architecture/features.ts";
+import type { LinearChain } from "../architecture/linear-chain.ts";
+import { Rng } from "../core/rng.ts";
+import type { ChainPotentials } from "../graph/chain.ts";
+import type { TrainOptions } from "./options.ts";
+
+/** Write ŷ = argmin_y E(y) under the potentials (with any decoding constraints) into out[0 … T). */
+export type Decoder = (p: ChainPotentials, x: Instance, out: Int32Array) => void;
+
+export interface EpochReport {
+  epoch: number;
+  /** sequences whose decoded labeling differed from the gold one */
+  mistakes: number;
+  /** mean perceptron loss E(yⁱ) − min_y E(y) over the epoch */
+  loss: number;
+  /** dev score (higher is better) with the weights this epoch would return */
+  dev: number | undefined;
+  seconds: number;
+}
+
+export interface PerceptronResult {
+  W: Float64Array;
+  bestEpoch: number;
+  reports: EpochReport[];
+}
+
+/**
+ * The (averaged) structured perceptron: for each training pair, decode
+ * ŷ = argmin E(W, y, xⁱ) and, if ŷ ≠ yⁱ, step on the perceptron loss
+ * E(W, yⁱ, xⁱ) − E(W, ŷ, xⁱ): push down the energy of the correct labeling,
+ * pull up the energy of the machine's answer (W ← W − ∂E(yⁱ)/∂W + ∂E(ŷ)/∂W).
+ *
+ * Averaging is lazy (Daumé's formulation of the timestamp trick): beside W we
+ * keep U = Σ c·Δ over updates, c counting examples, and the average of all
+ * intermediate weight vectors is W − U/c, so an update costs only the
+ * weights it touches.
+ */
+export function trainPerceptron(
+  arch: LinearChain,
+  data: readonly Instance[],
+  opts: TrainOptions,
+  decode: Decoder,
+  hooks: {
+    /** dev score of a weight vector (higher is better) */
+    evaluate?: (W: Float64Array) => number;
+    onEpoch?: (r: EpochReport) => void;
+    onProgress?: (done: number, total: number) => void;
+  } = {},
+): PerceptronResult {
+  const K = arch.K;
+  const W = new Float64Array(K);
+  const U = opts.average ? new Float64Array(K) : null;
+  // The averaged weights are materialized per epoch only when a dev set scores them.
+  const avg = opts.average && hooks.evaluate ? new Float64Array(K) : W;
+  let best: Float64Array | null = null;
+  let bestScore = Number.NEGATIVE_INFINITY;
+  let bestEpoch = opts.epochs;
+  const order = new Int32Array(data.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  const rng = new Rng(opts.seed);
+  let maxT = 1;
+  for (const x of data) maxT = Math.max(maxT, x.T);
+  let yHat = new Int32Array(maxT);
+  let c = 1;
+  const reports: EpochReport[] = [];
+  const progressEvery = Math.max(1, Math.floor(data.length / 100));
+
+  for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+    const t0 = performance.now();
+    if (opts.shuffle) rng.shuffle(order);
+    let mistakes = 0;
+    let lossSum = 0;
+    for (let n = 0; n < order.length; n++) {
+      const x = data[order[n]!]!;
+      if (x.T > 0) {
+        const p = arch.potentials(x, W);
+        if (yHat.length < x.T) yHat = new Int32Array(x.T);
+        const out = yHat;
+        decode(p, x, out);
+        const y = x.labels;
+        let differs = false;
+        for (let t = 0; t < x.T; t++) {
+          if (y[t] !== out[t]) {
+            differs = true;
+            break;
+          }
+        }
+        if (differs) {
+          mistakes++;
+          lossSum += energyGap(arch, x, W, y, out);
+          arch.accumulateDifference(x, y, out, -1, W);
+          if (U) arch.accumulateDifference(x, y, out, -c, U);
+        }
+      }
+      c++;
+      if (hooks.onProgress && n % progressEvery === 0) hooks.onProgress(n, order.length);
+    }
+    if (U && avg !== W) averageInto(avg, W, U, c);
+    const dev = hooks.evaluate ? hooks.evaluate(avg) : undefined;
+    if (dev !== undefined && opts.keepBest && dev > bestScore) {
+      bestScore = dev;
+      bestEpoch = epoch;
+      best = best ?? new Float64Array(K);
+      best.set(avg);
+    }
+    const r: EpochReport = {
+      epoch,
+      mistakes,
+      loss: data.length ? lossSum / data.length : 0,
+      dev,
+      seconds: (performance.now() - t0) / 1000,
+    };
+    reports.push(r);
+    hooks.onEpoch?.(r);
+  }
+  if (best) return { W: best, bestEpoch, reports };
+  if (U && avg === W) averageInto(W, W, U, c);
+  return { W: avg, bestEpoch: opts.epochs, reports };
+}
+
+/** out = W − U/c: the average of the weight vectors over all c steps. */
+function averageInto(out: Float64Array, W: Float64Array, U: Float64Array, c: number): void {
+  const K = W.length;
+  for (let k = 0; k < K; k++) out[k] = W[k]! - U[k]! / c;
+}
+
+/** E(yⁱ) − E(ŷ) ≥ 0 computed from the parts where the labelings differ. */
+function energyGap(
+  arch: LinearChain,
+  x: Instance,
+  W: Float64Array,
+  y: Int32Array,
+  yHat: Int32Array,
+): number {
+  const { T, offsets, attrs } = x;
+  const L = arch.L;
+  const tr = arch.transOffset;
+  let gap = 0;
+  for (let t = 0; t < T; t++) {
+    const a = y[t]!;
+    const b = yHat[t]!;
+    if (a !== b) {
+      for (let j = offsets[t]!; j < offsets[t + 1]!; j++) {
+        const base = attrs[j]! * L;
+        gap += W[base + a]! - W[base + b]!;
+      }
+    }
+    if (t > 0) gap += W[tr + y[t - 1]! * L + a]! - W[tr + yHat[t - 1]! * L + b]!;
+  }
+  gap += W[arch.startOffset + y[0]!]! - W[arch.startOffset + yHat[0]!]!;
+  gap += W[arch.endOffset + y[T - 1]!]! - W[arch.endOffset + yHat[T - 1]!]!;
+  return gap;
+}

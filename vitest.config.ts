@@ -1,0 +1,15 @@
+import { defineConfig } from "vitest/config";
+
+// With NADIR_VITEST_JSON set (by .ci/run), vitest also writes its JSON report
+// there, so CI can print the runner's own pass/fail counts.
+const json = process.env.NADIR_VITEST_JSON;
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    pool: "forks",
+    reporters: json ? ["default", "json"] : ["default"],
+    outputFile: json ? { json } : undefined,
+  },
+});
