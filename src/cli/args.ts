@@ -18,15 +18,17 @@ export function flag(name: string, help: string, type: OptionDecl["type"] = "str
 
 export function helpText(cmd: Command): string {
   const lines = [`usage: ${cmd.usage}`, "", cmd.summary, "", "options:"];
-  const width =
-    Math.max(...cmd.options.map((o) => o.name.length + (o.type === "boolean" ? 0 : 6)), 10) + 4;
+  const label = (o: OptionDecl): string => {
+    if (o.type === "boolean") return `  --${o.default === true ? "[no-]" : ""}${o.name}`;
+    return `  --${o.name} <${o.type === "string" ? "s" : "n"}>`;
+  };
+  const width = Math.max(...cmd.options.map((o) => label(o).length), 8) + 2;
   for (const o of cmd.options) {
-    const left = `  --${o.name}${o.type === "boolean" ? "" : " <" + (o.type === "string" ? "s" : "n") + ">"}`;
     const dflt = o.default !== "" && o.default !== false ? ` (default: ${o.default})` : "";
     const choices = o.choices ? ` [${o.choices.join("|")}]` : "";
-    lines.push(`${left.padEnd(width + 2)}${o.help}${choices}${dflt}`);
+    lines.push(`${label(o).padEnd(width)}${o.help}${choices}${dflt}`);
   }
-  lines.push(`  --help`.padEnd(width + 2) + "show this help");
+  lines.push(`${"  --help".padEnd(width)}show this help`);
   return lines.join("\n");
 }
 

@@ -1,4 +1,4 @@
-import ndarray from "ndarray";
+import { ndarray } from "../core/ndarray.ts";
 import { NadirError } from "../core/errors.ts";
 
 /**
