@@ -7,11 +7,14 @@ import {
   type Instance,
 } from "./architecture/features.ts";
 import { type Encoding, encodingConstraints, withEnd } from "./architecture/labels.ts";
-import { LinearChain } from "./architecture/linear-chain.ts";
+import { LinearChain, type StateRows } from "./architecture/linear-chain.ts";
 import { type GraphSpec, parseSpec } from "./architecture/spec.ts";
 import { NadirError } from "./core/errors.ts";
 import { writeFileAtomic } from "./core/io.ts";
 import type { Constraints, InferenceResult } from "./inference/types.ts";
+import { chainEnergy } from "./graph/chain.ts";
+import { entropy, forwardBackward, freeEnergy, gibbsProbability } from "./inference/forward-backward.ts";
+import { kbestViterbi } from "./inference/kbest.ts";
 import { viterbi } from "./inference/viterbi.ts";
 
 const MAGIC = "NADIRMDL";
@@ -33,19 +36,22 @@ export class Model {
   readonly nColumns: number;
   private readonly constraints: Constraints | undefined;
   private readonly labelDict: Dictionary;
+  /** Small named settings saved with the model (e.g. a calibrated detection threshold). */
+  readonly extra: Record<string, unknown> = {};
 
-  /** `W` null: all-zero weights of the right size. */
+  /** `W` null: all-zero weights of the right size; `rows` null: dense state rows. */
   constructor(
     spec: GraphSpec,
     labels: string[],
     fx: FeatureExtractor,
     W: Float64Array | null,
     nColumns: number,
+    rows: StateRows | null = null,
   ) {
     this.spec = spec;
     this.labels = labels;
     this.fx = fx;
-    this.arch = new LinearChain(fx.numAttributes, labels.length);
+    this.arch = new LinearChain(fx.numAttributes, labels.length, rows);
     W ??= new Float64Array(this.arch.K);
     if (W.length !== this.arch.K) {
       throw new NadirError("E_MODEL", `weights: expected ${this.arch.K} values, got ${W.length}`);
@@ -109,6 +115,94 @@ export class Model {
     );
   }
 
+  /** Label ids of a labeling given as strings (E_ARG for a label the model does not know). */
+  labelIds(y: readonly string[]): Int32Array {
+    const ids = new Int32Array(y.length);
+    for (let t = 0; t < y.length; t++) {
+      const id = this.labelDict.get(y[t]!);
+      if (id < 0) {
+        throw new NadirError("E_ARG", `label '${y[t]}' at position ${t + 1} is unknown to the model (known: ${this.labels.join(" ")})`);
+      }
+      ids[t] = id;
+    }
+    return ids;
+  }
+
+  private potentialsOf(tokens: string[][]) {
+    const x = this.encode(tokens);
+    return { x, p: this.arch.potentials(x, this.W, new Float64Array(x.T * this.arch.L)) };
+  }
+
+  /** E(W, y, x) of a labeling. */
+  energy(tokens: string[][], y: readonly string[]): number {
+    if (y.length !== tokens.length) {
+      throw new NadirError("E_ARG", `expected ${tokens.length} labels, got ${y.length}`);
+    }
+    return chainEnergy(this.potentialsOf(tokens).p, this.labelIds(y));
+  }
+
+  /**
+   * Decision: the k lowest-energy labelings in order (k-best Viterbi under the
+   * encoding's constraints), each with its energy.
+   */
+  decide(tokens: string[][], k = 1): { labels: string[]; energy: number }[] {
+    if (tokens.length === 0) return [{ labels: [], energy: 0 }];
+    const { p } = this.potentialsOf(tokens);
+    const c = this.constraintsFor(tokens.length);
+    const rs = k === 1 ? [viterbi(p, c)] : kbestViterbi(p, k, c);
+    return rs.map((r) => ({ labels: Array.from(r.labels, (l) => this.labels[l]!), energy: r.energy }));
+  }
+
+  /** Ranking: which of two labelings is more compatible with x (lower energy); 0 on a tie. */
+  rank(tokens: string[][], y1: readonly string[], y2: readonly string[]): { energies: [number, number]; better: 0 | 1 | 2 } {
+    const e1 = this.energy(tokens, y1);
+    const e2 = this.energy(tokens, y2);
+    return { energies: [e1, e2], better: e1 < e2 ? 1 : e2 < e1 ? 2 : 0 };
+  }
+
+  /**
+   * Conditional density at inverse temperature β: the free energy
+   * F_β = −(1/β) log Z, the marginals μₜ(l) of the Gibbs distribution
+   * P(y|x) = exp(−β E(y, x)) / Z over the well-formed labelings, its entropy
+   * (nats), and the probability of a labeling when one is given.
+   */
+  density(
+    tokens: string[][],
+    beta = 1,
+    y?: readonly string[],
+  ): { freeEnergy: number; logZ: number; entropy: number; marginals: Float64Array; probability: number | undefined } {
+    const { p } = this.potentialsOf(tokens);
+    const m = forwardBackward(p, beta, { constraints: this.constraintsFor(tokens.length) });
+    const probability = y === undefined ? undefined : gibbsProbability(p, this.labelIds(y), beta, m.freeEnergy);
+    return { freeEnergy: m.freeEnergy, logZ: m.logZ, entropy: entropy(p, m, beta), marginals: m.unary, probability };
+  }
+
+  /**
+   * Detection score of a labeling: the per-token free-energy gap
+   * s(y) = (E(y) − F_β)/T = −log P_β(y|x) / (β·T) ≥ 0; lower is more compatible.
+   */
+  detectionScore(tokens: string[][], y: readonly string[], beta = 1): number {
+    if (tokens.length === 0) return 0;
+    const { p } = this.potentialsOf(tokens);
+    const F = freeEnergy(p, beta, this.constraintsFor(tokens.length));
+    return (chainEnergy(p, this.labelIds(y)) - F) / tokens.length;
+  }
+
+  /**
+   * Detection: is y compatible with x? True when its detection score is at
+   * most the threshold (given, or calibrated on dev data by
+   * `calibrateDetection` and saved with the model).
+   */
+  detect(tokens: string[][], y: readonly string[], threshold?: number): { compatible: boolean; score: number; threshold: number } {
+    const th = threshold ?? (this.extra.detectThreshold as number | undefined);
+    if (th === undefined) {
+      throw new NadirError("E_ARG", "detect: no threshold given and none calibrated (run calibrateDetection on dev data)");
+    }
+    const beta = (this.extra.detectBeta as number | undefined) ?? 1;
+    const score = this.detectionScore(tokens, y, beta);
+    return { compatible: score <= th, score, threshold: th };
+  }
+
   /** Does a token line of this many columns carry a gold label? */
   hasGold(columns: number): boolean {
     return this.spec.format === "conllu" || columns >= this.nColumns;
@@ -121,23 +215,38 @@ export class Model {
    * Float64 weights (K) · Int32 attribute tuples (A' × stride).
    */
   save(path: string): void {
-    const { L, A } = this.arch;
+    const arch = this.arch;
+    const { L, A } = arch;
+    // Keep the attributes with a non-zero state weight; renumber them densely.
     const keep: number[] = [];
+    let nState = 0;
     for (let a = 0; a < A; a++) {
-      const base = a * L;
-      for (let l = 0; l < L; l++) {
-        if (this.W[base + l] !== 0) {
+      const end = arch.rowEnd(a);
+      for (let k = arch.rowStart(a); k < end; k++) {
+        if (this.W[k] !== 0) {
           keep.push(a);
+          nState += end - arch.rowStart(a);
           break;
         }
       }
     }
-    const arch2 = new LinearChain(keep.length, L);
-    const W2 = new Float64Array(arch2.K);
+    const sparse = arch.rows !== null;
+    const rowPtr = new Int32Array(sparse ? keep.length + 1 : 0);
+    const rowLabel = new Int32Array(sparse ? nState : 0);
+    const tail = L * L + 2 * L;
+    const W2 = new Float64Array(nState + tail);
+    let k2 = 0;
     keep.forEach((a, i) => {
-      W2.set(this.W.subarray(a * L, a * L + L), i * L);
+      const s0 = arch.rowStart(a);
+      const s1 = arch.rowEnd(a);
+      W2.set(this.W.subarray(s0, s1), k2);
+      if (sparse) {
+        rowLabel.set(arch.rows!.rowLabel.subarray(s0, s1), k2);
+        rowPtr[i + 1] = k2 + (s1 - s0);
+      }
+      k2 += s1 - s0;
     });
-    W2.set(this.W.subarray(this.arch.transOffset), arch2.transOffset);
+    W2.set(this.W.subarray(arch.transOffset), nState);
     const st = this.fx.state(keep);
     const keys = st.keys as Int32Array;
     const header = JSON.stringify({
@@ -149,21 +258,29 @@ export class Model {
       vocabs: st.vocabs,
       stride: st.stride,
       attributes: keep.length,
-      K: arch2.K,
+      sparse,
+      K: W2.length,
+      extra: this.extra,
     });
+    const sections = [
+      new Uint8Array(W2.buffer),
+      new Uint8Array(keys.buffer, keys.byteOffset, keys.byteLength),
+      new Uint8Array(rowPtr.buffer),
+      new Uint8Array(rowLabel.buffer),
+    ];
     const hbytes = Buffer.from(header, "utf8");
     const headLen = 16 + hbytes.length;
     const pad = (8 - (headLen % 8)) % 8;
-    const buf = Buffer.alloc(headLen + pad + W2.byteLength + keys.byteLength);
+    const buf = Buffer.alloc(headLen + pad + sections.reduce((n, b) => n + b.byteLength, 0));
     buf.write(MAGIC, 0, "latin1");
     buf.writeUInt32LE(MODEL_VERSION, 8);
     buf.writeUInt32LE(hbytes.length, 12);
     hbytes.copy(buf, 16);
-    Buffer.from(W2.buffer, W2.byteOffset, W2.byteLength).copy(buf, headLen + pad);
-    Buffer.from(keys.buffer, keys.byteOffset, keys.byteLength).copy(
-      buf,
-      headLen + pad + W2.byteLength,
-    );
+    let off = headLen + pad;
+    for (const b of sections) {
+      buf.set(b, off);
+      off += b.byteLength;
+    }
     writeFileAtomic(path, gzipSync(buf, { level: 6 }));
   }
 
@@ -197,7 +314,9 @@ export class Model {
       vocabs: string[][];
       stride: number;
       attributes: number;
+      sparse?: boolean;
       K: number;
+      extra?: Record<string, unknown>;
     };
     try {
       h = JSON.parse(buf.toString("utf8", 16, 16 + hlen));
@@ -214,29 +333,46 @@ export class Model {
       return bad("header lacks labels, vocabularies, attributes or K");
     }
     const spec = parseSpec(h.spec, `${path} (embedded spec)`);
-    const arch = new LinearChain(h.attributes, h.labels.length);
-    if (arch.K !== h.K)
-      return bad(`expected ${arch.K} weights for the dictionaries, header says ${h.K}`);
+    const L = h.labels.length;
+    const A = h.attributes;
+    const nState = h.K - (L * L + 2 * L);
+    const keyBytes = A * h.stride * 4;
+    const rowBytes = h.sparse ? (A + 1) * 4 + nState * 4 : 0;
+    if (nState < 0 || (!h.sparse && nState !== A * L)) {
+      return bad(`expected ${A * L + L * L + 2 * L} weights for the dictionaries, header says ${h.K}`);
+    }
     const headLen = 16 + hlen;
     const off = headLen + ((8 - (headLen % 8)) % 8);
-    const keyBytes = h.attributes * h.stride * 4;
-    if (buf.length - off !== h.K * 8 + keyBytes) {
-      return bad(
-        `expected ${h.K * 8 + keyBytes} bytes of weights and attributes, got ${buf.length - off}`,
-      );
+    if (buf.length - off !== h.K * 8 + keyBytes + rowBytes) {
+      return bad(`expected ${h.K * 8 + keyBytes + rowBytes} bytes of tables, got ${buf.length - off}`);
     }
     const W = new Float64Array(h.K);
     Buffer.from(W.buffer).set(buf.subarray(off, off + h.K * 8));
-    for (let k = 0; k < W.length; k++)
-      if (!Number.isFinite(W[k]!)) return bad(`weight ${k} is ${W[k]}`);
-    const keys = new Int32Array(h.attributes * h.stride);
-    Buffer.from(keys.buffer).set(buf.subarray(off + h.K * 8));
+    for (let k = 0; k < W.length; k++) if (!Number.isFinite(W[k]!)) return bad(`weight ${k} is ${W[k]}`);
+    let at = off + h.K * 8;
+    const keys = new Int32Array(A * h.stride);
+    Buffer.from(keys.buffer).set(buf.subarray(at, at + keyBytes));
+    at += keyBytes;
+    let rows: StateRows | null = null;
+    if (h.sparse) {
+      const rowPtr = new Int32Array(A + 1);
+      Buffer.from(rowPtr.buffer).set(buf.subarray(at, at + (A + 1) * 4));
+      at += (A + 1) * 4;
+      const rowLabel = new Int32Array(nState);
+      Buffer.from(rowLabel.buffer).set(buf.subarray(at, at + nState * 4));
+      for (let a = 0; a < A; a++) if (rowPtr[a + 1]! < rowPtr[a]!) return bad("state rows are not increasing");
+      if (rowPtr[0] !== 0 || rowPtr[A] !== nState) return bad("state rows do not cover the state weights");
+      for (let k = 0; k < nState; k++) if (rowLabel[k]! < 0 || rowLabel[k]! >= L) return bad(`state label ${k} out of range`);
+      rows = { rowPtr, rowLabel };
+    }
     let fx: FeatureExtractor;
     try {
       fx = new FeatureExtractor(spec, { vocabs: h.vocabs, stride: h.stride, keys });
     } catch (e) {
       return bad((e as Error).message);
     }
-    return new Model(spec, h.labels, fx, W, h.nColumns);
+    const model = new Model(spec, h.labels, fx, W, h.nColumns, rows);
+    if (h.extra && typeof h.extra === "object") Object.assign(model.extra, h.extra);
+    return model;
   }
 }

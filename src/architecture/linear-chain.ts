@@ -1,15 +1,27 @@
+import { NadirError } from "../core/errors.ts";
 import type { ChainPotentials } from "../graph/chain.ts";
 import type { Instance } from "./features.ts";
 
 type MutablePotentials = { -readonly [K in keyof ChainPotentials]: ChainPotentials[K] };
+
+/** Which (attribute, label) pairs carry a state weight. */
+export interface StateRows {
+  /** CSR pointers, A + 1 entries: attribute a owns state weights rowPtr[a] … rowPtr[a+1) */
+  rowPtr: Int32Array;
+  /** the label of each state weight, increasing within a row */
+  rowLabel: Int32Array;
+}
 
 /**
  * The linear-chain energy over A attributes and L labels:
  *
  *   E(W, y, x) = Σₜ Σ_{a ∈ x_t} W_state[a, yₜ] + Σₜ₌₁ W_trans[yₜ₋₁, yₜ] + W_start[y₀] + W_end[y_{T−1}]
  *
- * All parameters live in one flat Float64Array W of size K = A·L + L² + 2L:
- * [ state (A×L, row per attribute) | transition (L×L) | start (L) | end (L) ].
+ * All parameters live in one flat Float64Array W of size K = S + L² + 2L:
+ * [ state (S) | transition (L×L, from × to) | start (L) | end (L) ].
+ * The state weights are either dense rows (S = A·L, W_state[a, l] at a·L + l)
+ * or, as in CRFsuite, only the pairs (a, l) observed in training (CSR rows,
+ * `StateRows`); an absent pair has weight 0 and no gradient.
  * Weights are energies: lowering W_state[a, l] makes label l more likely
  * wherever attribute a fires.
  */
@@ -17,20 +29,60 @@ export class LinearChain {
   readonly A: number;
   readonly L: number;
   readonly K: number;
+  /** number of state weights S */
+  readonly S: number;
   readonly transOffset: number;
   readonly startOffset: number;
   readonly endOffset: number;
+  /** null: dense rows */
+  readonly rows: StateRows | null;
   private unary = new Float64Array(0);
   /** Potentials object reused across calls on the same W (its views into W are made once). */
   private cached: { W: Float64Array; p: MutablePotentials } | null = null;
+  /** Scaled copies of transition/start/end for potentials at a weight scale ≠ 1. */
+  private scaledTail = new Float64Array(0);
 
-  constructor(A: number, L: number) {
+  constructor(A: number, L: number, rows: StateRows | null = null) {
     this.A = A;
     this.L = L;
-    this.transOffset = A * L;
+    if (rows && rows.rowPtr.length !== A + 1) {
+      throw new NadirError("E_MODEL", `state rows: expected ${A + 1} row pointers, got ${rows.rowPtr.length}`);
+    }
+    this.rows = rows;
+    this.S = rows ? rows.rowPtr[A]! : A * L;
+    this.transOffset = this.S;
     this.startOffset = this.transOffset + L * L;
     this.endOffset = this.startOffset + L;
     this.K = this.endOffset + L;
+  }
+
+  /** First state weight of attribute a. */
+  rowStart(a: number): number {
+    return this.rows ? this.rows.rowPtr[a]! : a * this.L;
+  }
+
+  /** One past the last state weight of attribute a. */
+  rowEnd(a: number): number {
+    return this.rows ? this.rows.rowPtr[a + 1]! : (a + 1) * this.L;
+  }
+
+  /** Label of state weight k (k < S). */
+  labelOf(k: number, a: number): number {
+    return this.rows ? this.rows.rowLabel[k]! : k - a * this.L;
+  }
+
+  /** Index of W_state[a, l], or −1 when the pair carries no weight. */
+  stateIndex(a: number, l: number): number {
+    const rows = this.rows;
+    if (!rows) return a * this.L + l;
+    const lab = rows.rowLabel;
+    const end = rows.rowPtr[a + 1]!;
+    for (let j = rows.rowPtr[a]!; j < end; j++) {
+      const v = lab[j]!;
+      if (v === l) return j;
+      if (v > l) break;
+    }
+    return -1;
   }
 
   /**
@@ -38,33 +90,74 @@ export class LinearChain {
    * transition/start/end are views into W (no copy). The returned object and
    * its unary table are a workspace reused across calls: consume the
    * potentials before the next call, or pass `out` to keep them.
+   *
+   * `scale` s gives the potentials of the weights s·W (optimizers that keep
+   * W = s·V to make L2 decay O(1) pass V and s); transition/start/end are
+   * then scaled copies.
    */
-  potentials(x: Instance, W: Float64Array, out?: Float64Array): ChainPotentials {
+  potentials(x: Instance, W: Float64Array, out?: Float64Array, scale = 1): ChainPotentials {
     const { T } = x;
     const L = this.L;
     let unary = out;
     if (unary === undefined) {
-      if (this.unary.length < T * L)
-        this.unary = new Float64Array(Math.max(T * L, this.unary.length * 2));
+      if (this.unary.length < T * L) this.unary = new Float64Array(Math.max(T * L, this.unary.length * 2));
       unary = this.unary;
     }
+    unary.fill(0, 0, T * L);
     const offsets = x.offsets;
     const attrs = x.attrs;
-    for (let t = 0; t < T; t++) {
-      const row = t * L;
-      for (let l = 0; l < L; l++) unary[row + l] = 0;
-      const end = offsets[t + 1]!;
-      for (let j = offsets[t]!; j < end; j++) {
-        const base = attrs[j]! * L;
-        for (let l = 0; l < L; l++) unary[row + l] = unary[row + l]! + W[base + l]!;
+    const rows = this.rows;
+    if (rows === null) {
+      for (let t = 0; t < T; t++) {
+        const row = t * L;
+        const end = offsets[t + 1]!;
+        for (let j = offsets[t]!; j < end; j++) {
+          const base = attrs[j]! * L;
+          for (let l = 0; l < L; l++) unary[row + l] = unary[row + l]! + W[base + l]!;
+        }
+      }
+    } else {
+      const ptr = rows.rowPtr;
+      const lab = rows.rowLabel;
+      for (let t = 0; t < T; t++) {
+        const row = t * L;
+        const end = offsets[t + 1]!;
+        for (let j = offsets[t]!; j < end; j++) {
+          const a = attrs[j]!;
+          const kEnd = ptr[a + 1]!;
+          for (let k = ptr[a]!; k < kEnd; k++) {
+            const i = row + lab[k]!;
+            unary[i] = unary[i]! + W[k]!;
+          }
+        }
       }
     }
+    if (scale !== 1) return this.scaledPotentials(T, W, unary, scale);
     if (out !== undefined) return { ...this.views(W), T, unary };
     const c = this.cached?.W === W ? this.cached.p : this.views(W);
     if (this.cached?.W !== W) this.cached = { W, p: c };
     c.T = T;
     c.unary = unary;
     return c;
+  }
+
+  private scaledPotentials(T: number, W: Float64Array, unary: Float64Array, scale: number): ChainPotentials {
+    const L = this.L;
+    for (let i = 0; i < T * L; i++) unary[i] = unary[i]! * scale;
+    const n = L * L + 2 * L;
+    if (this.scaledTail.length < n) this.scaledTail = new Float64Array(n);
+    const tail = this.scaledTail;
+    const off = this.transOffset;
+    for (let i = 0; i < n; i++) tail[i] = W[off + i]! * scale;
+    return {
+      kind: "chain",
+      T,
+      L,
+      unary,
+      transition: tail.subarray(0, L * L),
+      start: tail.subarray(L * L, L * L + L),
+      end: tail.subarray(L * L + L, n),
+    };
   }
 
   private views(W: Float64Array): MutablePotentials {
@@ -87,48 +180,95 @@ export class LinearChain {
     for (let t = 0; t < T; t++) {
       const yt = y[t]!;
       const end = offsets[t + 1]!;
-      for (let j = offsets[t]!; j < end; j++)
-        grad[attrs[j]! * L + yt] = grad[attrs[j]! * L + yt]! + scale;
-      if (t > 0)
-        grad[this.transOffset + y[t - 1]! * L + yt] =
-          grad[this.transOffset + y[t - 1]! * L + yt]! + scale;
+      for (let j = offsets[t]!; j < end; j++) {
+        const k = this.stateIndex(attrs[j]!, yt);
+        if (k >= 0) grad[k] = grad[k]! + scale;
+      }
+      if (t > 0) {
+        const k = this.transOffset + y[t - 1]! * L + yt;
+        grad[k] = grad[k]! + scale;
+      }
     }
-    grad[this.startOffset + y[0]!] = grad[this.startOffset + y[0]!]! + scale;
-    grad[this.endOffset + y[T - 1]!] = grad[this.endOffset + y[T - 1]!]! + scale;
+    const ks = this.startOffset + y[0]!;
+    grad[ks] = grad[ks]! + scale;
+    const ke = this.endOffset + y[T - 1]!;
+    grad[ke] = grad[ke]! + scale;
   }
 
   /**
-   * grad += scale · (∂E(y)/∂W − ∂E(ŷ)/∂W), touching only the parts where the
-   * two labelings differ — the perceptron's update, without the cancelling work.
+   * grad += scale · E_P[∂E(y)/∂W] for a distribution P over labelings given
+   * by its marginals: `unary` (T×L, μₜ(l)) and `pairwiseSum` (L×L,
+   * Σₜ μₜ₋₁,ₜ(l, l')). With the Gibbs marginals at β this is scale · ∂F_β/∂W.
    */
-  accumulateDifference(
+  accumulateMarginals(
     x: Instance,
-    y: Int32Array,
-    yHat: Int32Array,
+    unary: Float64Array,
+    pairwiseSum: Float64Array,
     scale: number,
     grad: Float64Array,
   ): void {
     const { T, offsets, attrs } = x;
     if (T === 0) return;
     const L = this.L;
+    const rows = this.rows;
+    for (let t = 0; t < T; t++) {
+      const row = t * L;
+      const end = offsets[t + 1]!;
+      if (rows === null) {
+        for (let j = offsets[t]!; j < end; j++) {
+          const base = attrs[j]! * L;
+          for (let l = 0; l < L; l++) grad[base + l] = grad[base + l]! + scale * unary[row + l]!;
+        }
+      } else {
+        const ptr = rows.rowPtr;
+        const lab = rows.rowLabel;
+        for (let j = offsets[t]!; j < end; j++) {
+          const a = attrs[j]!;
+          const kEnd = ptr[a + 1]!;
+          for (let k = ptr[a]!; k < kEnd; k++) grad[k] = grad[k]! + scale * unary[row + lab[k]!]!;
+        }
+      }
+    }
     const tr = this.transOffset;
+    for (let i = 0; i < L * L; i++) grad[tr + i] = grad[tr + i]! + scale * pairwiseSum[i]!;
+    const last = (T - 1) * L;
+    for (let l = 0; l < L; l++) {
+      grad[this.startOffset + l] = grad[this.startOffset + l]! + scale * unary[l]!;
+      grad[this.endOffset + l] = grad[this.endOffset + l]! + scale * unary[last + l]!;
+    }
+  }
+
+  /**
+   * grad += scale · (∂E(y)/∂W − ∂E(ŷ)/∂W), touching only the parts where the
+   * two labelings differ — the perceptron's update, without the cancelling work.
+   */
+  accumulateDifference(x: Instance, y: Int32Array, yHat: Int32Array, scale: number, grad: Float64Array): void {
+    const { T, offsets, attrs } = x;
+    if (T === 0) return;
+    const L = this.L;
+    const tr = this.transOffset;
+    const dense = this.rows === null;
     for (let t = 0; t < T; t++) {
       const a = y[t]!;
       const b = yHat[t]!;
       if (a !== b) {
         const end = offsets[t + 1]!;
         for (let j = offsets[t]!; j < end; j++) {
-          const base = attrs[j]! * L;
-          grad[base + a] = grad[base + a]! + scale;
-          grad[base + b] = grad[base + b]! - scale;
+          const attr = attrs[j]!;
+          const ka = dense ? attr * L + a : this.stateIndex(attr, a);
+          const kb = dense ? attr * L + b : this.stateIndex(attr, b);
+          if (ka >= 0) grad[ka] = grad[ka]! + scale;
+          if (kb >= 0) grad[kb] = grad[kb]! - scale;
         }
       }
       if (t > 0) {
         const pa = y[t - 1]!;
         const pb = yHat[t - 1]!;
         if (pa !== pb || a !== b) {
-          grad[tr + pa * L + a] = grad[tr + pa * L + a]! + scale;
-          grad[tr + pb * L + b] = grad[tr + pb * L + b]! - scale;
+          const ka = tr + pa * L + a;
+          const kb = tr + pb * L + b;
+          grad[ka] = grad[ka]! + scale;
+          grad[kb] = grad[kb]! - scale;
         }
       }
     }
@@ -141,4 +281,41 @@ export class LinearChain {
       grad[this.endOffset + yHat[T - 1]!] = grad[this.endOffset + yHat[T - 1]!]! - scale;
     }
   }
+}
+
+/**
+ * The (attribute, label) pairs observed in training — attribute a fires at a
+ * position whose gold label is l — as CSR state rows (CRFsuite's feature set).
+ */
+export function observedRows(instances: readonly Instance[], A: number, L: number): StateRows {
+  const words = Math.ceil(L / 32);
+  const seen = new Uint32Array(A * words);
+  for (const x of instances) {
+    for (let t = 0; t < x.T; t++) {
+      const y = x.labels[t]!;
+      if (y < 0) continue;
+      for (let j = x.offsets[t]!; j < x.offsets[t + 1]!; j++) {
+        const i = x.attrs[j]! * words + (y >>> 5);
+        seen[i] = seen[i]! | (1 << (y & 31));
+      }
+    }
+  }
+  const rowPtr = new Int32Array(A + 1);
+  let n = 0;
+  for (let a = 0; a < A; a++) {
+    for (let w = 0; w < words; w++) {
+      let bits = seen[a * words + w]!;
+      while (bits !== 0) {
+        n++;
+        bits &= bits - 1;
+      }
+    }
+    rowPtr[a + 1] = n;
+  }
+  const rowLabel = new Int32Array(n);
+  let k = 0;
+  for (let a = 0; a < A; a++) {
+    for (let l = 0; l < L; l++) if (seen[a * words + (l >>> 5)]! & (1 << (l & 31))) rowLabel[k++] = l;
+  }
+  return { rowPtr, rowLabel };
 }

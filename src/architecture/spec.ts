@@ -37,6 +37,11 @@ export interface GraphSpec {
   metric: "accuracy" | "chunk-f1";
   /** Forbid transitions the encoding cannot produce (e.g. O → I-NP under iob2). */
   constrained: boolean;
+  /**
+   * State weights for "all" (attribute, label) pairs, or only the pairs
+   * "observed" in training (CRFsuite's default feature set: smaller, faster).
+   */
+  features: "all" | "observed";
   /** Training defaults the spec recommends (overridable from the CLI). */
   train: Record<string, unknown>;
   /** The JSON the spec was read from, kept in the model file. */
@@ -72,6 +77,7 @@ const KEYS = new Set([
   "encoding",
   "metric",
   "constrained",
+  "features",
   "train",
 ]);
 
@@ -218,6 +224,7 @@ export function parseSpec(json: unknown, file: string): GraphSpec {
       encoding === "none" ? "accuracy" : "chunk-f1",
     ),
     constrained,
+    features: oneOf("features", ["all", "observed"] as const, "all"),
     train: train as Record<string, unknown>,
     source: json,
   };

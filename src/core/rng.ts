@@ -9,6 +9,15 @@ export class Rng {
     this.s = seed >>> 0 || 0x9e3779b9;
   }
 
+  /** The generator's state, to checkpoint and restore a stream. */
+  get state(): number {
+    return this.s;
+  }
+
+  set state(v: number) {
+    this.s = v >>> 0;
+  }
+
   /** Uniform in [0, 1). */
   next(): number {
     this.s = (this.s + 0x6d2b79f5) >>> 0;

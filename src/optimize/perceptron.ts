@@ -141,8 +141,9 @@ function energyGap(
     const b = yHat[t]!;
     if (a !== b) {
       for (let j = offsets[t]!; j < offsets[t + 1]!; j++) {
-        const base = attrs[j]! * L;
-        gap += W[base + a]! - W[base + b]!;
+        const ka = arch.stateIndex(attrs[j]!, a);
+        const kb = arch.stateIndex(attrs[j]!, b);
+        gap += (ka >= 0 ? W[ka]! : 0) - (kb >= 0 ? W[kb]! : 0);
       }
     }
     if (t > 0) gap += W[tr + y[t - 1]! * L + a]! - W[tr + yHat[t - 1]! * L + b]!;

@@ -4,10 +4,15 @@ import {
   FeatureExtractor,
   type SentenceLike,
 } from "../architecture/features.ts";
+import { observedRows } from "../architecture/linear-chain.ts";
 import type { GraphSpec } from "../architecture/spec.ts";
 import { NadirError } from "../core/errors.ts";
+import { calibrateDetection, type DetectionCalibration } from "../eval/detection.ts";
 import { scoreSequences } from "../eval/evaluate.ts";
-import { viterbi, viterbiInto } from "../inference/viterbi.ts";
+import { getBackend } from "../inference/registry.ts";
+import type { Backend } from "../inference/types.ts";
+import { viterbi, viterbiBackend, viterbiInto } from "../inference/viterbi.ts";
+import { trainEnergy } from "./trainer.ts";
 import { Model } from "../model.ts";
 import { type TrainOptions, trainOptions } from "./options.ts";
 import { type EpochReport, trainPerceptron } from "./perceptron.ts";
@@ -27,15 +32,24 @@ export interface TrainResult {
   reports: EpochReport[];
   bestEpoch: number;
   options: TrainOptions;
+  /** detection threshold calibrated on dev (gold vs corrupted labelings), when a dev set was given */
+  calibration: DetectionCalibration | undefined;
   /** seconds spent on feature extraction and on the epochs */
   extractSeconds: number;
   trainSeconds: number;
 }
 
+/** The backend for `--inference` on a chain: "auto" picks Viterbi, the exact chain backend. */
+export function chooseBackend(name: string): Backend {
+  if (name === "auto" || name === "viterbi") return viterbiBackend;
+  return getBackend(name);
+}
+
 /**
  * Train a sequence labeler: extract attributes under the spec, build the
- * dictionaries, run the averaged perceptron with Viterbi decoding, and (with
- * a dev set) keep the epoch with the best dev score under the spec's metric.
+ * dictionaries, then train the energy with the chosen loss and optimizer (the
+ * averaged perceptron by default, on a dedicated fast path), and (with a dev
+ * set) keep the evaluation with the best dev score under the spec's metric.
  */
 export function trainTagger(input: TrainInput): TrainResult {
   const { spec } = input;
@@ -47,7 +61,8 @@ export function trainTagger(input: TrainInput): TrainResult {
     throw new NadirError("E_ARG", "the training data holds no sentence");
   const nColumns = input.train[0]?.tokens[0]?.length ?? 0;
   const labelNames = set.labels.names;
-  const model = new Model(spec, labelNames, fx, null, nColumns);
+  const rows = spec.features === "observed" ? observedRows(set.instances, fx.numAttributes, labelNames.length) : null;
+  const model = new Model(spec, labelNames, fx, null, nColumns, rows);
   const dev = input.dev
     ?.filter((s) => s.tokens.length > 0)
     .map((s) => ({
@@ -72,22 +87,30 @@ export function trainTagger(input: TrainInput): TrainResult {
         return scoreSequences(spec, gold, pred);
       }
     : undefined;
-  const result = trainPerceptron(
-    arch,
-    set.instances,
-    options,
-    (p, x, out) => {
-      viterbiInto(p, out, model.constraintsFor(x.T));
-    },
-    { evaluate, onEpoch: input.onEpoch, onProgress: input.onProgress },
-  );
+  const hooks = { evaluate, onEpoch: input.onEpoch, onProgress: input.onProgress };
+  const backend = chooseBackend(options.inference);
+  const fast = options.loss === "perceptron" && options.optimizer === "perceptron" && backend.name === "viterbi";
+  const result = fast
+    ? trainPerceptron(
+        arch,
+        set.instances,
+        options,
+        (p, x, out) => {
+          viterbiInto(p, out, model.constraintsFor(x.T));
+        },
+        hooks,
+      )
+    : trainEnergy(arch, set.instances, options, { backend, constraintsFor: (T) => model.constraintsFor(T) }, hooks);
   model.W.set(result.W);
+  const trainSeconds = (performance.now() - t1) / 1000;
+  const calibration = input.dev?.length ? calibrateDetection(model, input.dev, { seed: options.seed }) : undefined;
   return {
+    calibration,
     model,
     reports: result.reports,
     bestEpoch: result.bestEpoch,
     options,
     extractSeconds,
-    trainSeconds: (performance.now() - t1) / 1000,
+    trainSeconds,
   };
 }

@@ -132,3 +132,72 @@ export function semiringSum<S>(p: AnyPotentials, sr: Semiring<S>, c?: Constraint
   }
   return acc;
 }
+
+/** The Gibbs distribution of a chain at β by enumeration (see {@link chainGibbs}). */
+export interface GibbsOracle {
+  /** −∞ when no labeling is feasible. */
+  logZ: number;
+  freeEnergy: number;
+  /** T×L. */
+  unary: Float64Array;
+  /** (T−1)×L×L, [(t−1)·L² + l·L + l'] = μₜ₋₁,ₜ(l, l'). */
+  pairwise: Float64Array;
+  /** L×L, the sum over t of `pairwise`. */
+  pairwiseSum: Float64Array;
+  expectedEnergy: number;
+  /** −Σ P log P, nats. */
+  entropy: number;
+  /** Every feasible labeling with its energy, P and log P. */
+  labelings: { labels: Int32Array; energy: number; logP: number }[];
+}
+
+/**
+ * Log Z, F, marginals, ⟨E⟩ and H of P(y) ∝ exp(−β E(y)) over the feasible
+ * labelings of a chain, by enumeration. `ranked` (from rankAll) may be passed
+ * to reuse one enumeration for several β.
+ */
+export function chainGibbs(
+  p: ChainPotentials,
+  beta: number,
+  c?: Constraints,
+  ranked: Ranked[] = rankAll(p, c),
+): GibbsOracle {
+  const { T, L } = p;
+  const unary = new Float64Array(T * L);
+  const pairwise = new Float64Array(Math.max(0, T - 1) * L * L);
+  const pairwiseSum = new Float64Array(L * L);
+  let m = Number.NEGATIVE_INFINITY;
+  for (const r of ranked) m = Math.max(m, -beta * r.energy);
+  let s = 0;
+  for (const r of ranked) s += Math.exp(-beta * r.energy - m);
+  const logZ = ranked.length === 0 ? Number.NEGATIVE_INFINITY : m + Math.log(s);
+  let expected = 0;
+  let h = 0;
+  const labelings = ranked.map((r) => {
+    const logP = -beta * r.energy - logZ;
+    const q = Math.exp(logP);
+    expected += q * r.energy;
+    h -= q * logP;
+    for (let t = 0; t < T; t++) {
+      const u = t * L + r.labels[t]!;
+      unary[u] = unary[u]! + q;
+    }
+    for (let t = 1; t < T; t++) {
+      const i = r.labels[t - 1]! * L + r.labels[t]!;
+      const j = (t - 1) * L * L + i;
+      pairwise[j] = pairwise[j]! + q;
+      pairwiseSum[i] = pairwiseSum[i]! + q;
+    }
+    return { labels: r.labels, energy: r.energy, logP };
+  });
+  return {
+    logZ,
+    freeEnergy: -logZ / beta,
+    unary,
+    pairwise,
+    pairwiseSum,
+    expectedEnergy: expected,
+    entropy: h,
+    labelings,
+  };
+}

@@ -1,0 +1,70 @@
+import type { Instance } from "../architecture/features.ts";
+import type { LinearChain } from "../architecture/linear-chain.ts";
+
+/**
+ * A row-sparse gradient of the linear-chain energy: a dense buffer of K
+ * entries of which only the state rows of the attributes seen in the current
+ * instances (and the L² + 2L tail: transitions, start, end) can be non-zero.
+ * Optimizers visit exactly those entries and clear them, so a step costs
+ * O(touched) however large K is.
+ */
+export class RowGradient {
+  readonly g: Float64Array;
+  readonly arch: LinearChain;
+  /** attribute rows touched since `clear` */
+  rows: Int32Array;
+  nRows = 0;
+  private readonly stamp: Int32Array;
+  private epoch = 1;
+
+  constructor(arch: LinearChain) {
+    this.arch = arch;
+    this.g = new Float64Array(arch.K);
+    this.stamp = new Int32Array(arch.A);
+    this.rows = new Int32Array(1024);
+  }
+
+  /** Mark the attribute rows of x as touched (call before accumulating x's terms). */
+  touch(x: Instance): void {
+    const attrs = x.attrs;
+    const stamp = this.stamp;
+    const ep = this.epoch;
+    for (let j = 0; j < attrs.length; j++) {
+      const a = attrs[j]!;
+      if (stamp[a] !== ep) {
+        stamp[a] = ep;
+        if (this.nRows === this.rows.length) {
+          const grown = new Int32Array(this.rows.length * 2);
+          grown.set(this.rows);
+          this.rows = grown;
+        }
+        this.rows[this.nRows++] = a;
+      }
+    }
+  }
+
+  /** Σ g² over the touched entries. */
+  squaredNorm(): number {
+    const { g, rows, nRows, arch } = this;
+    let s = 0;
+    for (let r = 0; r < nRows; r++) {
+      const end = arch.rowEnd(rows[r]!);
+      for (let k = arch.rowStart(rows[r]!); k < end; k++) s += g[k]! * g[k]!;
+    }
+    for (let k = this.arch.transOffset; k < this.arch.K; k++) s += g[k]! * g[k]!;
+    return s;
+  }
+
+  /** Zero the touched entries and forget them. */
+  clear(): void {
+    const { g, rows, nRows, arch } = this;
+    for (let r = 0; r < nRows; r++) g.fill(0, arch.rowStart(rows[r]!), arch.rowEnd(rows[r]!));
+    g.fill(0, this.arch.transOffset, this.arch.K);
+    this.nRows = 0;
+    this.epoch++;
+    if (this.epoch === 0x7fffffff) {
+      this.stamp.fill(0);
+      this.epoch = 1;
+    }
+  }
+}

@@ -1,0 +1,128 @@
+import type { Instance } from "../architecture/features.ts";
+import type { LinearChain } from "../architecture/linear-chain.ts";
+import { chainEnergy } from "../graph/chain.ts";
+import { type ChainMarginals, emptyChainMarginals, forwardBackward } from "../inference/forward-backward.ts";
+import { lossAugmented, mostOffendingChainInto, mostOffendingClamped } from "../inference/offending.ts";
+import type { Backend, Constraints } from "../inference/types.ts";
+import { viterbiInto } from "../inference/viterbi.ts";
+import { type Loss, type LossValue, makeLoss } from "../loss/index.ts";
+
+export interface ObjectiveSettings {
+  loss: Loss;
+  /** how the most offending incorrect answer is found */
+  offending: "exact" | "hamming";
+  /** the inference backend (viterbi on chains) */
+  backend: Backend;
+  /** decoding constraints for a sequence of length T */
+  constraintsFor: (T: number) => Constraints | undefined;
+}
+
+/**
+ * One training example's loss through the architecture: asks the backend for
+ * exactly what the loss needs — the machine's answer, the most offending
+ * incorrect answer, or the free energy with marginals — evaluates the loss on
+ * those energies, and turns dL/dE into weight gradients:
+ *
+ *   ∂L/∂W = dL/dE_C · ∂E(Yⁱ)/∂W + dL/dE_I · ∂E(Ȳ)/∂W + dL/dF_β · E_{P_β}[∂E/∂W]
+ *
+ * (∂F_β/∂W is the Gibbs expectation of ∂E/∂W, computed from the marginals.)
+ * With `offending: "hamming"` Ȳ = argmin E(Y) − m·Δ(Y, Yⁱ) and the loss sees
+ * E_I = E(Ȳ) − m·Δ(Ȳ, Yⁱ): the margin becomes m times the Hamming distance
+ * (margin rescaling) instead of the constant m.
+ */
+export class EnergyObjective {
+  readonly arch: LinearChain;
+  readonly set: ObjectiveSettings;
+  private readonly lossForEI: Loss;
+  private readonly value: LossValue = { value: 0, dEC: 0, dEI: 0, dF: 0 };
+  private marg: ChainMarginals = emptyChainMarginals();
+  private other = new Int32Array(64);
+
+  constructor(arch: LinearChain, set: ObjectiveSettings) {
+    this.arch = arch;
+    this.set = set;
+    const margin = set.loss.params.margin;
+    this.lossForEI = set.offending === "hamming" ? makeLoss(set.loss.name, { ...set.loss.params, margin: 0 }) : set.loss;
+    void margin;
+  }
+
+  /**
+   * L(W; x) for W = s·V; adds gscale · ∂L/∂W into grad. Returns the loss
+   * value, or NaN when the example carries no usable gold labeling.
+   */
+  evaluate(x: Instance, V: Float64Array, s: number, grad: Float64Array | null, gscale = 1): number {
+    const { arch, set } = this;
+    const T = x.T;
+    if (T === 0) return 0;
+    const gold = x.labels;
+    for (let t = 0; t < T; t++) if (gold[t]! < 0) return Number.NaN;
+    const p = arch.potentials(x, V, undefined, s);
+    const EC = chainEnergy(p, gold);
+    const loss = set.loss;
+    const lv = this.value;
+    if (this.other.length < T) this.other = new Int32Array(Math.max(T, this.other.length * 2));
+    const other = this.other;
+    let hasOther = false;
+    switch (loss.needs) {
+      case "none":
+        loss.evaluate(EC, 0, lv);
+        break;
+      case "answer": {
+        const EI = p.kind === "chain" ? viterbiInto(p, other, set.constraintsFor(T)) : 0;
+        loss.evaluate(EC, EI, lv);
+        hasOther = true;
+        break;
+      }
+      case "offending": {
+        const c = set.constraintsFor(T);
+        let EI: number;
+        if (set.offending === "hamming") {
+          const r = lossAugmented(set.backend, p, gold, loss.params.margin, c);
+          other.set(r.labels.subarray(0, T));
+          EI = r.augmentedEnergy;
+          this.lossForEI.evaluate(EC, EI, lv);
+        } else {
+          if (set.backend.name === "viterbi") {
+            EI = mostOffendingChainInto(p, gold, other, c);
+          } else {
+            const r = mostOffendingClamped(set.backend, p, gold, c);
+            EI = r ? r.energy : Number.POSITIVE_INFINITY;
+            if (r) other.set(r.labels.subarray(0, T));
+          }
+          loss.evaluate(EC, EI, lv);
+        }
+        hasOther = Number.isFinite(EI);
+        if (!hasOther) lv.dEI = 0;
+        break;
+      }
+      case "free-energy": {
+        const m = forwardBackward(p, loss.params.beta, {
+          out: this.marg,
+          constraints: set.constraintsFor(T),
+          pairwise: lv.dF !== 0 || grad ? "sum" : "none",
+        });
+        this.marg = m;
+        loss.evaluate(EC, m.freeEnergy, lv);
+        if (grad && lv.dF !== 0) arch.accumulateMarginals(x, m.unary, m.pairwiseSum, gscale * lv.dF, grad);
+        break;
+      }
+    }
+    if (grad) {
+      if (hasOther && lv.dEC !== 0 && lv.dEC === -lv.dEI) {
+        // the common case (perceptron, hinge, log…): one pass over the differing positions
+        let same = true;
+        for (let t = 0; t < T; t++) {
+          if (other[t] !== gold[t]) {
+            same = false;
+            break;
+          }
+        }
+        if (!same) arch.accumulateDifference(x, gold, other, gscale * lv.dEC, grad);
+      } else {
+        if (lv.dEC !== 0) arch.accumulate(x, gold, gscale * lv.dEC, grad);
+        if (hasOther && lv.dEI !== 0) arch.accumulate(x, other, gscale * lv.dEI, grad);
+      }
+    }
+    return lv.value;
+  }
+}
