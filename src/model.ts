@@ -11,10 +11,15 @@ import { LinearChain, type StateRows } from "./architecture/linear-chain.ts";
 import { type GraphSpec, parseSpec } from "./architecture/spec.ts";
 import { NadirError } from "./core/errors.ts";
 import { writeFileAtomic } from "./core/io.ts";
-import type { Constraints, InferenceResult } from "./inference/types.ts";
 import { chainEnergy } from "./graph/chain.ts";
-import { entropy, forwardBackward, freeEnergy, gibbsProbability } from "./inference/forward-backward.ts";
+import {
+  entropy,
+  forwardBackward,
+  freeEnergy,
+  gibbsProbability,
+} from "./inference/forward-backward.ts";
 import { kbestViterbi } from "./inference/kbest.ts";
+import type { Constraints, InferenceResult } from "./inference/types.ts";
 import { viterbi } from "./inference/viterbi.ts";
 
 const MAGIC = "NADIRMDL";
@@ -66,6 +71,7 @@ export class Model {
 
   /** Decoding constraints for a sequence of length T (encoding well-formedness). */
   constraintsFor(T: number): Constraints | undefined {
+    if (!this.spec.constrained) return undefined;
     return withEnd(this.constraints, this.spec.encoding as Encoding, this.labels, T);
   }
 
@@ -121,7 +127,10 @@ export class Model {
     for (let t = 0; t < y.length; t++) {
       const id = this.labelDict.get(y[t]!);
       if (id < 0) {
-        throw new NadirError("E_ARG", `label '${y[t]}' at position ${t + 1} is unknown to the model (known: ${this.labels.join(" ")})`);
+        throw new NadirError(
+          "E_ARG",
+          `label '${y[t]}' at position ${t + 1} is unknown to the model (known: ${this.labels.join(" ")})`,
+        );
       }
       ids[t] = id;
     }
@@ -150,11 +159,18 @@ export class Model {
     const { p } = this.potentialsOf(tokens);
     const c = this.constraintsFor(tokens.length);
     const rs = k === 1 ? [viterbi(p, c)] : kbestViterbi(p, k, c);
-    return rs.map((r) => ({ labels: Array.from(r.labels, (l) => this.labels[l]!), energy: r.energy }));
+    return rs.map((r) => ({
+      labels: Array.from(r.labels, (l) => this.labels[l]!),
+      energy: r.energy,
+    }));
   }
 
   /** Ranking: which of two labelings is more compatible with x (lower energy); 0 on a tie. */
-  rank(tokens: string[][], y1: readonly string[], y2: readonly string[]): { energies: [number, number]; better: 0 | 1 | 2 } {
+  rank(
+    tokens: string[][],
+    y1: readonly string[],
+    y2: readonly string[],
+  ): { energies: [number, number]; better: 0 | 1 | 2 } {
     const e1 = this.energy(tokens, y1);
     const e2 = this.energy(tokens, y2);
     return { energies: [e1, e2], better: e1 < e2 ? 1 : e2 < e1 ? 2 : 0 };
@@ -170,11 +186,24 @@ export class Model {
     tokens: string[][],
     beta = 1,
     y?: readonly string[],
-  ): { freeEnergy: number; logZ: number; entropy: number; marginals: Float64Array; probability: number | undefined } {
+  ): {
+    freeEnergy: number;
+    logZ: number;
+    entropy: number;
+    marginals: Float64Array;
+    probability: number | undefined;
+  } {
     const { p } = this.potentialsOf(tokens);
     const m = forwardBackward(p, beta, { constraints: this.constraintsFor(tokens.length) });
-    const probability = y === undefined ? undefined : gibbsProbability(p, this.labelIds(y), beta, m.freeEnergy);
-    return { freeEnergy: m.freeEnergy, logZ: m.logZ, entropy: entropy(p, m, beta), marginals: m.unary, probability };
+    const probability =
+      y === undefined ? undefined : gibbsProbability(p, this.labelIds(y), beta, m.freeEnergy);
+    return {
+      freeEnergy: m.freeEnergy,
+      logZ: m.logZ,
+      entropy: entropy(p, m, beta),
+      marginals: m.unary,
+      probability,
+    };
   }
 
   /**
@@ -193,10 +222,17 @@ export class Model {
    * most the threshold (given, or calibrated on dev data by
    * `calibrateDetection` and saved with the model).
    */
-  detect(tokens: string[][], y: readonly string[], threshold?: number): { compatible: boolean; score: number; threshold: number } {
+  detect(
+    tokens: string[][],
+    y: readonly string[],
+    threshold?: number,
+  ): { compatible: boolean; score: number; threshold: number } {
     const th = threshold ?? (this.extra.detectThreshold as number | undefined);
     if (th === undefined) {
-      throw new NadirError("E_ARG", "detect: no threshold given and none calibrated (run calibrateDetection on dev data)");
+      throw new NadirError(
+        "E_ARG",
+        "detect: no threshold given and none calibrated (run calibrateDetection on dev data)",
+      );
     }
     const beta = (this.extra.detectBeta as number | undefined) ?? 1;
     const score = this.detectionScore(tokens, y, beta);
@@ -332,23 +368,33 @@ export class Model {
     ) {
       return bad("header lacks labels, vocabularies, attributes or K");
     }
-    const spec = parseSpec(h.spec, `${path} (embedded spec)`);
+    let spec: GraphSpec;
+    try {
+      spec = parseSpec(h.spec, "embedded spec");
+    } catch (e) {
+      return bad((e as Error).message);
+    }
     const L = h.labels.length;
     const A = h.attributes;
     const nState = h.K - (L * L + 2 * L);
     const keyBytes = A * h.stride * 4;
     const rowBytes = h.sparse ? (A + 1) * 4 + nState * 4 : 0;
     if (nState < 0 || (!h.sparse && nState !== A * L)) {
-      return bad(`expected ${A * L + L * L + 2 * L} weights for the dictionaries, header says ${h.K}`);
+      return bad(
+        `expected ${A * L + L * L + 2 * L} weights for the dictionaries, header says ${h.K}`,
+      );
     }
     const headLen = 16 + hlen;
     const off = headLen + ((8 - (headLen % 8)) % 8);
     if (buf.length - off !== h.K * 8 + keyBytes + rowBytes) {
-      return bad(`expected ${h.K * 8 + keyBytes + rowBytes} bytes of tables, got ${buf.length - off}`);
+      return bad(
+        `expected ${h.K * 8 + keyBytes + rowBytes} bytes of tables, got ${buf.length - off}`,
+      );
     }
     const W = new Float64Array(h.K);
     Buffer.from(W.buffer).set(buf.subarray(off, off + h.K * 8));
-    for (let k = 0; k < W.length; k++) if (!Number.isFinite(W[k]!)) return bad(`weight ${k} is ${W[k]}`);
+    for (let k = 0; k < W.length; k++)
+      if (!Number.isFinite(W[k]!)) return bad(`weight ${k} is ${W[k]}`);
     let at = off + h.K * 8;
     const keys = new Int32Array(A * h.stride);
     Buffer.from(keys.buffer).set(buf.subarray(at, at + keyBytes));
@@ -360,9 +406,12 @@ export class Model {
       at += (A + 1) * 4;
       const rowLabel = new Int32Array(nState);
       Buffer.from(rowLabel.buffer).set(buf.subarray(at, at + nState * 4));
-      for (let a = 0; a < A; a++) if (rowPtr[a + 1]! < rowPtr[a]!) return bad("state rows are not increasing");
-      if (rowPtr[0] !== 0 || rowPtr[A] !== nState) return bad("state rows do not cover the state weights");
-      for (let k = 0; k < nState; k++) if (rowLabel[k]! < 0 || rowLabel[k]! >= L) return bad(`state label ${k} out of range`);
+      for (let a = 0; a < A; a++)
+        if (rowPtr[a + 1]! < rowPtr[a]!) return bad("state rows are not increasing");
+      if (rowPtr[0] !== 0 || rowPtr[A] !== nState)
+        return bad("state rows do not cover the state weights");
+      for (let k = 0; k < nState; k++)
+        if (rowLabel[k]! < 0 || rowLabel[k]! >= L) return bad(`state label ${k} out of range`);
       rows = { rowPtr, rowLabel };
     }
     let fx: FeatureExtractor;

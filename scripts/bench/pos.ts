@@ -33,7 +33,9 @@ try {
     dev,
     options: { epochs: Number(args.epochs) },
     onEpoch: (r) =>
-      process.stderr.write(`epoch ${r.epoch}: dev ${r.dev?.toFixed(2)} (${r.seconds.toFixed(2)} s)\n`),
+      process.stderr.write(
+        `epoch ${r.epoch}: dev ${r.dev?.toFixed(2)} (${r.seconds.toFixed(2)} s)\n`,
+      ),
   });
   const trainS = (performance.now() - t0) / 1000;
   const test = await readCorpus(args.test, spec.format);
@@ -42,7 +44,12 @@ try {
     `kept epoch ${result.bestEpoch}; ${result.model.fx.numAttributes} attributes; test ${ev.tokens} tokens, ` +
       `${Math.round(ev.tokensPerSecond)} tokens/s\n`,
   );
-  console.log(JSON.stringify({ accuracy: Number(ev.accuracy.toFixed(2)), train_s: Number(trainS.toFixed(2)) }));
+  console.log(
+    JSON.stringify({
+      accuracy: Number(ev.accuracy.toFixed(2)),
+      train_s: Number(trainS.toFixed(2)),
+    }),
+  );
 } catch (e) {
   process.stderr.write(`ERROR: ${e instanceof NadirError ? e.message : String(e)}\n`);
   process.exit(1);

@@ -398,6 +398,17 @@ function checkColumns(s: SentenceLike, need: number): void {
   }
 }
 
+/** Columns a token line needs to carry both the spec's inputs and its gold label. */
+export function goldColumns(fx: FeatureExtractor): number {
+  const label = fx.spec.label;
+  return Math.max(fx.minColumns, label >= 0 ? label + 1 : fx.minColumns - label);
+}
+
+/** Check that every token of a gold-labeled sentence has the input and label columns (E_PARSE at file:line). */
+export function checkGoldColumns(fx: FeatureExtractor, s: SentenceLike): void {
+  checkColumns(s, goldColumns(fx));
+}
+
 /**
  * Build the attribute table and the label dictionary from training sentences
  * and encode them in one pass; then drop attributes seen fewer than

@@ -41,12 +41,22 @@ export class LinearChain {
   private cached: { W: Float64Array; p: MutablePotentials } | null = null;
   /** Scaled copies of transition/start/end for potentials at a weight scale ≠ 1. */
   private scaledTail = new Float64Array(0);
+  /**
+   * Sparse rows only: per instance, its state weights resolved once — weight
+   * index k and unary cell t·L + label of every (occurrence, label) pair — so
+   * the passes of batch training stream two flat arrays instead of chasing
+   * row pointers.
+   */
+  private readonly expanded = new WeakMap<Instance, { k: Int32Array; u: Int32Array }>();
 
   constructor(A: number, L: number, rows: StateRows | null = null) {
     this.A = A;
     this.L = L;
     if (rows && rows.rowPtr.length !== A + 1) {
-      throw new NadirError("E_MODEL", `state rows: expected ${A + 1} row pointers, got ${rows.rowPtr.length}`);
+      throw new NadirError(
+        "E_MODEL",
+        `state rows: expected ${A + 1} row pointers, got ${rows.rowPtr.length}`,
+      );
     }
     this.rows = rows;
     this.S = rows ? rows.rowPtr[A]! : A * L;
@@ -100,7 +110,8 @@ export class LinearChain {
     const L = this.L;
     let unary = out;
     if (unary === undefined) {
-      if (this.unary.length < T * L) this.unary = new Float64Array(Math.max(T * L, this.unary.length * 2));
+      if (this.unary.length < T * L)
+        this.unary = new Float64Array(Math.max(T * L, this.unary.length * 2));
       unary = this.unary;
     }
     unary.fill(0, 0, T * L);
@@ -117,19 +128,10 @@ export class LinearChain {
         }
       }
     } else {
-      const ptr = rows.rowPtr;
-      const lab = rows.rowLabel;
-      for (let t = 0; t < T; t++) {
-        const row = t * L;
-        const end = offsets[t + 1]!;
-        for (let j = offsets[t]!; j < end; j++) {
-          const a = attrs[j]!;
-          const kEnd = ptr[a + 1]!;
-          for (let k = ptr[a]!; k < kEnd; k++) {
-            const i = row + lab[k]!;
-            unary[i] = unary[i]! + W[k]!;
-          }
-        }
+      const { k, u } = this.expand(x);
+      for (let i = 0; i < k.length; i++) {
+        const c = u[i]!;
+        unary[c] = unary[c]! + W[k[i]!]!;
       }
     }
     if (scale !== 1) return this.scaledPotentials(T, W, unary, scale);
@@ -141,7 +143,40 @@ export class LinearChain {
     return c;
   }
 
-  private scaledPotentials(T: number, W: Float64Array, unary: Float64Array, scale: number): ChainPotentials {
+  /** The resolved state weights of x (sparse rows), built on first use and cached. */
+  private expand(x: Instance): { k: Int32Array; u: Int32Array } {
+    let e = this.expanded.get(x);
+    if (e !== undefined) return e;
+    const rows = this.rows!;
+    const { T, offsets, attrs } = x;
+    const ptr = rows.rowPtr;
+    const lab = rows.rowLabel;
+    const L = this.L;
+    let n = 0;
+    for (let j = 0; j < attrs.length; j++) n += ptr[attrs[j]! + 1]! - ptr[attrs[j]!]!;
+    const k = new Int32Array(n);
+    const u = new Int32Array(n);
+    let i = 0;
+    for (let t = 0; t < T; t++) {
+      for (let j = offsets[t]!; j < offsets[t + 1]!; j++) {
+        const a = attrs[j]!;
+        for (let q = ptr[a]!; q < ptr[a + 1]!; q++) {
+          k[i] = q;
+          u[i++] = t * L + lab[q]!;
+        }
+      }
+    }
+    e = { k, u };
+    this.expanded.set(x, e);
+    return e;
+  }
+
+  private scaledPotentials(
+    T: number,
+    W: Float64Array,
+    unary: Float64Array,
+    scale: number,
+  ): ChainPotentials {
     const L = this.L;
     for (let i = 0; i < T * L; i++) unary[i] = unary[i]! * scale;
     const n = L * L + 2 * L;
@@ -210,23 +245,20 @@ export class LinearChain {
     const { T, offsets, attrs } = x;
     if (T === 0) return;
     const L = this.L;
-    const rows = this.rows;
-    for (let t = 0; t < T; t++) {
-      const row = t * L;
-      const end = offsets[t + 1]!;
-      if (rows === null) {
+    if (this.rows === null) {
+      for (let t = 0; t < T; t++) {
+        const row = t * L;
+        const end = offsets[t + 1]!;
         for (let j = offsets[t]!; j < end; j++) {
           const base = attrs[j]! * L;
           for (let l = 0; l < L; l++) grad[base + l] = grad[base + l]! + scale * unary[row + l]!;
         }
-      } else {
-        const ptr = rows.rowPtr;
-        const lab = rows.rowLabel;
-        for (let j = offsets[t]!; j < end; j++) {
-          const a = attrs[j]!;
-          const kEnd = ptr[a + 1]!;
-          for (let k = ptr[a]!; k < kEnd; k++) grad[k] = grad[k]! + scale * unary[row + lab[k]!]!;
-        }
+      }
+    } else {
+      const { k, u } = this.expand(x);
+      for (let i = 0; i < k.length; i++) {
+        const q = k[i]!;
+        grad[q] = grad[q]! + scale * unary[u[i]!]!;
       }
     }
     const tr = this.transOffset;
@@ -242,7 +274,13 @@ export class LinearChain {
    * grad += scale · (∂E(y)/∂W − ∂E(ŷ)/∂W), touching only the parts where the
    * two labelings differ — the perceptron's update, without the cancelling work.
    */
-  accumulateDifference(x: Instance, y: Int32Array, yHat: Int32Array, scale: number, grad: Float64Array): void {
+  accumulateDifference(
+    x: Instance,
+    y: Int32Array,
+    yHat: Int32Array,
+    scale: number,
+    grad: Float64Array,
+  ): void {
     const { T, offsets, attrs } = x;
     if (T === 0) return;
     const L = this.L;
@@ -315,7 +353,8 @@ export function observedRows(instances: readonly Instance[], A: number, L: numbe
   const rowLabel = new Int32Array(n);
   let k = 0;
   for (let a = 0; a < A; a++) {
-    for (let l = 0; l < L; l++) if (seen[a * words + (l >>> 5)]! & (1 << (l & 31))) rowLabel[k++] = l;
+    for (let l = 0; l < L; l++)
+      if (seen[a * words + (l >>> 5)]! & (1 << (l & 31))) rowLabel[k++] = l;
   }
   return { rowPtr, rowLabel };
 }

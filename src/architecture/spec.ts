@@ -133,11 +133,17 @@ export function parseSpec(json: unknown, file: string): GraphSpec {
     rawCols.forEach((c, i) => {
       if (typeof c !== "string" || c === "")
         fail(`${file}: key 'columns[${i}]'`, `expected a column name, got ${JSON.stringify(c)}`);
+      if (Object.hasOwn(columns, c))
+        fail(`${file}: key 'columns[${i}]'`, `column '${c}' is named twice`);
       columns[c] = i;
     });
   } else if (typeof rawCols === "object" && rawCols !== null) {
-    for (const [k, v] of Object.entries(rawCols))
-      columns[k] = columnIndex(v, format, `${file}: key 'columns.${k}'`);
+    for (const [k, v] of Object.entries(rawCols)) {
+      const where = `${file}: key 'columns.${k}'`;
+      const i = columnIndex(v, format, where);
+      if (i < 0) fail(where, `expected a column index ≥ 0, got ${i}`);
+      columns[k] = i;
+    }
   } else {
     fail(`${file}: key 'columns'`, "expected an array of column names or an object name → column");
   }
@@ -234,7 +240,7 @@ export function parseSpec(json: unknown, file: string): GraphSpec {
 export function loadSpec(path: string): GraphSpec {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readFileSync(path, "utf8").replace(/^\uFEFF/, "");
   } catch (e) {
     throw new NadirError("E_IO", `cannot read spec: ${(e as Error).message}`, { file: path });
   }

@@ -18,7 +18,7 @@ function usage(): string {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-    process.stdout.write(`${usage()}\n`);
+    (name === undefined ? process.stderr : process.stdout).write(`${usage()}\n`);
     return name === undefined ? 1 : 0;
   }
   const cmd = COMMANDS.find((c) => c.name === name);

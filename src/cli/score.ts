@@ -10,7 +10,13 @@ export const scoreCommand: Command = {
   usage: "nadir score --model MODEL [FILE|-] [--beta B] [--columns N] [--json]",
   options: [
     flag("model", "model file written by nadir train"),
-    { name: "beta", type: "number", default: 1, min: 1e-12, help: "inverse temperature β of the Gibbs distribution" },
+    {
+      name: "beta",
+      type: "number",
+      default: 1,
+      min: 1e-12,
+      help: "inverse temperature β of the Gibbs distribution",
+    },
     {
       name: "columns",
       type: "int",
@@ -22,8 +28,10 @@ export const scoreCommand: Command = {
     flag("output", "write here instead of stdout (atomically)"),
   ],
   async run(v, positionals) {
-    if (!v.model) throw new NadirError("E_ARG", "score: --model is required (see nadir score --help)");
-    if (positionals.length > 1) throw new NadirError("E_ARG", `score: expected one input file, got ${positionals.length}`);
+    if (!v.model)
+      throw new NadirError("E_ARG", "score: --model is required (see nadir score --help)");
+    if (positionals.length > 1)
+      throw new NadirError("E_ARG", `score: expected one input file, got ${positionals.length}`);
     const model = Model.load(v.model as string);
     const beta = (v.beta as number | undefined) ?? 1;
     const out = new Output(v.output as string | undefined);
@@ -36,12 +44,18 @@ export const scoreCommand: Command = {
       const T = s.tokens.length;
       if (T === 0) continue;
       const width = s.tokens[0]!.length;
-      const wanted = (v.columns as number | undefined) || (model.spec.format === "conllu" ? 1 : width - inputCols);
+      const wanted =
+        (v.columns as number | undefined) ||
+        (model.spec.format === "conllu" ? 1 : width - inputCols);
       if (wanted < 1 || wanted > width) {
-        throw new NadirError("E_PARSE", `expected at least one labeling column after the ${inputCols} input columns, got ${width} columns`, {
-          file: s.file,
-          line: s.firstLine,
-        });
+        throw new NadirError(
+          "E_PARSE",
+          `expected at least one labeling column after the ${inputCols} input columns, got ${width} columns`,
+          {
+            file: s.file,
+            line: s.firstLine,
+          },
+        );
       }
       const d = model.density(s.tokens, beta);
       const rows = [];
@@ -52,15 +66,26 @@ export const scoreCommand: Command = {
         try {
           energy = model.energy(s.tokens, y);
         } catch (e) {
-          throw new NadirError("E_PARSE", (e as Error).message, { file: s.file, line: s.firstLine });
+          throw new NadirError("E_PARSE", (e as Error).message, {
+            file: s.file,
+            line: s.firstLine,
+          });
         }
         const probability = Math.exp(-beta * (energy - d.freeEnergy));
         const score = (energy - d.freeEnergy) / T;
         const th = model.extra.detectThreshold as number | undefined;
-        rows.push({ column: col + 1, energy, probability, score, compatible: th === undefined ? null : score <= th });
+        rows.push({
+          column: col + 1,
+          energy,
+          probability,
+          score,
+          compatible: th === undefined ? null : score <= th,
+        });
       }
       if (json) {
-        out.write(`${JSON.stringify({ sentence: n, freeEnergy: d.freeEnergy, entropy: d.entropy, labelings: rows })}\n`);
+        out.write(
+          `${JSON.stringify({ sentence: n, freeEnergy: d.freeEnergy, entropy: d.entropy, labelings: rows })}\n`,
+        );
       } else {
         for (const r of rows) {
           out.write(

@@ -11,13 +11,30 @@ export const tagCommand: Command = {
   options: [
     flag("model", "model file written by nadir train"),
     flag("output", "write here instead of stdout (atomically)"),
-    { name: "kbest", type: "int", default: 1, min: 1, help: "append the K lowest-energy labelings, best first, one column each" },
-    flag("marginals", "write each predicted label as label/probability, its Gibbs marginal at β", "boolean"),
-    { name: "beta", type: "number", default: 1, min: 1e-12, help: "inverse temperature β of the marginals" },
+    {
+      name: "kbest",
+      type: "int",
+      default: 1,
+      min: 1,
+      help: "append the K lowest-energy labelings, best first, one column each",
+    },
+    flag(
+      "marginals",
+      "write each predicted label as label/probability, its Gibbs marginal at β",
+      "boolean",
+    ),
+    {
+      name: "beta",
+      type: "number",
+      default: 1,
+      min: 1e-12,
+      help: "inverse temperature β of the marginals",
+    },
   ],
   async run(v, positionals) {
     if (!v.model) throw new NadirError("E_ARG", "tag: --model is required (see nadir tag --help)");
-    if (positionals.length > 1) throw new NadirError("E_ARG", `tag: expected one input file, got ${positionals.length}`);
+    if (positionals.length > 1)
+      throw new NadirError("E_ARG", `tag: expected one input file, got ${positionals.length}`);
     const model = Model.load(v.model as string);
     const input = positionals[0] ?? "-";
     const out = new Output(v.output as string | undefined);
@@ -29,7 +46,8 @@ export const tagCommand: Command = {
     const L = model.labels.length;
     for await (const s of streamCorpus(input, model.spec.format)) {
       const T = s.tokens.length;
-      const answers = k === 1 && !marginals ? [{ labels: model.tag(s.tokens) }] : model.decide(s.tokens, k);
+      const answers =
+        k === 1 && !marginals ? [{ labels: model.tag(s.tokens) }] : model.decide(s.tokens, k);
       const mu = marginals && T > 0 ? model.density(s.tokens, beta).marginals : null;
       for (let t = 0; t < T; t++) {
         const tok = s.tokens[t]!;
@@ -45,7 +63,9 @@ export const tagCommand: Command = {
           out.write(`${form}\t${tok[labelCol] ?? "_"}${cols}\n`);
         } else {
           const line = s.lines[t]!;
-          out.write(line.includes("\t") ? `${line}${cols}\n` : `${line}${cols.replaceAll("\t", " ")}\n`);
+          out.write(
+            line.includes("\t") ? `${line}${cols}\n` : `${line}${cols.replaceAll("\t", " ")}\n`,
+          );
         }
       }
       out.write("\n");

@@ -5,7 +5,12 @@ import { Rng } from "../core/rng.ts";
 import type { Model } from "../model.ts";
 
 /** Replace each label with probability `rate` by a different random one (at least one is changed). */
-export function corruptLabeling(y: readonly string[], labels: readonly string[], rate: number, rng: Rng): string[] {
+export function corruptLabeling(
+  y: readonly string[],
+  labels: readonly string[],
+  rate: number,
+  rng: Rng,
+): string[] {
   const out = y.slice();
   if (labels.length < 2 || y.length === 0) return out;
   const other = (l: string): string => {
@@ -79,11 +84,16 @@ export function calibrateDetection(
     const gold = s.tokens.map((t) => labelOf(t, model.spec.label)!);
     if (gold.some((l) => !model.labels.includes(l))) continue;
     good.push(model.detectionScore(s.tokens, gold, beta));
-    badScores.push(model.detectionScore(s.tokens, corruptLabeling(gold, model.labels, rate, rng), beta));
+    badScores.push(
+      model.detectionScore(s.tokens, corruptLabeling(gold, model.labels, rate, rng), beta),
+    );
   }
-  if (good.length === 0) throw new NadirError("E_ARG", "calibrateDetection: no usable gold-labeled sentence");
+  if (good.length === 0)
+    throw new NadirError("E_ARG", "calibrateDetection: no usable gold-labeled sentence");
   // Sweep thresholds between consecutive distinct scores.
-  const all = [...good.map((s) => ({ s, g: 1 })), ...badScores.map((s) => ({ s, g: 0 }))].sort((a, b) => a.s - b.s);
+  const all = [...good.map((s) => ({ s, g: 1 })), ...badScores.map((s) => ({ s, g: 0 }))].sort(
+    (a, b) => a.s - b.s,
+  );
   let bestAcc = -1;
   let bestTh = 0;
   let goodBelow = 0;
@@ -100,5 +110,11 @@ export function calibrateDetection(
   }
   model.extra.detectThreshold = bestTh;
   model.extra.detectBeta = beta;
-  return { threshold: bestTh, auc: auc(badScores, good), accuracy: bestAcc, gold: good.length, corrupted: badScores.length };
+  return {
+    threshold: bestTh,
+    auc: auc(badScores, good),
+    accuracy: bestAcc,
+    gold: good.length,
+    corrupted: badScores.length,
+  };
 }

@@ -1,5 +1,5 @@
-import { ndarray } from "../core/ndarray.ts";
 import { NadirError } from "../core/errors.ts";
+import { ndarray } from "../core/ndarray.ts";
 
 /**
  * A factor graph over discrete variables with finite domains.

@@ -7,7 +7,28 @@ export {
   exhaustiveKBest,
   exhaustiveMinimize,
 } from "./exhaustive.ts";
+export {
+  type ChainMarginals,
+  emptyChainMarginals,
+  entropy,
+  expectedEnergy,
+  type ForwardBackwardOptions,
+  forwardBackward,
+  freeEnergy,
+  gibbsProbability,
+  logGibbsProbability,
+} from "./forward-backward.ts";
 export { kbestViterbi } from "./kbest.ts";
+export {
+  hamming,
+  lossAugmented,
+  mostOffending,
+  mostOffendingChain,
+  mostOffendingChainInto,
+  mostOffendingClamped,
+  type OffendingMode,
+  type OffendingOptions,
+} from "./offending.ts";
 export { backendNames, getBackend, hasKBest, registerBackend } from "./registry.ts";
 export type {
   Backend,

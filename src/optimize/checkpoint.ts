@@ -49,12 +49,15 @@ export function loadCheckpoint(path: string): Checkpoint {
   try {
     buf = readFileSync(path);
   } catch (e) {
-    throw new NadirError("E_MODEL", `cannot read checkpoint: ${(e as Error).message}`, { file: path });
+    throw new NadirError("E_MODEL", `cannot read checkpoint: ${(e as Error).message}`, {
+      file: path,
+    });
   }
   const bad = (msg: string): never => {
     throw new NadirError("E_MODEL", `not a valid nadir checkpoint: ${msg}`, { file: path });
   };
-  if (buf.length < 16 || buf.toString("latin1", 0, 8) !== MAGIC) return bad("missing the NADIRCKP header");
+  if (buf.length < 16 || buf.toString("latin1", 0, 8) !== MAGIC)
+    return bad("missing the NADIRCKP header");
   const version = buf.readUInt32LE(8);
   if (version !== VERSION) return bad(`expected version ${VERSION}, got ${version}`);
   const hlen = buf.readUInt32LE(12);
@@ -68,7 +71,8 @@ export function loadCheckpoint(path: string): Checkpoint {
   const headLen = 16 + hlen;
   let off = headLen + ((8 - (headLen % 8)) % 8);
   const total = h.lengths.reduce((a, b) => a + b, 0) * 8;
-  if (buf.length - off !== total) return bad(`expected ${total} bytes of arrays, got ${buf.length - off} (truncated?)`);
+  if (buf.length - off !== total)
+    return bad(`expected ${total} bytes of arrays, got ${buf.length - off} (truncated?)`);
   if (crc32(buf.subarray(off)) !== h.crc) return bad("CRC mismatch (corrupt file)");
   const arrays: Record<string, Float64Array> = {};
   h.arrays.forEach((name, i) => {

@@ -3,7 +3,9 @@
  * objectives over Float64Array parameters: the two-loop recursion over the
  * last m pairs (s, y), and a backtracking line search on the Armijo
  * condition f(x + αd) ≤ f(x) + c₁·α·∇f·d starting from α = 1 (α = 1/‖g‖ on
- * the first iteration). A pair with sᵀy ≤ 0 is not stored, so the implied
+ * the first iteration), each retry at the minimizer of the quadratic fitted to
+ * f(x), the slope and the rejected value (kept within [0.1, 0.5] of the last
+ * step). A pair with sᵀy ≤ 0 is not stored, so the implied
  * Hessian stays positive definite.
  *
  * Stops after `maxIterations`, when ‖g‖ ≤ epsilon·max(1, ‖x‖), when the
@@ -70,7 +72,8 @@ export function lbfgs(
   for (;;) {
     const gnorm = Math.sqrt(dot(g, g));
     const xnorm = Math.sqrt(dot(x, x));
-    if (gnorm <= o.epsilon * Math.max(1, xnorm)) return { f, iterations: it, evaluations, reason: "gradient" };
+    if (gnorm <= o.epsilon * Math.max(1, xnorm))
+      return { f, iterations: it, evaluations, reason: "gradient" };
     if (it >= o.maxIterations) return { f, iterations: it, evaluations, reason: "max-iterations" };
     // Two-loop recursion: d = −H·g.
     for (let i = 0; i < n; i++) d[i] = -g[i]!;
@@ -113,7 +116,11 @@ export function lbfgs(
         ok = true;
         break;
       }
-      step *= 0.5;
+      // Minimizer of the quadratic through f, the slope at 0 and fNew, kept in [0.1, 0.5]·step.
+      const q = Number.isFinite(fNew)
+        ? (-slope * step * step) / (2 * (fNew - f - slope * step))
+        : 0;
+      step = Math.min(0.5 * step, Math.max(0.1 * step, q));
     }
     if (!ok) return { f, iterations: it, evaluations, reason: "line-search" };
     // Store the pair s = xNew − x, y = gNew − g when the curvature is positive.
@@ -137,10 +144,12 @@ export function lbfgs(
     f = fNew;
     it++;
     history.push(f);
-    if (o.onIteration?.(it, f, x, Math.sqrt(dot(g, g)))) return { f, iterations: it, evaluations, reason: "stopped" };
+    if (o.onIteration?.(it, f, x, Math.sqrt(dot(g, g))))
+      return { f, iterations: it, evaluations, reason: "stopped" };
     if (history.length > o.period) {
       const past = history[history.length - 1 - o.period]!;
-      if ((past - f) / Math.max(Math.abs(f), 1e-12) < o.delta) return { f, iterations: it, evaluations, reason: "delta" };
+      if ((past - f) / Math.max(Math.abs(f), 1e-12) < o.delta)
+        return { f, iterations: it, evaluations, reason: "delta" };
     }
   }
 }

@@ -1,8 +1,16 @@
 import type { Instance } from "../architecture/features.ts";
 import type { LinearChain } from "../architecture/linear-chain.ts";
 import { chainEnergy } from "../graph/chain.ts";
-import { type ChainMarginals, emptyChainMarginals, forwardBackward } from "../inference/forward-backward.ts";
-import { lossAugmented, mostOffendingChainInto, mostOffendingClamped } from "../inference/offending.ts";
+import {
+  type ChainMarginals,
+  emptyChainMarginals,
+  forwardBackward,
+} from "../inference/forward-backward.ts";
+import {
+  lossAugmented,
+  mostOffendingChainInto,
+  mostOffendingClamped,
+} from "../inference/offending.ts";
 import type { Backend, Constraints } from "../inference/types.ts";
 import { viterbiInto } from "../inference/viterbi.ts";
 import { type Loss, type LossValue, makeLoss } from "../loss/index.ts";
@@ -42,7 +50,10 @@ export class EnergyObjective {
     this.arch = arch;
     this.set = set;
     const margin = set.loss.params.margin;
-    this.lossForEI = set.offending === "hamming" ? makeLoss(set.loss.name, { ...set.loss.params, margin: 0 }) : set.loss;
+    this.lossForEI =
+      set.offending === "hamming"
+        ? makeLoss(set.loss.name, { ...set.loss.params, margin: 0 })
+        : set.loss;
     void margin;
   }
 
@@ -103,7 +114,8 @@ export class EnergyObjective {
         });
         this.marg = m;
         loss.evaluate(EC, m.freeEnergy, lv);
-        if (grad && lv.dF !== 0) arch.accumulateMarginals(x, m.unary, m.pairwiseSum, gscale * lv.dF, grad);
+        if (grad && lv.dF !== 0)
+          arch.accumulateMarginals(x, m.unary, m.pairwiseSum, gscale * lv.dF, grad);
         break;
       }
     }

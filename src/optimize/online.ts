@@ -150,7 +150,10 @@ abstract class Base implements OnlineOptimizer {
     const need = (name: string): Float64Array => {
       const a = s.arrays[name];
       if (!a || a.length !== this.V.length) {
-        throw new NadirError("E_MODEL", `checkpoint: array '${name}' missing or of the wrong size for ${this.name}`);
+        throw new NadirError(
+          "E_MODEL",
+          `checkpoint: array '${name}' missing or of the wrong size for ${this.name}`,
+        );
       }
       return a;
     };
@@ -232,7 +235,8 @@ export class AdaGrad extends Base {
   override restore(s: OptimizerState): void {
     super.restore(s);
     const G = s.arrays.G;
-    if (!G || G.length !== this.G.length) throw new NadirError("E_MODEL", "checkpoint: AdaGrad sums missing");
+    if (!G || G.length !== this.G.length)
+      throw new NadirError("E_MODEL", "checkpoint: AdaGrad sums missing");
     this.G.set(G);
   }
 }
@@ -280,6 +284,9 @@ export function makeOnlineOptimizer(name: string, K: number, set: OnlineSettings
     case "perceptron":
       return new PerceptronStep(K, set);
     default:
-      throw new NadirError("E_ARG", `unknown online optimizer '${name}'; expected one of sgd, adagrad, pa, perceptron`);
+      throw new NadirError(
+        "E_ARG",
+        `unknown online optimizer '${name}'; expected one of sgd, adagrad, pa, perceptron`,
+      );
   }
 }

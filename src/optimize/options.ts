@@ -17,27 +17,149 @@ export interface OptionDecl {
 export const OPTIMIZERS = ["perceptron", "sgd", "adagrad", "pa", "lbfgs"] as const;
 
 export const TRAIN_OPTIONS = [
-  { name: "loss", type: "string", default: "perceptron", choices: LOSS_NAMES, help: "loss of energy-based learning (see the README's loss table)" },
-  { name: "optimizer", type: "string", default: "perceptron", choices: OPTIMIZERS, help: "perceptron (η = 1), sgd, adagrad, pa (passive-aggressive), lbfgs (full batch, smooth losses)" },
-  { name: "inference", type: "string", default: "auto", choices: ["auto", "viterbi", "exhaustive"], help: "inference backend for decoding and the most offending answer (auto: the exact one the structure allows)" },
-  { name: "offending", type: "string", default: "exact", choices: ["exact", "hamming"], help: "most offending incorrect answer: exact argmin over Y ≠ Yⁱ, or loss-augmented argmin E(Y) − m·Hamming(Y, Yⁱ)" },
-  { name: "margin", type: "number", default: 1, min: 0, help: "margin m of hinge and square-square (Hamming scale with --offending hamming)" },
-  { name: "beta", type: "number", default: 1, min: 1e-12, help: "inverse temperature β of nll and mee" },
-  { name: "gamma", type: "number", default: 1, min: 1e-12, help: "γ of the square-exponential loss" },
-  { name: "lvq-max", type: "number", default: 1, min: 1e-12, help: "saturation M of the LVQ2 loss" },
-  { name: "epochs", type: "int", default: 10, min: 1, help: "passes over the training data (online optimizers)" },
+  {
+    name: "loss",
+    type: "string",
+    default: "perceptron",
+    choices: LOSS_NAMES,
+    help: "loss of energy-based learning (see the README's loss table)",
+  },
+  {
+    name: "optimizer",
+    type: "string",
+    default: "perceptron",
+    choices: OPTIMIZERS,
+    help: "perceptron (η = 1), sgd, adagrad, pa (passive-aggressive), lbfgs (full batch, smooth losses)",
+  },
+  {
+    name: "inference",
+    type: "string",
+    default: "auto",
+    choices: ["auto", "viterbi", "exhaustive"],
+    help: "inference backend for decoding and the most offending answer (auto: the exact one the structure allows)",
+  },
+  {
+    name: "offending",
+    type: "string",
+    default: "exact",
+    choices: ["exact", "hamming"],
+    help: "most offending incorrect answer: exact argmin over Y ≠ Yⁱ, or loss-augmented argmin E(Y) − m·Hamming(Y, Yⁱ)",
+  },
+  {
+    name: "margin",
+    type: "number",
+    default: 1,
+    min: 0,
+    help: "margin m of hinge and square-square (Hamming scale with --offending hamming)",
+  },
+  {
+    name: "beta",
+    type: "number",
+    default: 1,
+    min: 1e-12,
+    help: "inverse temperature β of nll and mee",
+  },
+  {
+    name: "gamma",
+    type: "number",
+    default: 1,
+    min: 1e-12,
+    help: "γ of the square-exponential loss",
+  },
+  {
+    name: "lvq-max",
+    type: "number",
+    default: 1,
+    min: 1e-12,
+    help: "saturation M of the LVQ2 loss",
+  },
+  {
+    name: "epochs",
+    type: "int",
+    default: 10,
+    min: 1,
+    help: "passes over the training data (online optimizers)",
+  },
   { name: "iterations", type: "int", default: 100, min: 1, help: "L-BFGS iterations" },
-  { name: "eta", type: "number", default: 0.1, min: 1e-12, help: "initial step size η₀ (sgd, adagrad)" },
-  { name: "c2", type: "number", default: 1, min: 0, help: "L2 regularization: c2/2·‖W‖² over the training set" },
-  { name: "pa-c", type: "number", default: 1, min: 1e-12, help: "aggressiveness C of passive-aggressive steps" },
-  { name: "seed", type: "int", default: 1, min: 0, help: "seed of the shuffles and initializations" },
-  { name: "shuffle", type: "boolean", default: true, help: "shuffle the training data every epoch" },
-  { name: "average", type: "boolean", default: true, help: "return the average of the weights over all steps (any online optimizer)" },
-  { name: "keep-best", type: "boolean", default: true, help: "with a dev set, keep the weights of the epoch with the best dev score" },
-  { name: "patience", type: "int", default: 0, min: 0, help: "early stopping: stop after this many dev evaluations without improvement (0: never)" },
-  { name: "eval-every", type: "int", default: 10, min: 1, help: "L-BFGS iterations between dev evaluations" },
-  { name: "checkpoint", type: "string", default: "", help: "write a checkpoint here (atomically) after every epoch / dev evaluation" },
-  { name: "resume", type: "string", default: "", help: "resume training from this checkpoint (same data and spec)" },
+  {
+    name: "eta",
+    type: "number",
+    default: 0.1,
+    min: 1e-12,
+    help: "initial step size η₀ (sgd, adagrad)",
+  },
+  {
+    name: "c2",
+    type: "number",
+    default: 1,
+    min: 0,
+    help: "L2 regularization: c2/2·‖W‖² over the training set",
+  },
+  {
+    name: "pa-c",
+    type: "number",
+    default: 1,
+    min: 1e-12,
+    help: "aggressiveness C of passive-aggressive steps",
+  },
+  {
+    name: "seed",
+    type: "int",
+    default: 1,
+    min: 0,
+    help: "seed of the shuffles and initializations",
+  },
+  {
+    name: "shuffle",
+    type: "boolean",
+    default: true,
+    help: "shuffle the training data every epoch",
+  },
+  {
+    name: "average",
+    type: "boolean",
+    default: true,
+    help: "return the average of the weights over all steps (any online optimizer)",
+  },
+  {
+    name: "keep-best",
+    type: "boolean",
+    default: true,
+    help: "with a dev set, keep the weights of the epoch with the best dev score",
+  },
+  {
+    name: "patience",
+    type: "int",
+    default: 0,
+    min: 0,
+    help: "early stopping: stop after this many dev evaluations without improvement (0: never)",
+  },
+  {
+    name: "eval-every",
+    type: "int",
+    default: 10,
+    min: 1,
+    help: "L-BFGS iterations between dev evaluations",
+  },
+  {
+    name: "threads",
+    type: "int",
+    default: 0,
+    min: 0,
+    help: "threads for full-batch objectives (L-BFGS); 0: NADIR_THREADS or all cores",
+  },
+  {
+    name: "checkpoint",
+    type: "string",
+    default: "",
+    help: "write a checkpoint here (atomically) after every epoch / dev evaluation",
+  },
+  {
+    name: "resume",
+    type: "string",
+    default: "",
+    help: "resume training from this checkpoint (same data and spec)",
+  },
 ] as const satisfies readonly OptionDecl[];
 
 export interface TrainOptions {
@@ -60,6 +182,7 @@ export interface TrainOptions {
   keepBest: boolean;
   patience: number;
   evalEvery: number;
+  threads: number;
   checkpoint: string;
   resume: string;
 }
@@ -67,15 +190,23 @@ export interface TrainOptions {
 const camel = (s: string) => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 /** Convert and check one option value (from a CLI string or a spec/library value). */
-export function coerceOption(decl: OptionDecl, v: unknown, where: string): number | string | boolean {
+export function coerceOption(
+  decl: OptionDecl,
+  v: unknown,
+  where: string,
+): number | string | boolean {
   const bad = (expected: string): never => {
-    throw new NadirError("E_ARG", `${where} --${decl.name}: expected ${expected}, got ${JSON.stringify(v)}`);
+    throw new NadirError(
+      "E_ARG",
+      `${where} --${decl.name}: expected ${expected}, got ${JSON.stringify(v)}`,
+    );
   };
   switch (decl.type) {
     case "int":
     case "number": {
       const x = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
-      if (typeof x !== "number" || !Number.isFinite(x)) return bad(decl.type === "int" ? "an integer" : "a number");
+      if (typeof x !== "number" || !Number.isFinite(x))
+        return bad(decl.type === "int" ? "an integer" : "a number");
       if (decl.type === "int" && !Number.isInteger(x)) return bad("an integer");
       if (decl.min !== undefined && x < decl.min) return bad(`a value ≥ ${decl.min}`);
       return x;
@@ -87,7 +218,8 @@ export function coerceOption(decl: OptionDecl, v: unknown, where: string): numbe
       return bad("true or false");
     default:
       if (typeof v !== "string") return bad("a string");
-      if (decl.choices && !decl.choices.includes(v)) return bad(`one of ${decl.choices.join(", ")}`);
+      if (decl.choices && !decl.choices.includes(v))
+        return bad(`one of ${decl.choices.join(", ")}`);
       return v;
   }
 }

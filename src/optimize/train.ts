@@ -1,5 +1,6 @@
 import {
   buildTrainingSet,
+  checkGoldColumns,
   encodeSentence,
   FeatureExtractor,
   type SentenceLike,
@@ -12,10 +13,10 @@ import { scoreSequences } from "../eval/evaluate.ts";
 import { getBackend } from "../inference/registry.ts";
 import type { Backend } from "../inference/types.ts";
 import { viterbi, viterbiBackend, viterbiInto } from "../inference/viterbi.ts";
-import { trainEnergy } from "./trainer.ts";
 import { Model } from "../model.ts";
 import { type TrainOptions, trainOptions } from "./options.ts";
 import { type EpochReport, trainPerceptron } from "./perceptron.ts";
+import { trainEnergy } from "./trainer.ts";
 
 export interface TrainInput {
   spec: GraphSpec;
@@ -61,8 +62,12 @@ export function trainTagger(input: TrainInput): TrainResult {
     throw new NadirError("E_ARG", "the training data holds no sentence");
   const nColumns = input.train[0]?.tokens[0]?.length ?? 0;
   const labelNames = set.labels.names;
-  const rows = spec.features === "observed" ? observedRows(set.instances, fx.numAttributes, labelNames.length) : null;
+  const rows =
+    spec.features === "observed"
+      ? observedRows(set.instances, fx.numAttributes, labelNames.length)
+      : null;
   const model = new Model(spec, labelNames, fx, null, nColumns, rows);
+  for (const s of input.dev ?? []) checkGoldColumns(fx, s);
   const dev = input.dev
     ?.filter((s) => s.tokens.length > 0)
     .map((s) => ({
@@ -89,7 +94,10 @@ export function trainTagger(input: TrainInput): TrainResult {
     : undefined;
   const hooks = { evaluate, onEpoch: input.onEpoch, onProgress: input.onProgress };
   const backend = chooseBackend(options.inference);
-  const fast = options.loss === "perceptron" && options.optimizer === "perceptron" && backend.name === "viterbi";
+  const fast =
+    options.loss === "perceptron" &&
+    options.optimizer === "perceptron" &&
+    backend.name === "viterbi";
   const result = fast
     ? trainPerceptron(
         arch,
@@ -100,10 +108,22 @@ export function trainTagger(input: TrainInput): TrainResult {
         },
         hooks,
       )
-    : trainEnergy(arch, set.instances, options, { backend, constraintsFor: (T) => model.constraintsFor(T) }, hooks);
+    : trainEnergy(
+        arch,
+        set.instances,
+        options,
+        {
+          backend,
+          constraintsFor: (T) => model.constraintsFor(T),
+          labels: { encoding: spec.encoding, constrained: spec.constrained, names: labelNames },
+        },
+        hooks,
+      );
   model.W.set(result.W);
   const trainSeconds = (performance.now() - t1) / 1000;
-  const calibration = input.dev?.length ? calibrateDetection(model, input.dev, { seed: options.seed }) : undefined;
+  const calibration = input.dev?.length
+    ? calibrateDetection(model, input.dev, { seed: options.seed })
+    : undefined;
   return {
     calibration,
     model,

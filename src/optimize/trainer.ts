@@ -10,6 +10,7 @@ import { lbfgs } from "./lbfgs.ts";
 import { EnergyObjective } from "./objective.ts";
 import { makeOnlineOptimizer } from "./online.ts";
 import type { TrainOptions } from "./options.ts";
+import { defaultThreads, ParallelObjective } from "./parallel.ts";
 import type { EpochReport, PerceptronResult } from "./perceptron.ts";
 
 export interface TrainerHooks {
@@ -71,7 +72,12 @@ export function trainEnergy(
   arch: LinearChain,
   data: readonly Instance[],
   opts: TrainOptions,
-  inference: { backend: Backend; constraintsFor: (T: number) => Constraints | undefined },
+  inference: {
+    backend: Backend;
+    constraintsFor: (T: number) => Constraints | undefined;
+    /** how worker threads rebuild the decoding constraints (batch optimizers) */
+    labels?: { encoding: string; constrained: boolean; names: string[] };
+  },
   hooks: TrainerHooks = {},
 ): PerceptronResult {
   const loss = makeLoss(opts.loss, {
@@ -106,13 +112,35 @@ export function trainEnergy(
     }
     const c2 = opts.c2;
     let t0 = performance.now();
-    const fg = (w: Float64Array, g: Float64Array): number => {
-      g.fill(0);
+    const local = (w: Float64Array, g: Float64Array, from: number, to: number): number => {
       let f = 0;
-      for (let i = 0; i < data.length; i++) {
+      for (let i = from; i < to; i++) {
         const v = objective.evaluate(data[i]!, w, 1, g, 1);
         if (!Number.isNaN(v)) f += v;
       }
+      return f;
+    };
+    const threads = opts.threads > 0 ? opts.threads : defaultThreads();
+    const batch = new ParallelObjective(
+      arch,
+      data,
+      {
+        A: arch.A,
+        L: arch.L,
+        rows: arch.rows,
+        loss: loss.name,
+        params: { ...loss.params },
+        offending: opts.offending,
+        backend: inference.backend.name,
+        encoding: inference.labels?.encoding ?? "none",
+        constrained: inference.labels?.constrained ?? false,
+        labels: inference.labels?.names ?? [],
+      },
+      local,
+      inference.labels ? threads : 1,
+    );
+    const fg = (w: Float64Array, g: Float64Array): number => {
+      let f = batch.fg(w, g);
       if (c2 > 0) {
         let sq = 0;
         for (let k = 0; k < w.length; k++) {
@@ -128,7 +156,8 @@ export function trainEnergy(
       onIteration: (it, f, w) => {
         const iteration = done + it;
         hooks.onProgress?.(iteration, opts.iterations);
-        const evalNow = hooks.evaluate && (iteration % opts.evalEvery === 0 || iteration === opts.iterations);
+        const evalNow =
+          hooks.evaluate && (iteration % opts.evalEvery === 0 || iteration === opts.iterations);
         const dev = evalNow ? hooks.evaluate!(w) : undefined;
         const stop = select.see(iteration, dev, w);
         const r: EpochReport = {
@@ -142,12 +171,16 @@ export function trainEnergy(
         reports.push(r);
         hooks.onEpoch?.(r);
         if (opts.checkpoint && (evalNow || iteration % opts.evalEvery === 0)) {
-          saveCheckpoint(opts.checkpoint, { header: { kind: "lbfgs", K: arch.K, iteration }, arrays: { W: w } });
+          saveCheckpoint(opts.checkpoint, {
+            header: { kind: "lbfgs", K: arch.K, iteration },
+            arrays: { W: w },
+          });
         }
         return stop;
       },
     });
     void result;
+    batch.close();
     if (select.best) return { W: select.best, bestEpoch: select.bestEpoch, reports };
     return { W, bestEpoch: done + reports.length, reports };
   }
@@ -170,7 +203,8 @@ export function trainEnergy(
     const ck = loadCheckpoint(opts.resume);
     checkResume(ck, kind, arch.K, opts.resume);
     const scalars: Record<string, number> = {};
-    for (const [k, v] of Object.entries((ck.header.scalars ?? {}) as Record<string, number>)) scalars[k] = v;
+    for (const [k, v] of Object.entries((ck.header.scalars ?? {}) as Record<string, number>))
+      scalars[k] = v;
     opt.restore({ arrays: ck.arrays, scalars });
     rng.state = Number(ck.header.rng);
     first = Number(ck.header.epoch) + 1;
@@ -217,7 +251,10 @@ export function trainEnergy(
     hooks.onEpoch?.(r);
     if (opts.checkpoint) {
       const st = opt.state();
-      const arrays: Record<string, Float64Array> = { ...st.arrays, order: Float64Array.from(order) };
+      const arrays: Record<string, Float64Array> = {
+        ...st.arrays,
+        order: Float64Array.from(order),
+      };
       if (select.best) arrays.best = select.best;
       saveCheckpoint(opts.checkpoint, {
         header: {

@@ -261,9 +261,8 @@ describe("forward-backward against brute-force enumeration (T ≤ 6, L ≤ 4)", 
     );
     // The scaled kernel never refuses at moderate β; at β = 100 (spreads of up to 2000 nats) it may.
     for (const beta of [0.01, 0.5, 1, 3]) expect(scaledOk.get(beta)).toBe(RUNS);
-    console.log(
-      `scaled kernel accepted ${scaledOk.get(100)} / ${RUNS} chains at β = 100 (${RUNS - nonEmpty} with T = 0)`,
-    );
+    // …but it accepts some non-empty chains there (small spreads) and is checked on them.
+    expect(scaledOk.get(100)!).toBeGreaterThan(RUNS - nonEmpty + 20);
   });
 
   it("with random constraints: equal to enumeration over the allowed labelings", () => {

@@ -177,11 +177,7 @@ describe("Model.load rejects bad files with E_MODEL naming the file", () => {
     expectModelError(variant("nan.model", gzipSync(raw)), "weight 1");
   });
 
-  // BUG: src/model.ts:335 (Model.load) calls parseSpec(h.spec, …) unguarded, so a model whose
-  // embedded spec fails the schema (corrupt, or written by a newer version with a new
-  // spec key) raises E_SPEC instead of E_MODEL. Fix: wrap it like the FeatureExtractor
-  // restore: `try { spec = parseSpec(…) } catch (e) { return bad((e as Error).message) }`.
-  it.skip("BUG: an embedded spec that fails the schema is E_MODEL", () => {
+  it("an embedded spec that fails the schema is E_MODEL", () => {
     const { raw, weightsAt } = payload();
     const hlen = raw.readUInt32LE(12);
     const header = JSON.parse(raw.toString("utf8", 16, 16 + hlen)) as { spec: object };

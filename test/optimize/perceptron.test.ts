@@ -275,13 +275,7 @@ describe("trainTagger", () => {
     expect(e.code).toBe("E_ARG");
   });
 
-  // BUG: src/optimize/train.ts:66-69 reads dev gold labels without checking that the dev
-  // tokens have the label column (encodeSentence only checks fx.minColumns). With
-  // label −1 and a dev file lacking the label column, the last *input* column (pos)
-  // is silently scored as the gold label (dev score 0, wrong epoch kept). Fix: check
-  // dev sentences with the same column count as training (checkColumns(s, need) in
-  // buildTrainingSet) and throw E_PARSE at file:line.
-  it.skip("BUG: a dev token without the label column is E_PARSE at file:line", () => {
+  it("a dev token without the label column is E_PARSE at file:line", () => {
     const s = spec({ columns: ["w", "pos"], templates: ["w[0]"], encoding: "iob2" });
     const e = nadirError(() =>
       trainTagger({
