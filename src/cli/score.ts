@@ -73,13 +73,14 @@ export const scoreCommand: Command = {
         }
         const probability = Math.exp(-beta * (energy - d.freeEnergy));
         const score = (energy - d.freeEnergy) / T;
-        const th = model.extra.detectThreshold as number | undefined;
+        // the verdict uses the calibrated threshold at the β it was calibrated with
+        const calibrated = model.extra.detectThreshold !== undefined;
         rows.push({
           column: col + 1,
           energy,
           probability,
           score,
-          compatible: th === undefined ? null : score <= th,
+          compatible: calibrated ? model.detect(s.tokens, y).compatible : null,
         });
       }
       if (json) {

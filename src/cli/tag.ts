@@ -57,6 +57,8 @@ export const tagCommand: Command = {
           cols += `\t${lab}`;
           if (mu) cols += `/${mu[t * L + model.labels.indexOf(lab)]!.toFixed(4)}`;
         }
+        // fewer labelings than K exist (short sentences): keep the rows rectangular
+        for (let i = answers.length; i < k; i++) cols += "\t_";
         if (conllu) {
           // CoNLL-U: FORM, gold label, prediction(s) — the columns `nadir eval` reads.
           const form = tok[model.spec.columns.w ?? 1] ?? tok[1]!;

@@ -68,6 +68,16 @@ export function loadCheckpoint(path: string): Checkpoint {
   } catch (e) {
     return bad(`header is not JSON: ${(e as Error).message}`);
   }
+  if (
+    !Array.isArray(h.arrays) ||
+    !Array.isArray(h.lengths) ||
+    h.arrays.length !== h.lengths.length ||
+    !h.arrays.every((n) => typeof n === "string") ||
+    !h.lengths.every((n) => Number.isInteger(n) && n >= 0) ||
+    typeof h.crc !== "number"
+  ) {
+    return bad("header lacks a consistent list of arrays, lengths and CRC");
+  }
   const headLen = 16 + hlen;
   let off = headLen + ((8 - (headLen % 8)) % 8);
   const total = h.lengths.reduce((a, b) => a + b, 0) * 8;

@@ -50,6 +50,28 @@ class Selector {
   }
 }
 
+/** The selector's part of a checkpoint: header fields and the best weights. */
+function selectorCheckpoint(select: Selector): {
+  header: Record<string, number>;
+  arrays: Record<string, Float64Array>;
+} {
+  return {
+    header: {
+      bestScore: select.bestScore,
+      bestEpoch: select.bestEpoch,
+      sinceBest: select.sinceBest,
+    },
+    arrays: select.best ? { best: select.best } : {},
+  };
+}
+
+function restoreSelector(select: Selector, ck: Checkpoint): void {
+  if (ck.arrays.best) select.best = ck.arrays.best;
+  if (ck.header.bestScore !== undefined) select.bestScore = Number(ck.header.bestScore);
+  select.bestEpoch = Number(ck.header.bestEpoch ?? 0);
+  select.sinceBest = Number(ck.header.sinceBest ?? 0);
+}
+
 function checkResume(ck: Checkpoint, kind: string, K: number, path: string): void {
   if (ck.header.kind !== kind || ck.header.K !== K) {
     throw new NadirError(
@@ -107,8 +129,13 @@ export function trainEnergy(
     if (opts.resume) {
       const ck = loadCheckpoint(opts.resume);
       checkResume(ck, "lbfgs", arch.K, opts.resume);
-      W.set(ck.arrays.W!);
+      const saved = ck.arrays.W;
+      if (!saved || saved.length !== arch.K) {
+        throw new NadirError("E_MODEL", "checkpoint lacks the weights W", { file: opts.resume });
+      }
+      W.set(saved);
       done = Number(ck.header.iteration ?? 0);
+      restoreSelector(select, ck);
     }
     const c2 = opts.c2;
     let t0 = performance.now();
@@ -171,9 +198,10 @@ export function trainEnergy(
         reports.push(r);
         hooks.onEpoch?.(r);
         if (opts.checkpoint && (evalNow || iteration % opts.evalEvery === 0)) {
+          const sel = selectorCheckpoint(select);
           saveCheckpoint(opts.checkpoint, {
-            header: { kind: "lbfgs", K: arch.K, iteration },
-            arrays: { W: w },
+            header: { kind: "lbfgs", K: arch.K, iteration, ...sel.header },
+            arrays: { W: w, ...sel.arrays },
           });
         }
         return stop;
@@ -210,12 +238,7 @@ export function trainEnergy(
     first = Number(ck.header.epoch) + 1;
     const o = ck.arrays.order;
     if (o) for (let i = 0; i < order.length; i++) order[i] = o[i]!;
-    if (ck.arrays.best) {
-      select.best = ck.arrays.best;
-      select.bestScore = Number(ck.header.bestScore);
-      select.bestEpoch = Number(ck.header.bestEpoch);
-      select.sinceBest = Number(ck.header.sinceBest ?? 0);
-    }
+    restoreSelector(select, ck);
   }
   const grad = new RowGradient(arch);
   const W = new Float64Array(arch.K);
@@ -251,23 +274,10 @@ export function trainEnergy(
     hooks.onEpoch?.(r);
     if (opts.checkpoint) {
       const st = opt.state();
-      const arrays: Record<string, Float64Array> = {
-        ...st.arrays,
-        order: Float64Array.from(order),
-      };
-      if (select.best) arrays.best = select.best;
+      const sel = selectorCheckpoint(select);
       saveCheckpoint(opts.checkpoint, {
-        header: {
-          kind,
-          K: arch.K,
-          epoch,
-          rng: rng.state,
-          scalars: st.scalars,
-          bestScore: select.bestScore,
-          bestEpoch: select.bestEpoch,
-          sinceBest: select.sinceBest,
-        },
-        arrays,
+        header: { kind, K: arch.K, epoch, rng: rng.state, scalars: st.scalars, ...sel.header },
+        arrays: { ...st.arrays, order: Float64Array.from(order), ...sel.arrays },
       });
     }
     if (stop) break;

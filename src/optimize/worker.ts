@@ -31,7 +31,8 @@ try {
     loss: makeLoss(c.loss, c.params),
     offending: c.offending,
     backend: c.backend === "viterbi" ? viterbiBackend : getBackend(c.backend),
-    constraintsFor: (T) => withEnd(base, c.encoding as Encoding, c.labels, T),
+    constraintsFor: (T) =>
+      c.constrained ? withEnd(base, c.encoding as Encoding, c.labels, T) : undefined,
   });
   const data = unpack(d.packed);
   Atomics.add(ctrl, CTRL.READY, 1);

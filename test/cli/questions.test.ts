@@ -294,7 +294,7 @@ describe("nadir score", () => {
 });
 
 describe("nadir score verdicts", () => {
-  it.skip("BUG: --beta changes the detection verdict (it should be Model.detect's, at the calibrated β)", async () => {
+  it("--beta changes the detection verdict (it should be Model.detect's, at the calibrated β)", async () => {
     // src/cli/score.ts:75-82 compares (E − F_β)/T at the --beta of the command
     // with a threshold calibrated at model.extra.detectBeta (1): with --beta
     // 0.01, F is far lower, every score huge, every labeling "incompatible".

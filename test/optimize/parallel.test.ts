@@ -142,7 +142,7 @@ describe("ParallelObjective", () => {
     expect(Array.from(y!.labels)).toEqual(Array.from(x.labels));
   });
 
-  it.skip("BUG: a BIOES spec without `constrained` gets end constraints in the workers only", () => {
+  it("a BIOES spec without `constrained` gets end constraints in the workers only", () => {
     // src/optimize/worker.ts:34 always applies withEnd(…) (BIOES: no sequence may
     // end in B-/I-), while the main thread (Model.constraintsFor) uses no
     // constraints at all when the spec is not `constrained`: the shards then
