@@ -48,6 +48,8 @@ export class LinearChain {
    * row pointers.
    */
   private readonly expanded = new WeakMap<Instance, { k: Int32Array; u: Int32Array }>();
+  /** Cache resolved state weights per instance (set by trainers that revisit the same instances). */
+  cacheExpanded = false;
 
   constructor(A: number, L: number, rows: StateRows | null = null) {
     this.A = A;
@@ -127,11 +129,26 @@ export class LinearChain {
           for (let l = 0; l < L; l++) unary[row + l] = unary[row + l]! + W[base + l]!;
         }
       }
-    } else {
+    } else if (this.cacheExpanded) {
       const { k, u } = this.expand(x);
       for (let i = 0; i < k.length; i++) {
         const c = u[i]!;
         unary[c] = unary[c]! + W[k[i]!]!;
+      }
+    } else {
+      const ptr = rows.rowPtr;
+      const lab = rows.rowLabel;
+      for (let t = 0; t < T; t++) {
+        const row = t * L;
+        const end = offsets[t + 1]!;
+        for (let j = offsets[t]!; j < end; j++) {
+          const a = attrs[j]!;
+          const kEnd = ptr[a + 1]!;
+          for (let k = ptr[a]!; k < kEnd; k++) {
+            const i = row + lab[k]!;
+            unary[i] = unary[i]! + W[k]!;
+          }
+        }
       }
     }
     if (scale !== 1) return this.scaledPotentials(T, W, unary, scale);

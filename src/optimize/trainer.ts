@@ -116,6 +116,7 @@ export function trainEnergy(
   });
   const select = new Selector(opts.keepBest, opts.patience);
   const reports: EpochReport[] = [];
+  arch.cacheExpanded = true; // every instance is revisited: resolve its state weights once
 
   if (opts.optimizer === "lbfgs") {
     if (!loss.smooth) {

@@ -247,8 +247,15 @@ shipsets NNS I-NP
     // the same tables with random weights: unconstrained decoding goes wrong, constrained never
     const rng = new Rng(99);
     const W = Float64Array.from({ length: trained.W.length }, () => 3 * rng.normal());
-    const constrained = new Model(trained.spec, trained.labels, trained.fx, W, 3);
-    const free = new Model(chunkSpec(false), trained.labels, trained.fx, W, 3);
+    const constrained = new Model(
+      trained.spec,
+      trained.labels,
+      trained.fx,
+      W,
+      3,
+      trained.arch.rows,
+    );
+    const free = new Model(chunkSpec(false), trained.labels, trained.fx, W, 3, trained.arch.rows);
     expect(free.constraintsFor(4)).toBeUndefined();
     const words = sentences.flatMap((s) => s.tokens);
     let freeBad = 0;

@@ -261,7 +261,14 @@ describe("detection", () => {
   });
 
   it("detect() without a threshold is an E_ARG", () => {
-    const fresh = new Model(model.spec, model.labels, model.fx, model.W, model.nColumns);
+    const fresh = new Model(
+      model.spec,
+      model.labels,
+      model.fx,
+      model.W,
+      model.nColumns,
+      model.arch.rows,
+    );
     const s = small[0]!;
     expect(nadirError(() => fresh.detect(s.tokens, gold(s))).code).toBe("E_ARG");
   });
