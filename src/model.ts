@@ -245,6 +245,44 @@ export class Model {
   }
 
   /**
+   * This model's weights carried over to another architecture over the same
+   * kind of data (a warm start): state weights matched by attribute name and
+   * label, transitions by label names; what this model lacks starts at 0.
+   */
+  weightsFor(fx: FeatureExtractor, arch: LinearChain, labels: readonly string[]): Float64Array {
+    const W = new Float64Array(arch.K);
+    const myLabel = new Int32Array(labels.length);
+    for (let l = 0; l < labels.length; l++) myLabel[l] = this.labelDict.get(labels[l]!);
+    const mine = new Map<string, number>();
+    for (let a = 0; a < this.arch.A; a++) mine.set(this.fx.attributeName(a), a);
+    const src = this.arch;
+    for (let a = 0; a < arch.A; a++) {
+      const b = mine.get(fx.attributeName(a));
+      if (b === undefined) continue;
+      const end = arch.rowEnd(a);
+      for (let k = arch.rowStart(a); k < end; k++) {
+        const l = myLabel[arch.labelOf(k, a)]!;
+        if (l < 0) continue;
+        const j = src.stateIndex(b, l);
+        if (j >= 0) W[k] = this.W[j]!;
+      }
+    }
+    const L = labels.length;
+    const L0 = this.labels.length;
+    for (let i = 0; i < L; i++) {
+      const si = myLabel[i]!;
+      if (si < 0) continue;
+      W[arch.startOffset + i] = this.W[src.startOffset + si]!;
+      W[arch.endOffset + i] = this.W[src.endOffset + si]!;
+      for (let j = 0; j < L; j++) {
+        const sj = myLabel[j]!;
+        if (sj >= 0) W[arch.transOffset + i * L + j] = this.W[src.transOffset + si * L0 + sj]!;
+      }
+    }
+    return W;
+  }
+
+  /**
    * The same energy keeping only its non-zero state weights, as CSR rows:
    * identical energies (a zero adds nothing), a smaller file, and faster
    * potentials — a perceptron leaves most (attribute, label) weights at 0.

@@ -62,7 +62,10 @@ export function parseDimacs(file: string, buf: Uint8Array = readFileSync(file)):
       v = v * 10 + (c - 48);
       pos++;
     }
-    if (pos === a || (pos < len && buf[pos] !== SP && buf[pos] !== TAB && buf[pos] !== CR && buf[pos] !== LF)) {
+    if (
+      pos === a ||
+      (pos < len && buf[pos] !== SP && buf[pos] !== TAB && buf[pos] !== CR && buf[pos] !== LF)
+    ) {
       pos = a;
       return fail(`${what}: expected a non-negative integer, got '${token()}'`);
     }
@@ -78,7 +81,10 @@ export function parseDimacs(file: string, buf: Uint8Array = readFileSync(file)):
       v = v * 10 + (c - 48);
       pos++;
     }
-    if (pos > a && (pos === len || buf[pos] === SP || buf[pos] === TAB || buf[pos] === CR || buf[pos] === LF))
+    if (
+      pos > a &&
+      (pos === len || buf[pos] === SP || buf[pos] === TAB || buf[pos] === CR || buf[pos] === LF)
+    )
       return v;
     pos = a;
     const t = token();
@@ -154,7 +160,8 @@ export function parseDimacs(file: string, buf: Uint8Array = readFileSync(file)):
     if (pos < len) pos++; // the newline
   }
   if (nodes < 0) fail("expected a 'p max N M' line, got none");
-  if (source < 0 || sink < 0) fail(`expected 'n ID s' and 'n ID t' lines, got ${source < 0 ? "no source" : "no sink"}`);
+  if (source < 0 || sink < 0)
+    fail(`expected 'n ID s' and 'n ID t' lines, got ${source < 0 ? "no source" : "no sink"}`);
   if (source === sink) fail(`expected a sink different from the source, got both ${source}`);
   if (arcs !== m) fail(`expected ${m} arcs (p line), got ${arcs}`);
   return { nodes, source, sink, arcs, tail, head, cap };

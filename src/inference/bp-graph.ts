@@ -199,7 +199,8 @@ export function graphMessages(g: FactorGraph): MessageGraph {
     // The graph's schedule with the leaves (unary and constant factors) dropped.
     const s = treeSchedule(g);
     const n = g.nVars;
-    const map = (node: number): number => (node < n ? node : reduced[node - n]! < 0 ? -1 : n + reduced[node - n]!);
+    const map = (node: number): number =>
+      node < n ? node : reduced[node - n]! < 0 ? -1 : n + reduced[node - n]!;
     const o: number[] = [];
     parent = new Int32Array(n + scopes.length).fill(-1);
     for (let i = 0; i < s.order.length; i++) {
@@ -377,7 +378,7 @@ export const BP_OPTIONS = [
     type: "int",
     default: 100,
     min: 1,
-    help: "iteration cap on loopy graphs (TRW-S: passes)",
+    help: "iteration cap (sweeps) on loopy graphs",
   },
 ] as const satisfies readonly OptionDecl[];
 
@@ -406,7 +407,10 @@ export function resolveMessageOptions(
   }
   const tolerance = o?.tolerance ?? 1e-6;
   if (typeof tolerance !== "number" || !(tolerance >= 0) || !Number.isFinite(tolerance)) {
-    throw new NadirError("E_ARG", `${who}: tolerance expected a finite number ≥ 0, got ${tolerance}`);
+    throw new NadirError(
+      "E_ARG",
+      `${who}: tolerance expected a finite number ≥ 0, got ${tolerance}`,
+    );
   }
   const maxIterations = o?.maxIterations ?? 100;
   if (!Number.isInteger(maxIterations) || maxIterations < 1) {

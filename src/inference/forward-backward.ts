@@ -111,6 +111,9 @@ class Workspace {
   le = new Float64Array(0);
   v = new Float64Array(0);
   erow = new Float64Array(0);
+  /** Scaled kernel, summed pairwise marginals: kₜ(y) = α̂ₜ(y)/(s_{t+1} z_{t+1}) and v_{t+1}(y′), T×L each. */
+  kk = new Float64Array(0);
+  vv = new Float64Array(0);
 
   ensure(T: number, L: number): void {
     if (this.ls.length < L) {
@@ -129,6 +132,8 @@ class Workspace {
       this.fwd = new Float64Array(cap);
       this.bwd = new Float64Array(cap);
       this.w = new Float64Array(cap);
+      this.kk = new Float64Array(cap);
+      this.vv = new Float64Array(cap);
     }
     if (this.norm.length < T) this.norm = new Float64Array(Math.max(T, this.norm.length * 2));
   }
@@ -514,6 +519,8 @@ function backwardScaled(
   const bwd = ws.bwd;
   const norm = ws.norm;
   const v = ws.v;
+  const kk = ws.kk;
+  const vv = ws.vv;
   const LL = L * L;
   let row = (T - 1) * L;
   let d = 0;
@@ -526,6 +533,7 @@ function backwardScaled(
     const next = row;
     row = next - L;
     for (let y2 = 0; y2 < L; y2++) v[y2] = w[next + y2]! * bwd[next + y2]!;
+    if (pairMode === 1) for (let y2 = 0; y2 < L; y2++) vv[row + y2] = v[y2]!;
     const knorm = 1 / (norm[t + 1]! * zNext);
     const base = t * LL;
     d = 0;
@@ -541,13 +549,8 @@ function backwardScaled(
           pairEach[base + trow + y2] = q;
           pairSum[trow + y2] = pairSum[trow + y2]! + q;
         }
-      } else if (pairMode === 1 && k !== 0) {
-        for (let y2 = 0; y2 < L; y2++) {
-          const mv = M[trow + y2]! * v[y2]!;
-          acc += mv;
-          pairSum[trow + y2] = pairSum[trow + y2]! + k * mv;
-        }
       } else {
+        if (pairMode === 1) kk[row + y] = k;
         for (let y2 = 0; y2 < L; y2++) acc += M[trow + y2]! * v[y2]!;
       }
       bwd[row + y] = acc;
@@ -558,6 +561,19 @@ function backwardScaled(
     for (let y = 0; y < L; y++) bwd[row + y] = bwd[row + y]! * inv;
     zNext = unaryRowScaled(row, L, unary);
     if (Number.isNaN(zNext)) return false;
+  }
+  if (pairMode === 1) {
+    // Σₜ μₜ,ₜ₊₁(y, y′) = M(y, y′) · Σₜ kₜ(y)·v_{t+1}(y′): one T·L² product with register
+    // accumulators instead of a read-modify-write of pairSum inside the L² loop above.
+    const n = (T - 1) * L;
+    for (let y = 0; y < L; y++) {
+      const trow = y * L;
+      for (let y2 = 0; y2 < L; y2++) {
+        let acc = 0;
+        for (let i = 0; i < n; i += L) acc += kk[i + y]! * vv[i + y2]!;
+        pairSum[trow + y2] = pairSum[trow + y2]! + M[trow + y2]! * acc;
+      }
+    }
   }
   return true;
 }

@@ -38,3 +38,22 @@ export type {
   Potentials,
 } from "./types.ts";
 export { viterbi, viterbiBackend, viterbiInto } from "./viterbi.ts";
+export { BP_OPTIONS, type MessageOptions, type Schedule } from "./bp-graph.ts";
+export {
+  type BpBackend,
+  type BpOptions,
+  type BpResult,
+  bp,
+  bpBackend,
+  bpMessagesPerSweep,
+  bpMinimize,
+} from "./bp.ts";
+export { type SumProductOptions, type SumProductResult, sumProduct } from "./sum-product.ts";
+export {
+  type TrwsBackend,
+  type TrwsOptions,
+  type TrwsResult,
+  trws,
+  trwsBackend,
+  trwsMinimize,
+} from "./trws.ts";

@@ -83,7 +83,7 @@ export function minPotts(
   for (let y = 0; y < L; y++) {
     const s = h[hOff + y]! + same;
     const o = y === a1 ? o2 : o1;
-    out[oOff + y] = s < o ? s : o;
+    out[oOff + y] = Math.min(s, o);
   }
 }
 

@@ -1,12 +1,16 @@
 import { NadirError } from "../core/errors.ts";
+import { bpBackend } from "./bp.ts";
 import { exhaustiveBackend } from "./exhaustive.ts";
+import { trwsBackend } from "./trws.ts";
 import type { Backend, KBestBackend } from "./types.ts";
 import { viterbiBackend } from "./viterbi.ts";
 
-/** Inference backends by name; "exhaustive" and "viterbi" are built in. */
+/** Inference backends by name; exhaustive, viterbi, bp and trws are built in. */
 const backends = new Map<string, Backend>([
   [exhaustiveBackend.name, exhaustiveBackend],
   [viterbiBackend.name, viterbiBackend],
+  [bpBackend.name, bpBackend],
+  [trwsBackend.name, trwsBackend],
 ]);
 
 /**

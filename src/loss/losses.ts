@@ -26,7 +26,10 @@ import { NadirError } from "../core/errors.ts";
  * a loss sitting exactly on the boundary of a region where it is constant
  * reports zero derivatives (no update). Concretely:
  * - hinge at m + E_C − E_I = 0: dEC = dEI = 0 (the slope is used only where m + E_C − E_I > 0);
- * - lvq2 at E_C − E_I = 0 and at E_C − E_I = M: dEC = dEI = 0 (slope only on the open interval 0 < E_C − E_I < M);
+ * - lvq2 at E_C − E_I = M: dEC = dEI = 0 (saturated); but at E_C − E_I = 0 the
+ *   slope (1, −1) applies: a tie between the correct and the most offending
+ *   answer is a mistake of the decision (it may go either way), and without
+ *   this LVQ2 could never leave W = 0, where every pair ties;
  * - square-square at E_I = m needs no choice: max(0, m − E_I)² is C¹, its
  *   derivative −2·max(0, m − E_I) is 0 from both sides (only the curvature jumps).
  *
@@ -228,7 +231,7 @@ const lvq2: LossDef = {
   nonNegative: false,
   kernel: (EC, EI, p, o) => {
     const d = EC - EI;
-    if (d <= 0) return put(o, 0, 0, 0, 0);
+    if (d < 0) return put(o, 0, 0, 0, 0);
     if (d >= p.lvqMax) return put(o, p.lvqMax, 0, 0, 0);
     return put(o, d, 1, -1, 0);
   },

@@ -35,7 +35,7 @@ export const TRAIN_OPTIONS = [
     name: "inference",
     type: "string",
     default: "auto",
-    choices: ["auto", "viterbi", "exhaustive"],
+    choices: ["auto", "viterbi", "exhaustive", "bp", "trws"],
     help: "inference backend for decoding and the most offending answer (auto: the exact one the structure allows)",
   },
   {
@@ -142,6 +142,12 @@ export const TRAIN_OPTIONS = [
     help: "L-BFGS iterations between dev evaluations",
   },
   {
+    name: "init",
+    type: "string",
+    default: "",
+    help: "start from this model's weights (matched by attribute and label names), e.g. to warm-start mee or mce",
+  },
+  {
     name: "threads",
     type: "int",
     default: 0,
@@ -183,6 +189,7 @@ export interface TrainOptions {
   patience: number;
   evalEvery: number;
   threads: number;
+  init: string;
   checkpoint: string;
   resume: string;
 }

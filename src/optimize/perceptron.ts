@@ -46,9 +46,11 @@ export function trainPerceptron(
     onEpoch?: (r: EpochReport) => void;
     onProgress?: (done: number, total: number) => void;
   } = {},
+  init?: Float64Array,
 ): PerceptronResult {
   const K = arch.K;
   const W = new Float64Array(K);
+  if (init) W.set(init);
   const U = opts.average ? new Float64Array(K) : null;
   // The averaged weights are materialized per epoch only when a dev set scores them.
   const avg = opts.average && hooks.evaluate ? new Float64Array(K) : W;

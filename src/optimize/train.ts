@@ -26,6 +26,8 @@ export interface TrainInput {
   options?: Partial<TrainOptions> | Record<string, unknown>;
   onEpoch?: (r: EpochReport) => void;
   onProgress?: (done: number, total: number) => void;
+  /** Start from this model's weights (a warm start; `options.init` names a model file instead). */
+  init?: Model;
 }
 
 export interface TrainResult {
@@ -93,6 +95,8 @@ export function trainTagger(input: TrainInput): TrainResult {
       }
     : undefined;
   const hooks = { evaluate, onEpoch: input.onEpoch, onProgress: input.onProgress };
+  const from = input.init ?? (options.init ? Model.load(options.init) : undefined);
+  const init = from?.weightsFor(fx, arch, labelNames);
   const backend = chooseBackend(options.inference);
   const fast =
     options.loss === "perceptron" &&
@@ -107,6 +111,7 @@ export function trainTagger(input: TrainInput): TrainResult {
           viterbiInto(p, out, model.constraintsFor(x.T));
         },
         hooks,
+        init,
       )
     : trainEnergy(
         arch,
@@ -118,6 +123,7 @@ export function trainTagger(input: TrainInput): TrainResult {
           labels: { encoding: spec.encoding, constrained: spec.constrained, names: labelNames },
         },
         hooks,
+        init,
       );
   model.W.set(result.W);
   const trainSeconds = (performance.now() - t1) / 1000;

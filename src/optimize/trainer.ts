@@ -101,6 +101,8 @@ export function trainEnergy(
     labels?: { encoding: string; constrained: boolean; names: string[] };
   },
   hooks: TrainerHooks = {},
+  /** starting weights (a warm start) */
+  init?: Float64Array,
 ): PerceptronResult {
   const loss = makeLoss(opts.loss, {
     margin: opts.margin,
@@ -126,6 +128,7 @@ export function trainEnergy(
       );
     }
     const W = new Float64Array(arch.K);
+    if (init) W.set(init);
     let done = 0;
     if (opts.resume) {
       const ck = loadCheckpoint(opts.resume);
@@ -223,6 +226,7 @@ export function trainEnergy(
     paC: opts.paC,
     nonNegative: loss.needsNonNegativeEnergies,
   });
+  if (init) opt.V.set(init);
   const kind = `online-${opts.optimizer}`;
   const rng = new Rng(opts.seed);
   const order = new Int32Array(data.length);

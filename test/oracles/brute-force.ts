@@ -201,3 +201,51 @@ export function chainGibbs(
     labelings,
   };
 }
+
+/** The Gibbs distribution of a factor graph at β by enumeration (see {@link graphGibbs}). */
+export interface GraphGibbsOracle {
+  /** −∞ when no labeling is feasible. */
+  logZ: number;
+  freeEnergy: number;
+  /** P(y_v = l) at [v·maxDomain + l]. */
+  variable: Float64Array;
+  /** P(factor f's scope takes table entry i), laid out like the graph's concatenated tables. */
+  factor: Float64Array;
+}
+
+/**
+ * Log Z, F and the variable and factor marginals of P(y) ∝ exp(−β E(y)) over
+ * the feasible labelings of a factor graph, by enumeration (energies and
+ * table entries through each factor's ndarray view, not its strides).
+ */
+export function graphGibbs(g: FactorGraph, beta: number, c?: Constraints): GraphGibbsOracle {
+  const ranked = rankAll(g, c);
+  let m = Number.NEGATIVE_INFINITY;
+  for (const r of ranked) m = Math.max(m, -beta * r.energy);
+  let s = 0;
+  for (const r of ranked) s += Math.exp(-beta * r.energy - m);
+  const logZ = ranked.length === 0 ? Number.NEGATIVE_INFINITY : m + Math.log(s);
+  const variable = new Float64Array(g.nVars * g.maxDomain);
+  const factor = new Float64Array(g.tables.length);
+  // Table index of each entry of a factor's view: the row-major position over its shape.
+  const offsets: number[] = [];
+  let off = 0;
+  for (const f of g.factors) {
+    offsets.push(off);
+    off += f.table.length;
+  }
+  for (const r of ranked) {
+    const q = Math.exp(-beta * r.energy - logZ);
+    for (let v = 0; v < g.nVars; v++) {
+      const i = v * g.maxDomain + r.labels[v]!;
+      variable[i] = variable[i]! + q;
+    }
+    g.factors.forEach((f, k) => {
+      let idx = 0;
+      for (let j = 0; j < f.scope.length; j++) idx = idx * f.shape[j]! + r.labels[f.scope[j]!]!;
+      const i = offsets[k]! + idx;
+      factor[i] = factor[i]! + q;
+    });
+  }
+  return { logZ, freeEnergy: -logZ / beta, variable, factor };
+}

@@ -222,7 +222,10 @@ export class MaxflowGraph {
     this.checkNode("addEdge", i);
     this.checkNode("addEdge", j);
     if (!(cap >= 0 && cap < Number.POSITIVE_INFINITY)) {
-      throw new NadirError("E_ARG", `addEdge(${i}, ${j}): cap expected a finite number ≥ 0, got ${cap}`);
+      throw new NadirError(
+        "E_ARG",
+        `addEdge(${i}, ${j}): cap expected a finite number ≥ 0, got ${cap}`,
+      );
     }
     if (!(revCap >= 0 && revCap < Number.POSITIVE_INFINITY)) {
       throw new NadirError(
@@ -263,7 +266,7 @@ export class MaxflowGraph {
     const delta = this.trCap[i]!;
     if (delta > 0) capSource += delta;
     else capSink -= delta;
-    this.flow += capSource < capSink ? capSource : capSink;
+    this.flow += Math.min(capSource, capSink);
     this.trCap[i] = capSource - capSink;
     if (this.iteration > 0) this.markNode(i);
   }
@@ -443,10 +446,12 @@ export class MaxflowGraph {
   }
 
   private bumpTime(): void {
-    if (++this.time >= TIME_LIMIT) {
-      this.ts.fill(0, 0, this.nNodes);
-      this.time = 1;
-    }
+    if (++this.time >= TIME_LIMIT) this.resetTime();
+  }
+
+  private resetTime(): void {
+    this.ts.fill(0, 0, this.nNodes);
+    this.time = 1;
   }
 
   /** The main loop: grow, augment, adopt, until no active node is left. */
@@ -485,10 +490,12 @@ export class MaxflowGraph {
         if (i === NONE) break;
       }
 
-      // Growth.
+      // Growth (the active FIFO's ends in locals for the loop).
       let middle = NONE;
       const tsi = ts[i]!;
       const di = dist[i]!;
+      let qFirst = this.qFirst;
+      let qLast = this.qLast;
       if (isSink[i] === 0) {
         for (let a = first[i]!; a !== NONE; a = nextArc[a]!) {
           if (rCap[a] !== 0) {
@@ -500,9 +507,9 @@ export class MaxflowGraph {
               ts[j] = tsi;
               dist[j] = di + 1;
               if (next[j] === NONE) {
-                if (this.qLast !== NONE) next[this.qLast] = j;
-                else this.qFirst = j;
-                this.qLast = j;
+                if (qLast !== NONE) next[qLast] = j;
+                else qFirst = j;
+                qLast = j;
                 next[j] = j;
               }
             } else if (isSink[j] === 1) {
@@ -526,9 +533,9 @@ export class MaxflowGraph {
               ts[j] = tsi;
               dist[j] = di + 1;
               if (next[j] === NONE) {
-                if (this.qLast !== NONE) next[this.qLast] = j;
-                else this.qFirst = j;
-                this.qLast = j;
+                if (qLast !== NONE) next[qLast] = j;
+                else qFirst = j;
+                qLast = j;
                 next[j] = j;
               }
             } else if (isSink[j] === 0) {
@@ -543,7 +550,9 @@ export class MaxflowGraph {
         }
       }
 
-      this.bumpTime();
+      this.qFirst = qFirst;
+      this.qLast = qLast;
+      if (++this.time >= TIME_LIMIT) this.resetTime();
 
       if (middle !== NONE) {
         next[i] = i; // active flag: i stays the current node
@@ -637,32 +646,23 @@ export class MaxflowGraph {
     const stack = this.orphanStack;
     while (this.orphanTop > 0) {
       const o = stack[--this.orphanTop]!;
+      this.orphanQueue[0] = o;
       this.oqHead = 0;
-      this.oqTail = 0;
-      this.processOrphan(o);
+      this.oqTail = 1;
       this.adoptQueue();
     }
   }
 
-  private adoptQueue(): void {
-    const q = this.orphanQueue;
-    const size = q.length;
-    while (this.oqHead !== this.oqTail) {
-      const i = q[this.oqHead]!;
-      this.oqHead = this.oqHead + 1 === size ? 0 : this.oqHead + 1;
-      this.processOrphan(i);
-    }
-  }
-
   /**
-   * Find a new parent for orphan i in its own tree: a neighbor j with
-   * residual capacity on the tree-direction arc whose parent chain reaches the
-   * terminal (not an orphan), the one with the smallest distance; the chains
-   * walked are stamped with the current time and their distances. Without
-   * one, i becomes free: its children become orphans and its tree neighbors
-   * become active.
+   * Process the orphan FIFO until it is empty. For each orphan i, find a new
+   * parent in its own tree: a neighbor j with residual capacity on the
+   * tree-direction arc whose parent chain reaches the terminal (not an
+   * orphan), the one with the smallest distance; the chains walked are
+   * stamped with the current time and their distances. Without one, i
+   * becomes free: its children become orphans (queued) and its tree neighbors
+   * become active. One loop with the arrays and queue ends in locals.
    */
-  private processOrphan(i: number): void {
+  private adoptQueue(): void {
     const first = this.first;
     const nextArc = this.nextArc;
     const head = this.head;
@@ -671,63 +671,87 @@ export class MaxflowGraph {
     const ts = this.ts;
     const dist = this.dist;
     const isSink = this.isSink;
+    const next = this.next;
+    const q = this.orphanQueue;
+    const size = q.length;
     const time = this.time;
-    const sink = isSink[i]!;
-    // Source tree: the arc j→i must have residual capacity (sister of a0);
-    // sink tree: the arc i→j (a0).
-    const dir = sink === 1 ? 0 : 1;
-    let aMin = NONE;
-    let dMin = INFINITE_D;
-    for (let a0 = first[i]!; a0 !== NONE; a0 = nextArc[a0]!) {
-      if (rCap[a0 ^ dir] === 0) continue;
-      let j = head[a0]!;
-      if (isSink[j] !== sink || parent[j] === NONE) continue;
-      // Check the origin of j.
-      let d = 0;
-      for (;;) {
-        if (ts[j] === time) {
-          d += dist[j]!;
-          break;
+    let qh = this.oqHead;
+    let qt = this.oqTail;
+    let aFirst = this.qFirst;
+    let aLast = this.qLast;
+    while (qh !== qt) {
+      const i = q[qh]!;
+      qh = qh + 1 === size ? 0 : qh + 1;
+      const sink = isSink[i]!;
+      // Source tree: the arc j→i must have residual capacity (the sister of
+      // a0); sink tree: the arc i→j (a0).
+      const dir = sink === 1 ? 0 : 1;
+      let aMin = NONE;
+      let dMin = INFINITE_D;
+      for (let a0 = first[i]!; a0 !== NONE; a0 = nextArc[a0]!) {
+        if (rCap[a0 ^ dir] === 0) continue;
+        let j = head[a0]!;
+        if (isSink[j] !== sink || parent[j] === NONE) continue;
+        // Check the origin of j.
+        let d = 0;
+        for (;;) {
+          if (ts[j] === time) {
+            d += dist[j]!;
+            break;
+          }
+          const a = parent[j]!;
+          d++;
+          if (a === TERMINAL) {
+            ts[j] = time;
+            dist[j] = 1;
+            break;
+          }
+          if (a === ORPHAN) {
+            d = INFINITE_D;
+            break;
+          }
+          j = head[a]!;
         }
+        if (d < INFINITE_D) {
+          if (d < dMin) {
+            aMin = a0;
+            dMin = d;
+          }
+          // Stamp the path.
+          for (j = head[a0]!; ts[j] !== time; j = head[parent[j]!]!) {
+            ts[j] = time;
+            dist[j] = d--;
+          }
+        }
+      }
+      if (aMin !== NONE) {
+        parent[i] = aMin;
+        ts[i] = time;
+        dist[i] = dMin + 1;
+        continue;
+      }
+      // No parent: i becomes free.
+      parent[i] = NONE;
+      for (let a0 = first[i]!; a0 !== NONE; a0 = nextArc[a0]!) {
+        const j = head[a0]!;
         const a = parent[j]!;
-        d++;
-        if (a === TERMINAL) {
-          ts[j] = time;
-          dist[j] = 1;
-          break;
+        if (isSink[j] !== sink || a === NONE) continue;
+        if (rCap[a0 ^ dir] !== 0 && next[j] === NONE) {
+          if (aLast !== NONE) next[aLast] = j;
+          else aFirst = j;
+          aLast = j;
+          next[j] = j;
         }
-        if (a === ORPHAN) {
-          d = INFINITE_D;
-          break;
-        }
-        j = head[a]!;
-      }
-      if (d < INFINITE_D) {
-        if (d < dMin) {
-          aMin = a0;
-          dMin = d;
-        }
-        // Stamp the path.
-        for (j = head[a0]!; ts[j] !== time; j = head[parent[j]!]!) {
-          ts[j] = time;
-          dist[j] = d--;
+        if (a >= 0 && head[a] === i) {
+          parent[j] = ORPHAN;
+          q[qt] = j;
+          qt = qt + 1 === size ? 0 : qt + 1;
         }
       }
     }
-    if (aMin !== NONE) {
-      parent[i] = aMin;
-      ts[i] = time;
-      dist[i] = dMin + 1;
-      return;
-    }
-    // No parent: i becomes free.
-    parent[i] = NONE;
-    for (let a0 = first[i]!; a0 !== NONE; a0 = nextArc[a0]!) {
-      const j = head[a0]!;
-      const a = parent[j]!;
-      if (isSink[j] !== sink || a === NONE) continue;
-      if (rCap[a0 ^ dir] !== 0) this.setActive(j);
-      if (a >= 0 && head[a] === i) this.pushOrphanRear(j);
-    }
+    this.oqHead = qh;
+    this.oqTail = qt;
+    this.qFirst = aFirst;
+    this.qLast = aLast;
   }
 }
