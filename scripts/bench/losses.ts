@@ -120,8 +120,8 @@ for (const c of CONFIGS) {
   let best: {
     dev: number;
     model: ReturnType<typeof trainTagger>["model"];
-    s: number;
     opts: Record<string, unknown>;
+    epoch: number;
   } | null = null;
   for (const g of c.grid) {
     const options = {
@@ -140,7 +140,7 @@ for (const c of CONFIGS) {
       `${c.loss}/${c.optimizer} ${JSON.stringify(g)}: dev F1 ${devScore.toFixed(2)} (epoch ${r.bestEpoch}) in ${s.toFixed(1)} s\n`,
     );
     if (!best || devScore > best.dev)
-      best = { dev: devScore, model: r.model, s, opts: { ...g, best_epoch: r.bestEpoch } };
+      best = { dev: devScore, model: r.model, opts: g, epoch: r.bestEpoch };
   }
   if (!best) continue;
   // The tuned setting on all of train.txt, for the tuned number of epochs / iterations.
