@@ -12,6 +12,7 @@ import { type GraphSpec, parseSpec } from "./architecture/spec.ts";
 import { NadirError } from "./core/errors.ts";
 import { writeFileAtomic } from "./core/io.ts";
 import { chainEnergy } from "./graph/chain.ts";
+import { chain2Energy } from "./graph/chain2.ts";
 import {
   entropy,
   forwardBackward,
@@ -21,8 +22,14 @@ import {
 import { kbestViterbi } from "./inference/kbest.ts";
 import type { Constraints, InferenceResult } from "./inference/types.ts";
 import { viterbi } from "./inference/viterbi.ts";
+import { viterbi2 } from "./inference/viterbi2.ts";
 
 const MAGIC = "NADIRMDL";
+
+/** Order of the chain a spec asks for. */
+export function orderOf(spec: GraphSpec): 1 | 2 {
+  return spec.structure === "chain2" ? 2 : 1;
+}
 export const MODEL_VERSION = 1;
 
 /**
@@ -56,7 +63,7 @@ export class Model {
     this.spec = spec;
     this.labels = labels;
     this.fx = fx;
-    this.arch = new LinearChain(fx.numAttributes, labels.length, rows);
+    this.arch = new LinearChain(fx.numAttributes, labels.length, rows, orderOf(spec));
     W ??= new Float64Array(this.arch.K);
     if (W.length !== this.arch.K) {
       throw new NadirError("E_MODEL", `weights: expected ${this.arch.K} values, got ${W.length}`);
@@ -86,6 +93,8 @@ export class Model {
 
   /** ŷ = argmin_y E(W, y, x) by Viterbi, under the encoding's constraints. */
   decideInstance(x: Instance, out?: Int32Array): InferenceResult {
+    if (this.arch.order === 2)
+      return viterbi2(this.arch.potentials2(x, this.W), this.constraintsFor(x.T), out);
     const p = this.arch.potentials(x, this.W);
     return viterbi(p, this.constraintsFor(x.T), out);
   }
@@ -137,6 +146,15 @@ export class Model {
     return ids;
   }
 
+  private requireFirstOrder(what: string): void {
+    if (this.arch.order !== 1) {
+      throw new NadirError(
+        "E_UNSUPPORTED",
+        `${what} needs a first-order chain; ${this.spec.name} is second-order`,
+      );
+    }
+  }
+
   private potentialsOf(tokens: string[][]) {
     const x = this.encode(tokens);
     return { x, p: this.arch.potentials(x, this.W, new Float64Array(x.T * this.arch.L)) };
@@ -147,6 +165,10 @@ export class Model {
     if (y.length !== tokens.length) {
       throw new NadirError("E_ARG", `expected ${tokens.length} labels, got ${y.length}`);
     }
+    if (this.arch.order === 2) {
+      const x = this.encode(tokens);
+      return chain2Energy(this.arch.potentials2(x, this.W), this.labelIds(y));
+    }
     return chainEnergy(this.potentialsOf(tokens).p, this.labelIds(y));
   }
 
@@ -156,9 +178,13 @@ export class Model {
    */
   decide(tokens: string[][], k = 1): { labels: string[]; energy: number }[] {
     if (tokens.length === 0) return [{ labels: [], energy: 0 }];
+    if (k === 1) {
+      const r = this.decideInstance(this.encode(tokens));
+      return [{ labels: Array.from(r.labels, (l) => this.labels[l]!), energy: r.energy }];
+    }
+    this.requireFirstOrder("k-best decoding");
     const { p } = this.potentialsOf(tokens);
-    const c = this.constraintsFor(tokens.length);
-    const rs = k === 1 ? [viterbi(p, c)] : kbestViterbi(p, k, c);
+    const rs = kbestViterbi(p, k, this.constraintsFor(tokens.length));
     return rs.map((r) => ({
       labels: Array.from(r.labels, (l) => this.labels[l]!),
       energy: r.energy,
@@ -193,6 +219,7 @@ export class Model {
     marginals: Float64Array;
     probability: number | undefined;
   } {
+    this.requireFirstOrder("the Gibbs density (forward-backward)");
     const { p } = this.potentialsOf(tokens);
     const m = forwardBackward(p, beta, { constraints: this.constraintsFor(tokens.length) });
     const probability =
@@ -212,6 +239,7 @@ export class Model {
    */
   detectionScore(tokens: string[][], y: readonly string[], beta = 1): number {
     if (tokens.length === 0) return 0;
+    this.requireFirstOrder("detection (free energy)");
     const { p } = this.potentialsOf(tokens);
     const F = freeEnergy(p, beta, this.constraintsFor(tokens.length));
     return (chainEnergy(p, this.labelIds(y)) - F) / tokens.length;
@@ -295,7 +323,7 @@ export class Model {
     if (arch.rows !== null && nnz === S) return this;
     const rowPtr = new Int32Array(A + 1);
     const rowLabel = new Int32Array(nnz);
-    const tail = L * L + 2 * L;
+    const tail = arch.K - arch.transOffset;
     const W2 = new Float64Array(nnz + tail);
     let n = 0;
     for (let a = 0; a < A; a++) {
@@ -340,7 +368,7 @@ export class Model {
     const sparse = arch.rows !== null;
     const rowPtr = new Int32Array(sparse ? keep.length + 1 : 0);
     const rowLabel = new Int32Array(sparse ? nState : 0);
-    const tail = L * L + 2 * L;
+    const tail = arch.K - arch.transOffset;
     const W2 = new Float64Array(nState + tail);
     let k2 = 0;
     keep.forEach((a, i) => {
@@ -447,13 +475,12 @@ export class Model {
     }
     const L = h.labels.length;
     const A = h.attributes;
-    const nState = h.K - (L * L + 2 * L);
+    const tailSize = L * L + 2 * L + (orderOf(spec) === 2 ? L * L * L : 0);
+    const nState = h.K - tailSize;
     const keyBytes = A * h.stride * 4;
     const rowBytes = h.sparse ? (A + 1) * 4 + nState * 4 : 0;
     if (nState < 0 || (!h.sparse && nState !== A * L)) {
-      return bad(
-        `expected ${A * L + L * L + 2 * L} weights for the dictionaries, header says ${h.K}`,
-      );
+      return bad(`expected ${A * L + tailSize} weights for the dictionaries, header says ${h.K}`);
     }
     const headLen = 16 + hlen;
     const off = headLen + ((8 - (headLen % 8)) % 8);

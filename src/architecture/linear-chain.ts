@@ -1,5 +1,6 @@
 import { NadirError } from "../core/errors.ts";
 import type { ChainPotentials } from "../graph/chain.ts";
+import type { Chain2Potentials } from "../graph/chain2.ts";
 import type { Instance } from "./features.ts";
 
 type MutablePotentials = { -readonly [K in keyof ChainPotentials]: ChainPotentials[K] };
@@ -36,6 +37,9 @@ export class LinearChain {
   readonly endOffset: number;
   /** null: dense rows */
   readonly rows: StateRows | null;
+  /** 1: first-order chain; 2: plus W_trans2[y_{t−2}, y_{t−1}, y_t] (L³ weights after `end`) */
+  readonly order: 1 | 2;
+  readonly trans2Offset: number;
   private unary = new Float64Array(0);
   /** Potentials object reused across calls on the same W (its views into W are made once). */
   private cached: { W: Float64Array; p: MutablePotentials } | null = null;
@@ -51,7 +55,7 @@ export class LinearChain {
   /** Cache resolved state weights per instance (set by trainers that revisit the same instances). */
   cacheExpanded = false;
 
-  constructor(A: number, L: number, rows: StateRows | null = null) {
+  constructor(A: number, L: number, rows: StateRows | null = null, order: 1 | 2 = 1) {
     this.A = A;
     this.L = L;
     if (rows && rows.rowPtr.length !== A + 1) {
@@ -65,7 +69,19 @@ export class LinearChain {
     this.transOffset = this.S;
     this.startOffset = this.transOffset + L * L;
     this.endOffset = this.startOffset + L;
-    this.K = this.endOffset + L;
+    this.order = order;
+    this.trans2Offset = this.endOffset + L;
+    this.K = this.trans2Offset + (order === 2 ? L * L * L : 0);
+  }
+
+  /** Second-order potentials: the chain's plus a view of W_trans2 (order 2 only). */
+  potentials2(x: Instance, W: Float64Array): Chain2Potentials {
+    const L = this.L;
+    return {
+      kind: "chain2",
+      chain: this.potentials(x, W),
+      transition2: W.subarray(this.trans2Offset, this.trans2Offset + L * L * L),
+    };
   }
 
   /** First state weight of attribute a. */
@@ -245,6 +261,12 @@ export class LinearChain {
     grad[ks] = grad[ks]! + scale;
     const ke = this.endOffset + y[T - 1]!;
     grad[ke] = grad[ke]! + scale;
+    if (this.order === 2) {
+      for (let t = 2; t < T; t++) {
+        const k = this.trans2Offset + (y[t - 2]! * L + y[t - 1]!) * L + y[t]!;
+        grad[k] = grad[k]! + scale;
+      }
+    }
   }
 
   /**
@@ -261,6 +283,12 @@ export class LinearChain {
   ): void {
     const { T, offsets, attrs } = x;
     if (T === 0) return;
+    if (this.order !== 1) {
+      throw new NadirError(
+        "E_UNSUPPORTED",
+        "marginals: a second-order chain has no forward-backward here; train it with perceptron or margin losses",
+      );
+    }
     const L = this.L;
     if (this.rows === null) {
       for (let t = 0; t < T; t++) {
@@ -334,6 +362,17 @@ export class LinearChain {
     if (y[T - 1] !== yHat[T - 1]) {
       grad[this.endOffset + y[T - 1]!] = grad[this.endOffset + y[T - 1]!]! + scale;
       grad[this.endOffset + yHat[T - 1]!] = grad[this.endOffset + yHat[T - 1]!]! - scale;
+    }
+    if (this.order === 2) {
+      const o2 = this.trans2Offset;
+      for (let t = 2; t < T; t++) {
+        const ka = o2 + (y[t - 2]! * L + y[t - 1]!) * L + y[t]!;
+        const kb = o2 + (yHat[t - 2]! * L + yHat[t - 1]!) * L + yHat[t]!;
+        if (ka !== kb) {
+          grad[ka] = grad[ka]! + scale;
+          grad[kb] = grad[kb]! - scale;
+        }
+      }
     }
   }
 }

@@ -30,7 +30,14 @@ export interface GraphSpec {
   boundary: boolean;
   /** Attributes seen fewer times than this in training are dropped. */
   minCount: number;
-  structure: "chain";
+  /**
+   * The factor graph over Y: a first-order "chain", a second-order "chain2"
+   * (factors over label triples), or a "skip-chain" (a chain plus skip factors
+   * between repeated capitalized words, see `skip`).
+   */
+  structure: "chain" | "chain2" | "skip-chain";
+  /** skip-chain only: the column compared for skip edges, and the scope of a skip */
+  skip: { column: string; capitalized: boolean; maxDistance: number } | null;
   /** Label encoding for chunk scoring and constraints. */
   encoding: "iob2" | "iob1" | "bioes" | "none";
   /** Model selection metric on dev. */
@@ -74,6 +81,7 @@ const KEYS = new Set([
   "boundary",
   "minCount",
   "structure",
+  "skip",
   "encoding",
   "metric",
   "constrained",
@@ -211,6 +219,33 @@ export function parseSpec(json: unknown, file: string): GraphSpec {
   if (constrained && encoding === "none")
     fail(`${file}: key 'constrained'`, "needs an encoding (iob2, iob1 or bioes)");
 
+  const structure = oneOf("structure", ["chain", "chain2", "skip-chain"] as const, "chain");
+  let skip: GraphSpec["skip"] = null;
+  if (structure === "skip-chain") {
+    const raw = (o.skip ?? {}) as Record<string, unknown>;
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+      fail(`${file}: key 'skip'`, "expected an object");
+    const column = raw.column ?? "w";
+    if (typeof column !== "string" || !known.has(column)) {
+      fail(
+        `${file}: key 'skip.column'`,
+        `expected a known column, got ${JSON.stringify(column)}; known: ${[...known].join(", ")}`,
+      );
+    }
+    const capitalized = raw.capitalized ?? true;
+    if (typeof capitalized !== "boolean")
+      fail(`${file}: key 'skip.capitalized'`, "expected true or false");
+    const maxDistance = raw.maxDistance ?? 1000;
+    if (typeof maxDistance !== "number" || !Number.isInteger(maxDistance) || maxDistance < 1) {
+      fail(
+        `${file}: key 'skip.maxDistance'`,
+        `expected an integer ≥ 1, got ${JSON.stringify(maxDistance)}`,
+      );
+    }
+    skip = { column, capitalized, maxDistance };
+  } else if (o.skip !== undefined) {
+    fail(`${file}: key 'skip'`, "only a skip-chain structure takes skip settings");
+  }
   return {
     name,
     description: o.description === undefined ? "" : str("description"),
@@ -222,7 +257,8 @@ export function parseSpec(json: unknown, file: string): GraphSpec {
     outside: oneOf("outside", ["skip", "pad"] as const, "pad"),
     boundary,
     minCount,
-    structure: oneOf("structure", ["chain"] as const, "chain"),
+    structure,
+    skip,
     encoding,
     metric: oneOf(
       "metric",

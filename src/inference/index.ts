@@ -1,3 +1,13 @@
+export {
+  type BpBackend,
+  type BpOptions,
+  type BpResult,
+  bp,
+  bpBackend,
+  bpMessagesPerSweep,
+  bpMinimize,
+} from "./bp.ts";
+export { BP_OPTIONS, type MessageOptions, type Schedule } from "./bp-graph.ts";
 export { checkConstraints } from "./constraints.ts";
 export {
   DEFAULT_MAX_CONFIGURATIONS,
@@ -19,6 +29,7 @@ export {
   logGibbsProbability,
 } from "./forward-backward.ts";
 export { kbestViterbi } from "./kbest.ts";
+export * from "./mincut/index.ts";
 export {
   hamming,
   lossAugmented,
@@ -30,24 +41,6 @@ export {
   type OffendingOptions,
 } from "./offending.ts";
 export { backendNames, getBackend, hasKBest, registerBackend } from "./registry.ts";
-export type {
-  Backend,
-  Constraints,
-  InferenceResult,
-  KBestBackend,
-  Potentials,
-} from "./types.ts";
-export { viterbi, viterbiBackend, viterbiInto } from "./viterbi.ts";
-export { BP_OPTIONS, type MessageOptions, type Schedule } from "./bp-graph.ts";
-export {
-  type BpBackend,
-  type BpOptions,
-  type BpResult,
-  bp,
-  bpBackend,
-  bpMessagesPerSweep,
-  bpMinimize,
-} from "./bp.ts";
 export { type SumProductOptions, type SumProductResult, sumProduct } from "./sum-product.ts";
 export {
   type TrwsBackend,
@@ -57,3 +50,11 @@ export {
   trwsBackend,
   trwsMinimize,
 } from "./trws.ts";
+export type {
+  Backend,
+  Constraints,
+  InferenceResult,
+  KBestBackend,
+  Potentials,
+} from "./types.ts";
+export { viterbi, viterbiBackend, viterbiInto } from "./viterbi.ts";

@@ -1,16 +1,20 @@
 import { NadirError } from "../core/errors.ts";
 import { bpBackend } from "./bp.ts";
 import { exhaustiveBackend } from "./exhaustive.ts";
+import { expansionBackend, mincutBackend, swapBackend } from "./mincut/index.ts";
 import { trwsBackend } from "./trws.ts";
 import type { Backend, KBestBackend } from "./types.ts";
 import { viterbiBackend } from "./viterbi.ts";
 
-/** Inference backends by name; exhaustive, viterbi, bp and trws are built in. */
+/** Inference backends by name; exhaustive, viterbi, bp, trws, mincut, expansion and swap are built in. */
 const backends = new Map<string, Backend>([
   [exhaustiveBackend.name, exhaustiveBackend],
   [viterbiBackend.name, viterbiBackend],
   [bpBackend.name, bpBackend],
   [trwsBackend.name, trwsBackend],
+  [mincutBackend.name, mincutBackend],
+  [expansionBackend.name, expansionBackend],
+  [swapBackend.name, swapBackend],
 ]);
 
 /**

@@ -1,6 +1,8 @@
 import type { Instance } from "../architecture/features.ts";
 import type { LinearChain } from "../architecture/linear-chain.ts";
+import { NadirError } from "../core/errors.ts";
 import { chainEnergy } from "../graph/chain.ts";
+import { type Chain2Potentials, chain2Energy } from "../graph/chain2.ts";
 import {
   type ChainMarginals,
   emptyChainMarginals,
@@ -13,6 +15,7 @@ import {
 } from "../inference/offending.ts";
 import type { Backend, Constraints } from "../inference/types.ts";
 import { viterbiInto } from "../inference/viterbi.ts";
+import { mostOffending2, viterbi2 } from "../inference/viterbi2.ts";
 import { type Loss, type LossValue, makeLoss } from "../loss/index.ts";
 
 export interface ObjectiveSettings {
@@ -49,6 +52,12 @@ export class EnergyObjective {
   constructor(arch: LinearChain, set: ObjectiveSettings) {
     this.arch = arch;
     this.set = set;
+    if (arch.order === 2 && set.loss.needs === "free-energy") {
+      throw new NadirError(
+        "E_ARG",
+        `${set.loss.name} needs the free energy, which second-order chains do not offer here; use perceptron or a margin loss`,
+      );
+    }
     const margin = set.loss.params.margin;
     this.lossForEI =
       set.offending === "hamming"
@@ -67,6 +76,7 @@ export class EnergyObjective {
     if (T === 0) return 0;
     const gold = x.labels;
     for (let t = 0; t < T; t++) if (gold[t]! < 0) return Number.NaN;
+    if (arch.order === 2) return this.evaluate2(x, V, s, grad, gscale);
     const p = arch.potentials(x, V, undefined, s);
     const EC = chainEnergy(p, gold);
     const loss = set.loss;
@@ -134,6 +144,82 @@ export class EnergyObjective {
         if (lv.dEC !== 0) arch.accumulate(x, gold, gscale * lv.dEC, grad);
         if (hasOther && lv.dEI !== 0) arch.accumulate(x, other, gscale * lv.dEI, grad);
       }
+    }
+    return lv.value;
+  }
+
+  private tr2 = new Float64Array(0);
+  private aug = new Float64Array(0);
+
+  /** The same for a second-order chain: answers by viterbi2 (exact), margins by clamping or Hamming folding. */
+  private evaluate2(
+    x: Instance,
+    V: Float64Array,
+    s: number,
+    grad: Float64Array | null,
+    gscale: number,
+  ): number {
+    const { arch, set } = this;
+    const T = x.T;
+    const L = arch.L;
+    const gold = x.labels;
+    let p = arch.potentials2(x, V);
+    if (s !== 1) {
+      const chain = arch.potentials(x, V, undefined, s);
+      const n = L * L * L;
+      if (this.tr2.length < n) this.tr2 = new Float64Array(n);
+      for (let i = 0; i < n; i++) this.tr2[i] = p.transition2[i]! * s;
+      p = { kind: "chain2", chain, transition2: this.tr2.subarray(0, n) };
+    }
+    const EC = chain2Energy(p, gold);
+    const lv = this.value;
+    const c = set.constraintsFor(T);
+    let other: Int32Array | null = null;
+    switch (set.loss.needs) {
+      case "none":
+        set.loss.evaluate(EC, 0, lv);
+        break;
+      case "answer": {
+        const r = viterbi2(p, c, this.other);
+        other = r.labels;
+        set.loss.evaluate(EC, r.energy, lv);
+        break;
+      }
+      default: {
+        if (set.offending === "hamming") {
+          const m = set.loss.params.margin;
+          const n = T * L;
+          if (this.aug.length < n) this.aug = new Float64Array(n);
+          const src = p.chain.unary;
+          for (let t = 0; t < T; t++) {
+            for (let l = 0; l < L; l++)
+              this.aug[t * L + l] = l === gold[t] ? src[t * L + l]! : src[t * L + l]! - m;
+          }
+          const augmented: Chain2Potentials = {
+            kind: "chain2",
+            chain: { ...p.chain, unary: this.aug },
+            transition2: p.transition2,
+          };
+          const r = viterbi2(augmented, c, this.other);
+          other = r.labels;
+          let d = 0;
+          for (let t = 0; t < T; t++) if (other[t] !== gold[t]) d++;
+          this.lossForEI.evaluate(EC, chain2Energy(p, other) - m * d, lv);
+        } else {
+          const r = mostOffending2(p, gold, c);
+          if (r === null) {
+            set.loss.evaluate(EC, Number.POSITIVE_INFINITY, lv);
+            lv.dEI = 0;
+          } else {
+            other = r.labels;
+            set.loss.evaluate(EC, r.energy, lv);
+          }
+        }
+      }
+    }
+    if (grad) {
+      if (lv.dEC !== 0) arch.accumulate(x, gold, gscale * lv.dEC, grad);
+      if (other && lv.dEI !== 0) arch.accumulate(x, other, gscale * lv.dEI, grad);
     }
     return lv.value;
   }

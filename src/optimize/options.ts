@@ -35,7 +35,7 @@ export const TRAIN_OPTIONS = [
     name: "inference",
     type: "string",
     default: "auto",
-    choices: ["auto", "viterbi", "exhaustive", "bp", "trws"],
+    choices: ["auto", "viterbi", "exhaustive", "bp", "trws", "mincut", "expansion", "swap"],
     help: "inference backend for decoding and the most offending answer (auto: the exact one the structure allows)",
   },
   {

@@ -9,6 +9,7 @@ export interface ObjectiveConfig {
   A: number;
   L: number;
   rows: StateRows | null;
+  order: 1 | 2;
   loss: string;
   params: { margin: number; beta: number; gamma: number; lvqMax: number };
   offending: "exact" | "hamming";

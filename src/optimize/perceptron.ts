@@ -1,11 +1,10 @@
 import type { Instance } from "../architecture/features.ts";
 import type { LinearChain } from "../architecture/linear-chain.ts";
 import { Rng } from "../core/rng.ts";
-import type { ChainPotentials } from "../graph/chain.ts";
 import type { TrainOptions } from "./options.ts";
 
-/** Write ŷ = argmin_y E(y) under the potentials (with any decoding constraints) into out[0 … T). */
-export type Decoder = (p: ChainPotentials, x: Instance, out: Int32Array) => void;
+/** Write ŷ = argmin_y E(W, y, x) (with any decoding constraints) into out[0 … T). */
+export type Decoder = (x: Instance, W: Float64Array, out: Int32Array) => void;
 
 export interface EpochReport {
   epoch: number;
@@ -75,10 +74,9 @@ export function trainPerceptron(
     for (let n = 0; n < order.length; n++) {
       const x = data[order[n]!]!;
       if (x.T > 0) {
-        const p = arch.potentials(x, W);
         if (yHat.length < x.T) yHat = new Int32Array(x.T);
         const out = yHat;
-        decode(p, x, out);
+        decode(x, W, out);
         const y = x.labels;
         let differs = false;
         for (let t = 0; t < x.T; t++) {
@@ -149,6 +147,12 @@ function energyGap(
       }
     }
     if (t > 0) gap += W[tr + y[t - 1]! * L + a]! - W[tr + yHat[t - 1]! * L + b]!;
+  }
+  if (arch.order === 2) {
+    for (let t = 2; t < T; t++) {
+      gap += W[arch.trans2Offset + (y[t - 2]! * L + y[t - 1]!) * L + y[t]!]!;
+      gap -= W[arch.trans2Offset + (yHat[t - 2]! * L + yHat[t - 1]!) * L + yHat[t]!]!;
+    }
   }
   gap += W[arch.startOffset + y[0]!]! - W[arch.startOffset + yHat[0]!]!;
   gap += W[arch.endOffset + y[T - 1]!]! - W[arch.endOffset + yHat[T - 1]!]!;

@@ -13,6 +13,7 @@ import { scoreSequences } from "../eval/evaluate.ts";
 import { getBackend } from "../inference/registry.ts";
 import type { Backend } from "../inference/types.ts";
 import { viterbi, viterbiBackend, viterbiInto } from "../inference/viterbi.ts";
+import { viterbi2 } from "../inference/viterbi2.ts";
 import { Model } from "../model.ts";
 import { type TrainOptions, trainOptions } from "./options.ts";
 import { type EpochReport, trainPerceptron } from "./perceptron.ts";
@@ -87,7 +88,11 @@ export function trainTagger(input: TrainInput): TrainResult {
         const gold: string[][] = [];
         const pred: string[][] = [];
         for (const d of dev) {
-          const r = viterbi(arch.potentials(d.x, W), model.constraintsFor(d.x.T));
+          const c = model.constraintsFor(d.x.T);
+          const r =
+            arch.order === 2
+              ? viterbi2(arch.potentials2(d.x, W), c)
+              : viterbi(arch.potentials(d.x, W), c);
           gold.push(d.gold);
           pred.push(Array.from(r.labels, (l) => labelNames[l]!));
         }
@@ -107,9 +112,13 @@ export function trainTagger(input: TrainInput): TrainResult {
         arch,
         set.instances,
         options,
-        (p, x, out) => {
-          viterbiInto(p, out, model.constraintsFor(x.T));
-        },
+        arch.order === 2
+          ? (x, W, out) => {
+              viterbi2(arch.potentials2(x, W), model.constraintsFor(x.T), out);
+            }
+          : (x, W, out) => {
+              viterbiInto(arch.potentials(x, W), out, model.constraintsFor(x.T));
+            },
         hooks,
         init,
       )
@@ -129,9 +138,10 @@ export function trainTagger(input: TrainInput): TrainResult {
   const trainSeconds = (performance.now() - t1) / 1000;
   // Tag with the non-zero weights only: the same energies, faster potentials.
   const trained = model.compact();
-  const calibration = input.dev?.length
-    ? calibrateDetection(trained, input.dev, { seed: options.seed })
-    : undefined;
+  const calibration =
+    input.dev?.length && arch.order === 1
+      ? calibrateDetection(trained, input.dev, { seed: options.seed })
+      : undefined;
   return {
     calibration,
     model: trained,

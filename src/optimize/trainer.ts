@@ -159,6 +159,7 @@ export function trainEnergy(
         A: arch.A,
         L: arch.L,
         rows: arch.rows,
+        order: arch.order,
         loss: loss.name,
         params: { ...loss.params },
         offending: opts.offending,

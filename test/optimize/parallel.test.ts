@@ -68,6 +68,7 @@ function setup(rows: "dense" | "observed", loss = "nll") {
     A,
     L,
     rows: arch.rows,
+    order: 1,
     loss: lossObj.name,
     params: { ...lossObj.params },
     offending: "exact",

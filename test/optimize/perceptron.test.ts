@@ -15,9 +15,11 @@ import { type Decoder, trainPerceptron } from "../../src/optimize/perceptron.ts"
 import { trainTagger } from "../../src/optimize/train.ts";
 import { ewtSentences, GRAPHS, nadirError, spec } from "../fixtures/helpers.ts";
 
-const decode: Decoder = (p, _x, out) => {
-  viterbiInto(p, out, undefined);
-};
+const decoderFor =
+  (arch: LinearChain): Decoder =>
+  (x, W, out) => {
+    viterbiInto(arch.potentials(x, W), out, undefined);
+  };
 
 /**
  * A separable synthetic task: most words have a fixed label; "z" (never twice
@@ -70,7 +72,12 @@ describe("trainPerceptron on a separable task", () => {
   it("reaches 100% training accuracy, with and without averaging", () => {
     const { set, arch } = synData();
     for (const average of [true, false]) {
-      const r = trainPerceptron(arch, set.instances, opts({ epochs: 8, average }), decode);
+      const r = trainPerceptron(
+        arch,
+        set.instances,
+        opts({ epochs: 8, average }),
+        decoderFor(arch),
+      );
       expect(r.reports).toHaveLength(8);
       expect(r.reports[0]!.mistakes).toBeGreaterThan(0);
       expect(r.reports.at(-1)!.mistakes).toBe(0);
@@ -86,8 +93,18 @@ describe("trainPerceptron on a separable task", () => {
 
   it("averaging on vs off give different weights", () => {
     const { set, arch } = synData();
-    const a = trainPerceptron(arch, set.instances, opts({ epochs: 3, average: true }), decode);
-    const b = trainPerceptron(arch, set.instances, opts({ epochs: 3, average: false }), decode);
+    const a = trainPerceptron(
+      arch,
+      set.instances,
+      opts({ epochs: 3, average: true }),
+      decoderFor(arch),
+    );
+    const b = trainPerceptron(
+      arch,
+      set.instances,
+      opts({ epochs: 3, average: false }),
+      decoderFor(arch),
+    );
     expect(a.W.length).toBe(arch.K);
     expect(Array.from(a.W)).not.toEqual(Array.from(b.W));
   });
@@ -99,7 +116,7 @@ describe("trainPerceptron on a separable task", () => {
       arch,
       set.instances,
       opts({ epochs, shuffle: false, average: true }),
-      decode,
+      decoderFor(arch),
     );
     // plain (non-lazy) reference: W ← W − ∂E(y)/∂W + ∂E(ŷ)/∂W on a mistake; S += W after every example
     const W = new Float64Array(arch.K);
@@ -125,7 +142,7 @@ describe("trainPerceptron on a separable task", () => {
       arch,
       set.instances,
       opts({ epochs, shuffle: false, average: false }),
-      decode,
+      decoderFor(arch),
     );
     for (let k = 0; k < arch.K; k++) expect(raw.W[k]).toBeCloseTo(W[k]!, 12);
   });
@@ -137,7 +154,7 @@ describe("trainPerceptron on a separable task", () => {
     const set = buildTrainingSet(fx, sents);
     const arch = new LinearChain(fx.numAttributes, set.labels.size);
     const run = (seed: number) =>
-      trainPerceptron(arch, set.instances, opts({ epochs: 2, seed }), decode).W;
+      trainPerceptron(arch, set.instances, opts({ epochs: 2, seed }), decoderFor(arch)).W;
     const a = run(1);
     const b = run(1);
     const c = run(2);
@@ -148,13 +165,13 @@ describe("trainPerceptron on a separable task", () => {
       arch,
       set.instances,
       opts({ epochs: 1, seed: 1, shuffle: false }),
-      decode,
+      decoderFor(arch),
     );
     const e = trainPerceptron(
       arch,
       set.instances,
       opts({ epochs: 1, seed: 9, shuffle: false }),
-      decode,
+      decoderFor(arch),
     );
     expect(Array.from(d.W)).toEqual(Array.from(e.W));
   });
@@ -167,13 +184,19 @@ describe("trainPerceptron keeps the best epoch", () => {
   function scripted(scores: number[], o: Partial<TrainOptions>) {
     const seen: Float64Array[] = [];
     const epochs: number[] = [];
-    const r = trainPerceptron(arch, set.instances, opts({ epochs: scores.length, ...o }), decode, {
-      evaluate: (W) => {
-        seen.push(W.slice());
-        return scores[seen.length - 1]!;
+    const r = trainPerceptron(
+      arch,
+      set.instances,
+      opts({ epochs: scores.length, ...o }),
+      decoderFor(arch),
+      {
+        evaluate: (W) => {
+          seen.push(W.slice());
+          return scores[seen.length - 1]!;
+        },
+        onEpoch: (rep) => epochs.push(rep.epoch),
       },
-      onEpoch: (rep) => epochs.push(rep.epoch),
-    });
+    );
     return { r, seen, epochs };
   }
 
@@ -184,7 +207,7 @@ describe("trainPerceptron keeps the best epoch", () => {
     expect(r.reports.map((x) => x.dev)).toEqual([10, 30, 20, 30, 5]);
     expect(Array.from(r.W)).toEqual(Array.from(seen[1]!));
     // what the hook saw after epoch 2 is exactly the 2-epoch averaged perceptron
-    const two = trainPerceptron(arch, set.instances, opts({ epochs: 2 }), decode);
+    const two = trainPerceptron(arch, set.instances, opts({ epochs: 2 }), decoderFor(arch));
     expect(Array.from(seen[1]!)).toEqual(Array.from(two.W));
   });
 
@@ -198,14 +221,14 @@ describe("trainPerceptron keeps the best epoch", () => {
       arch,
       set.instances,
       opts({ epochs: 2, average: false }),
-      decode,
+      decoderFor(arch),
     );
     expect(Array.from(raw.r.W)).toEqual(Array.from(twoRaw.W));
   });
 
   it("progress is reported", () => {
     const calls: [number, number][] = [];
-    trainPerceptron(arch, set.instances, opts({ epochs: 1 }), decode, {
+    trainPerceptron(arch, set.instances, opts({ epochs: 1 }), decoderFor(arch), {
       onProgress: (d, t) => calls.push([d, t]),
     });
     expect(calls.length).toBeGreaterThan(0);

@@ -93,9 +93,9 @@ export class MaxflowGraph {
   private nextArc: Int32Array;
   private rCap: Float64Array;
   // Orphans: the ones made by an augmentation (a stack, like the library's
-  // "front" list), and a FIFO of the ones found while adopting.
+  // "front" list), and a FIFO of the ones found while adopting (and of the
+  // ones reuseTreesInit leaves for run()).
   private orphanStack: Int32Array;
-  private orphanTop = 0;
   private orphanQueue: Int32Array;
   private oqHead = 0;
   private oqTail = 0;
@@ -155,7 +155,6 @@ export class MaxflowGraph {
     this.structureChanged = true;
     this.qFirst = NONE;
     this.qLast = NONE;
-    this.orphanTop = 0;
     this.oqHead = 0;
     this.oqTail = 0;
   }
@@ -343,7 +342,8 @@ export class MaxflowGraph {
     const ts = this.ts;
     const dist = this.dist;
     this.isMarked.fill(0, 0, n);
-    this.orphanTop = 0;
+    this.oqHead = 0;
+    this.oqTail = 0;
     this.time = 0;
     let qFirst = NONE;
     let qLast = NONE;
@@ -400,7 +400,6 @@ export class MaxflowGraph {
     let queue = this.qFirst;
     this.qFirst = NONE;
     this.qLast = NONE;
-    this.orphanTop = 0;
     this.oqHead = 0;
     this.oqTail = 0;
     this.bumpTime();
@@ -442,19 +441,23 @@ export class MaxflowGraph {
       ts[i] = time;
       dist[i] = 1;
     }
-    this.adoptQueue();
+    // The orphans queued here are adopted first thing in run().
   }
 
   private bumpTime(): void {
-    if (++this.time >= TIME_LIMIT) this.resetTime();
+    if (++this.time >= TIME_LIMIT) {
+      this.ts.fill(0, 0, this.nNodes);
+      this.time = 1;
+    }
   }
 
-  private resetTime(): void {
-    this.ts.fill(0, 0, this.nNodes);
-    this.time = 1;
-  }
-
-  /** The main loop: grow, augment, adopt, until no active node is left. */
+  /**
+   * The main loop: grow, augment, adopt, until no active node is left. One
+   * function with every array, the active FIFO's ends, the orphan stack and
+   * queue, the time and the flow in locals (written back at the end): the
+   * hot path makes no calls. The orphans left by `reuseTreesInit` (in the
+   * queue) are adopted first.
+   */
   private run(): void {
     const first = this.first;
     const nextArc = this.nextArc;
@@ -465,293 +468,267 @@ export class MaxflowGraph {
     const ts = this.ts;
     const dist = this.dist;
     const isSink = this.isSink;
-    let current = NONE;
-    for (;;) {
-      let i = current;
-      if (i !== NONE) {
-        next[i] = NONE;
-        if (parent[i] === NONE) i = NONE;
-      }
-      if (i === NONE) {
-        // next_active: pop the FIFO until a node with a parent comes out.
-        for (;;) {
-          i = this.qFirst;
-          if (i === NONE) break;
-          const nx = next[i]!;
-          if (nx === i) {
-            this.qFirst = NONE;
-            this.qLast = NONE;
-          } else {
-            this.qFirst = nx;
-          }
-          next[i] = NONE;
-          if (parent[i] !== NONE) break;
-        }
-        if (i === NONE) break;
-      }
-
-      // Growth (the active FIFO's ends in locals for the loop).
-      let middle = NONE;
-      const tsi = ts[i]!;
-      const di = dist[i]!;
-      let qFirst = this.qFirst;
-      let qLast = this.qLast;
-      if (isSink[i] === 0) {
-        for (let a = first[i]!; a !== NONE; a = nextArc[a]!) {
-          if (rCap[a] !== 0) {
-            const j = head[a]!;
-            const pj = parent[j]!;
-            if (pj === NONE) {
-              isSink[j] = 0;
-              parent[j] = a ^ 1;
-              ts[j] = tsi;
-              dist[j] = di + 1;
-              if (next[j] === NONE) {
-                if (qLast !== NONE) next[qLast] = j;
-                else qFirst = j;
-                qLast = j;
-                next[j] = j;
-              }
-            } else if (isSink[j] === 1) {
-              middle = a;
-              break;
-            } else if (ts[j]! <= tsi && dist[j]! > di) {
-              parent[j] = a ^ 1;
-              ts[j] = tsi;
-              dist[j] = di + 1;
-            }
-          }
-        }
-      } else {
-        for (let a = first[i]!; a !== NONE; a = nextArc[a]!) {
-          if (rCap[a ^ 1] !== 0) {
-            const j = head[a]!;
-            const pj = parent[j]!;
-            if (pj === NONE) {
-              isSink[j] = 1;
-              parent[j] = a ^ 1;
-              ts[j] = tsi;
-              dist[j] = di + 1;
-              if (next[j] === NONE) {
-                if (qLast !== NONE) next[qLast] = j;
-                else qFirst = j;
-                qLast = j;
-                next[j] = j;
-              }
-            } else if (isSink[j] === 0) {
-              middle = a ^ 1;
-              break;
-            } else if (ts[j]! <= tsi && dist[j]! > di) {
-              parent[j] = a ^ 1;
-              ts[j] = tsi;
-              dist[j] = di + 1;
-            }
-          }
-        }
-      }
-
-      this.qFirst = qFirst;
-      this.qLast = qLast;
-      if (++this.time >= TIME_LIMIT) this.resetTime();
-
-      if (middle !== NONE) {
-        next[i] = i; // active flag: i stays the current node
-        current = i;
-        this.augment(middle);
-        this.adopt();
-      } else {
-        current = NONE;
-      }
-    }
-  }
-
-  /** Push the bottleneck along source-tree path + middle arc + sink-tree path. */
-  private augment(middle: number): void {
-    const head = this.head;
-    const rCap = this.rCap;
-    const parent = this.parent;
     const trCap = this.trCap;
     const stack = this.orphanStack;
-    let top = this.orphanTop;
-
-    // 1. Bottleneck: the source tree (arcs parent→child are sisters of parent[i]) …
-    let bottleneck = rCap[middle]!;
-    let i = head[middle ^ 1]!;
-    for (;;) {
-      const a = parent[i]!;
-      if (a === TERMINAL) break;
-      const c = rCap[a ^ 1]!;
-      if (bottleneck > c) bottleneck = c;
-      i = head[a]!;
-    }
-    if (bottleneck > trCap[i]!) bottleneck = trCap[i]!;
-    // … and the sink tree (arcs child→parent are parent[i]).
-    i = head[middle]!;
-    for (;;) {
-      const a = parent[i]!;
-      if (a === TERMINAL) break;
-      const c = rCap[a]!;
-      if (bottleneck > c) bottleneck = c;
-      i = head[a]!;
-    }
-    if (bottleneck > -trCap[i]!) bottleneck = -trCap[i]!;
-
-    // 2. Augment.
-    rCap[middle ^ 1] = rCap[middle ^ 1]! + bottleneck;
-    rCap[middle] = rCap[middle]! - bottleneck;
-    i = head[middle ^ 1]!;
-    for (;;) {
-      const a = parent[i]!;
-      if (a === TERMINAL) break;
-      rCap[a] = rCap[a]! + bottleneck;
-      const c = rCap[a ^ 1]! - bottleneck;
-      rCap[a ^ 1] = c;
-      if (c === 0) {
-        parent[i] = ORPHAN;
-        stack[top++] = i;
-      }
-      i = head[a]!;
-    }
-    const cs = trCap[i]! - bottleneck;
-    trCap[i] = cs;
-    if (cs === 0) {
-      parent[i] = ORPHAN;
-      stack[top++] = i;
-    }
-    i = head[middle]!;
-    for (;;) {
-      const a = parent[i]!;
-      if (a === TERMINAL) break;
-      rCap[a ^ 1] = rCap[a ^ 1]! + bottleneck;
-      const c = rCap[a]! - bottleneck;
-      rCap[a] = c;
-      if (c === 0) {
-        parent[i] = ORPHAN;
-        stack[top++] = i;
-      }
-      i = head[a]!;
-    }
-    const ct = trCap[i]! + bottleneck;
-    trCap[i] = ct;
-    if (ct === 0) {
-      parent[i] = ORPHAN;
-      stack[top++] = i;
-    }
-    this.orphanTop = top;
-    this.flow += bottleneck;
-  }
-
-  /** Adoption after an augmentation: each stacked orphan, then the orphans it makes (FIFO). */
-  private adopt(): void {
-    const stack = this.orphanStack;
-    while (this.orphanTop > 0) {
-      const o = stack[--this.orphanTop]!;
-      this.orphanQueue[0] = o;
-      this.oqHead = 0;
-      this.oqTail = 1;
-      this.adoptQueue();
-    }
-  }
-
-  /**
-   * Process the orphan FIFO until it is empty. For each orphan i, find a new
-   * parent in its own tree: a neighbor j with residual capacity on the
-   * tree-direction arc whose parent chain reaches the terminal (not an
-   * orphan), the one with the smallest distance; the chains walked are
-   * stamped with the current time and their distances. Without one, i
-   * becomes free: its children become orphans (queued) and its tree neighbors
-   * become active. One loop with the arrays and queue ends in locals.
-   */
-  private adoptQueue(): void {
-    const first = this.first;
-    const nextArc = this.nextArc;
-    const head = this.head;
-    const rCap = this.rCap;
-    const parent = this.parent;
-    const ts = this.ts;
-    const dist = this.dist;
-    const isSink = this.isSink;
-    const next = this.next;
     const q = this.orphanQueue;
     const size = q.length;
-    const time = this.time;
+    let top = 0;
     let qh = this.oqHead;
     let qt = this.oqTail;
-    let aFirst = this.qFirst;
-    let aLast = this.qLast;
-    while (qh !== qt) {
-      const i = q[qh]!;
-      qh = qh + 1 === size ? 0 : qh + 1;
-      const sink = isSink[i]!;
-      // Source tree: the arc j→i must have residual capacity (the sister of
-      // a0); sink tree: the arc i→j (a0).
-      const dir = sink === 1 ? 0 : 1;
-      let aMin = NONE;
-      let dMin = INFINITE_D;
-      for (let a0 = first[i]!; a0 !== NONE; a0 = nextArc[a0]!) {
-        if (rCap[a0 ^ dir] === 0) continue;
-        let j = head[a0]!;
-        if (isSink[j] !== sink || parent[j] === NONE) continue;
-        // Check the origin of j.
-        let d = 0;
+    let qFirst = this.qFirst;
+    let qLast = this.qLast;
+    let time = this.time;
+    let flow = this.flow;
+    let current = NONE;
+    let adopting = qh !== qt;
+    for (;;) {
+      if (!adopting) {
+        let i = current;
+        if (i !== NONE) {
+          next[i] = NONE;
+          if (parent[i] === NONE) i = NONE;
+        }
+        if (i === NONE) {
+          // next_active: pop the FIFO until a node with a parent comes out.
+          for (;;) {
+            i = qFirst;
+            if (i === NONE) break;
+            const nx = next[i]!;
+            if (nx === i) {
+              qFirst = NONE;
+              qLast = NONE;
+            } else {
+              qFirst = nx;
+            }
+            next[i] = NONE;
+            if (parent[i] !== NONE) break;
+          }
+          if (i === NONE) break;
+        }
+
+        // Growth.
+        let middle = NONE;
+        const tsi = ts[i]!;
+        const di = dist[i]!;
+        if (isSink[i] === 0) {
+          for (let a = first[i]!; a !== NONE; a = nextArc[a]!) {
+            if (rCap[a] !== 0) {
+              const j = head[a]!;
+              if (parent[j] === NONE) {
+                isSink[j] = 0;
+                parent[j] = a ^ 1;
+                ts[j] = tsi;
+                dist[j] = di + 1;
+                if (next[j] === NONE) {
+                  if (qLast !== NONE) next[qLast] = j;
+                  else qFirst = j;
+                  qLast = j;
+                  next[j] = j;
+                }
+              } else if (isSink[j] === 1) {
+                middle = a;
+                break;
+              } else if (ts[j]! <= tsi && dist[j]! > di) {
+                parent[j] = a ^ 1;
+                ts[j] = tsi;
+                dist[j] = di + 1;
+              }
+            }
+          }
+        } else {
+          for (let a = first[i]!; a !== NONE; a = nextArc[a]!) {
+            if (rCap[a ^ 1] !== 0) {
+              const j = head[a]!;
+              if (parent[j] === NONE) {
+                isSink[j] = 1;
+                parent[j] = a ^ 1;
+                ts[j] = tsi;
+                dist[j] = di + 1;
+                if (next[j] === NONE) {
+                  if (qLast !== NONE) next[qLast] = j;
+                  else qFirst = j;
+                  qLast = j;
+                  next[j] = j;
+                }
+              } else if (isSink[j] === 0) {
+                middle = a ^ 1;
+                break;
+              } else if (ts[j]! <= tsi && dist[j]! > di) {
+                parent[j] = a ^ 1;
+                ts[j] = tsi;
+                dist[j] = di + 1;
+              }
+            }
+          }
+        }
+        if (++time >= TIME_LIMIT) {
+          ts.fill(0, 0, this.nNodes);
+          time = 1;
+        }
+        if (middle === NONE) {
+          current = NONE;
+          continue;
+        }
+        next[i] = i; // active flag: i stays the current node
+        current = i;
+
+        // Augmentation. Bottleneck: the source tree (the arcs parent→child
+        // are the sisters of the parent arcs) …
+        let bottleneck = rCap[middle]!;
+        let k = head[middle ^ 1]!;
         for (;;) {
-          if (ts[j] === time) {
-            d += dist[j]!;
-            break;
+          const a = parent[k]!;
+          if (a === TERMINAL) break;
+          const c = rCap[a ^ 1]!;
+          if (bottleneck > c) bottleneck = c;
+          k = head[a]!;
+        }
+        if (bottleneck > trCap[k]!) bottleneck = trCap[k]!;
+        // … and the sink tree (the arcs child→parent are the parent arcs).
+        k = head[middle]!;
+        for (;;) {
+          const a = parent[k]!;
+          if (a === TERMINAL) break;
+          const c = rCap[a]!;
+          if (bottleneck > c) bottleneck = c;
+          k = head[a]!;
+        }
+        if (bottleneck > -trCap[k]!) bottleneck = -trCap[k]!;
+        // Push it; saturated tree arcs make orphans (stacked, as the library's "front").
+        rCap[middle ^ 1] = rCap[middle ^ 1]! + bottleneck;
+        rCap[middle] = rCap[middle]! - bottleneck;
+        k = head[middle ^ 1]!;
+        for (;;) {
+          const a = parent[k]!;
+          if (a === TERMINAL) break;
+          rCap[a] = rCap[a]! + bottleneck;
+          const c = rCap[a ^ 1]! - bottleneck;
+          rCap[a ^ 1] = c;
+          if (c === 0) {
+            parent[k] = ORPHAN;
+            stack[top++] = k;
           }
+          k = head[a]!;
+        }
+        const cs = trCap[k]! - bottleneck;
+        trCap[k] = cs;
+        if (cs === 0) {
+          parent[k] = ORPHAN;
+          stack[top++] = k;
+        }
+        k = head[middle]!;
+        for (;;) {
+          const a = parent[k]!;
+          if (a === TERMINAL) break;
+          rCap[a ^ 1] = rCap[a ^ 1]! + bottleneck;
+          const c = rCap[a]! - bottleneck;
+          rCap[a] = c;
+          if (c === 0) {
+            parent[k] = ORPHAN;
+            stack[top++] = k;
+          }
+          k = head[a]!;
+        }
+        const ct = trCap[k]! + bottleneck;
+        trCap[k] = ct;
+        if (ct === 0) {
+          parent[k] = ORPHAN;
+          stack[top++] = k;
+        }
+        flow += bottleneck;
+        qh = 0;
+        qt = 0;
+      }
+      adopting = false;
+
+      // Adoption: each stacked orphan, then the orphans it makes (FIFO). For
+      // orphan i, find a new parent in its own tree: a neighbor j with
+      // residual capacity on the tree-direction arc whose parent chain
+      // reaches the terminal (not an orphan), the one with the smallest
+      // distance; the chains walked are stamped with the time and their
+      // distances. Without one, i becomes free: its children become orphans
+      // and its tree neighbors become active.
+      for (;;) {
+        if (qh === qt) {
+          if (top === 0) break;
+          qh = 0;
+          qt = 1;
+          q[0] = stack[--top]!;
+        }
+        const i = q[qh]!;
+        qh = qh + 1 === size ? 0 : qh + 1;
+        const sink = isSink[i]!;
+        // Source tree: the arc j→i must have residual capacity (the sister
+        // of a0); sink tree: the arc i→j (a0).
+        const dir = sink === 1 ? 0 : 1;
+        let aMin = NONE;
+        let dMin = INFINITE_D;
+        for (let a0 = first[i]!; a0 !== NONE; a0 = nextArc[a0]!) {
+          if (rCap[a0 ^ dir] === 0) continue;
+          let j = head[a0]!;
+          if (isSink[j] !== sink || parent[j] === NONE) continue;
+          // Check the origin of j.
+          let d = 0;
+          for (;;) {
+            if (ts[j] === time) {
+              d += dist[j]!;
+              break;
+            }
+            const a = parent[j]!;
+            d++;
+            if (a === TERMINAL) {
+              ts[j] = time;
+              dist[j] = 1;
+              break;
+            }
+            if (a === ORPHAN) {
+              d = INFINITE_D;
+              break;
+            }
+            j = head[a]!;
+          }
+          if (d < INFINITE_D) {
+            if (d < dMin) {
+              aMin = a0;
+              dMin = d;
+            }
+            // Stamp the path.
+            for (j = head[a0]!; ts[j] !== time; j = head[parent[j]!]!) {
+              ts[j] = time;
+              dist[j] = d--;
+            }
+          }
+        }
+        if (aMin !== NONE) {
+          parent[i] = aMin;
+          ts[i] = time;
+          dist[i] = dMin + 1;
+          continue;
+        }
+        parent[i] = NONE;
+        for (let a0 = first[i]!; a0 !== NONE; a0 = nextArc[a0]!) {
+          const j = head[a0]!;
           const a = parent[j]!;
-          d++;
-          if (a === TERMINAL) {
-            ts[j] = time;
-            dist[j] = 1;
-            break;
+          if (isSink[j] !== sink || a === NONE) continue;
+          if (rCap[a0 ^ dir] !== 0 && next[j] === NONE) {
+            if (qLast !== NONE) next[qLast] = j;
+            else qFirst = j;
+            qLast = j;
+            next[j] = j;
           }
-          if (a === ORPHAN) {
-            d = INFINITE_D;
-            break;
+          if (a >= 0 && head[a] === i) {
+            parent[j] = ORPHAN;
+            q[qt] = j;
+            qt = qt + 1 === size ? 0 : qt + 1;
           }
-          j = head[a]!;
-        }
-        if (d < INFINITE_D) {
-          if (d < dMin) {
-            aMin = a0;
-            dMin = d;
-          }
-          // Stamp the path.
-          for (j = head[a0]!; ts[j] !== time; j = head[parent[j]!]!) {
-            ts[j] = time;
-            dist[j] = d--;
-          }
-        }
-      }
-      if (aMin !== NONE) {
-        parent[i] = aMin;
-        ts[i] = time;
-        dist[i] = dMin + 1;
-        continue;
-      }
-      // No parent: i becomes free.
-      parent[i] = NONE;
-      for (let a0 = first[i]!; a0 !== NONE; a0 = nextArc[a0]!) {
-        const j = head[a0]!;
-        const a = parent[j]!;
-        if (isSink[j] !== sink || a === NONE) continue;
-        if (rCap[a0 ^ dir] !== 0 && next[j] === NONE) {
-          if (aLast !== NONE) next[aLast] = j;
-          else aFirst = j;
-          aLast = j;
-          next[j] = j;
-        }
-        if (a >= 0 && head[a] === i) {
-          parent[j] = ORPHAN;
-          q[qt] = j;
-          qt = qt + 1 === size ? 0 : qt + 1;
         }
       }
     }
-    this.oqHead = qh;
-    this.oqTail = qt;
-    this.qFirst = aFirst;
-    this.qLast = aLast;
+    this.qFirst = qFirst;
+    this.qLast = qLast;
+    this.oqHead = 0;
+    this.oqTail = 0;
+    this.time = time;
+    this.flow = flow;
   }
 }
