@@ -13,6 +13,7 @@ import { NadirError } from "./core/errors.ts";
 import { writeFileAtomic } from "./core/io.ts";
 import { chainEnergy } from "./graph/chain.ts";
 import { chain2Energy } from "./graph/chain2.ts";
+import { bpBackend } from "./inference/bp.ts";
 import {
   entropy,
   forwardBackward,
@@ -63,7 +64,13 @@ export class Model {
     this.spec = spec;
     this.labels = labels;
     this.fx = fx;
-    this.arch = new LinearChain(fx.numAttributes, labels.length, rows, orderOf(spec));
+    this.arch = new LinearChain(
+      fx.numAttributes,
+      labels.length,
+      rows,
+      orderOf(spec),
+      spec.structure === "skip-chain",
+    );
     W ??= new Float64Array(this.arch.K);
     if (W.length !== this.arch.K) {
       throw new NadirError("E_MODEL", `weights: expected ${this.arch.K} values, got ${W.length}`);
@@ -93,6 +100,11 @@ export class Model {
 
   /** ŷ = argmin_y E(W, y, x) by Viterbi, under the encoding's constraints. */
   decideInstance(x: Instance, out?: Int32Array): InferenceResult {
+    if (this.arch.skip && x.skips && x.skips.length > 0) {
+      const r = bpBackend.minimize(this.arch.graphPotentials(x, this.W), this.constraintsFor(x.T));
+      if (out) out.set(r.labels);
+      return r;
+    }
     if (this.arch.order === 2)
       return viterbi2(this.arch.potentials2(x, this.W), this.constraintsFor(x.T), out);
     const p = this.arch.potentials(x, this.W);
@@ -169,6 +181,8 @@ export class Model {
       const x = this.encode(tokens);
       return chain2Energy(this.arch.potentials2(x, this.W), this.labelIds(y));
     }
+    if (this.arch.skip)
+      return this.arch.graphPotentials(this.encode(tokens), this.W).energy(this.labelIds(y));
     return chainEnergy(this.potentialsOf(tokens).p, this.labelIds(y));
   }
 
@@ -317,7 +331,7 @@ export class Model {
    */
   compact(): Model {
     const arch = this.arch;
-    const { A, L, S } = arch;
+    const { A, S } = arch;
     let nnz = 0;
     for (let k = 0; k < S; k++) if (this.W[k] !== 0) nnz++;
     if (arch.rows !== null && nnz === S) return this;
@@ -351,7 +365,7 @@ export class Model {
    */
   save(path: string): void {
     const arch = this.arch;
-    const { L, A } = arch;
+    const { A } = arch;
     // Keep the attributes with a non-zero state weight; renumber them densely.
     const keep: number[] = [];
     let nState = 0;
@@ -475,7 +489,11 @@ export class Model {
     }
     const L = h.labels.length;
     const A = h.attributes;
-    const tailSize = L * L + 2 * L + (orderOf(spec) === 2 ? L * L * L : 0);
+    const tailSize =
+      L * L +
+      2 * L +
+      (orderOf(spec) === 2 ? L * L * L : 0) +
+      (spec.structure === "skip-chain" ? L * L : 0);
     const nState = h.K - tailSize;
     const keyBytes = A * h.stride * 4;
     const rowBytes = h.sparse ? (A + 1) * 4 + nState * 4 : 0;

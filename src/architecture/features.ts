@@ -12,6 +12,34 @@ export interface Instance {
   offsets: Int32Array;
   attrs: Int32Array;
   labels: Int32Array;
+  /** skip-chain only: pairs (i, j), i < j, of positions joined by a skip factor, flat */
+  skips?: Int32Array;
+}
+
+/**
+ * Skip edges of a sentence (Sutton & McCallum): each occurrence of a word is
+ * joined to its next occurrence, for words that are capitalized (when asked)
+ * and within `maxDistance` tokens.
+ */
+export function skipEdges(
+  tokens: readonly (readonly string[])[],
+  column: number,
+  capitalized: boolean,
+  maxDistance: number,
+): Int32Array {
+  const last = new Map<string, number>();
+  const out: number[] = [];
+  for (let t = 0; t < tokens.length; t++) {
+    const w = tokens[t]![column]!;
+    if (capitalized) {
+      const c = w.charAt(0);
+      if (c === c.toLowerCase() || c !== c.toUpperCase()) continue;
+    }
+    const i = last.get(w);
+    if (i !== undefined && t - i <= maxDistance) out.push(i, t);
+    last.set(w, t);
+  }
+  return Int32Array.from(out);
 }
 
 /** A string ↔ id table (labels, column values). Ids are dense from 0. */
@@ -432,7 +460,7 @@ export function buildTrainingSet(
     const { offsets, attrs } = fx.extract(s.tokens, true);
     const y = new Int32Array(T);
     for (let t = 0; t < T; t++) y[t] = labels.add(labelOf(s.tokens[t]!, spec.label)!);
-    instances.push({ T, offsets, attrs, labels: y });
+    instances.push(withSkips(spec, s.tokens, { T, offsets, attrs, labels: y }));
   }
   // Keep attributes seen ≥ minCount times, renumbered by decreasing frequency
   // (ties: first appearance): the hot rows of W then share cache lines.
@@ -460,7 +488,7 @@ export function remapInstance(x: Instance, remap: Int32Array): Instance {
     }
     offsets[t + 1] = n;
   }
-  return { T: x.T, offsets, attrs: attrs.slice(0, n), labels: x.labels };
+  return { T: x.T, offsets, attrs: attrs.slice(0, n), labels: x.labels, skips: x.skips };
 }
 
 /** Encode a sentence under the frozen tables; gold labels unknown to the model become −1. */
@@ -480,5 +508,13 @@ export function encodeSentence(
       if (l !== undefined) y[t] = labels.get(l);
     }
   }
-  return { T, offsets, attrs, labels: y };
+  return withSkips(fx.spec, s.tokens, { T, offsets, attrs, labels: y });
+}
+
+/** Add the spec's skip edges to an instance (skip-chain specs only). */
+function withSkips(spec: GraphSpec, tokens: readonly (readonly string[])[], x: Instance): Instance {
+  if (spec.skip === null) return x;
+  const col = spec.columns[spec.skip.column]!;
+  x.skips = skipEdges(tokens, col, spec.skip.capitalized, spec.skip.maxDistance);
+  return x;
 }

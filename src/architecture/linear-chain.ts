@@ -1,6 +1,7 @@
 import { NadirError } from "../core/errors.ts";
 import type { ChainPotentials } from "../graph/chain.ts";
 import type { Chain2Potentials } from "../graph/chain2.ts";
+import { type FactorGraph, FactorGraphBuilder } from "../graph/factor-graph.ts";
 import type { Instance } from "./features.ts";
 
 type MutablePotentials = { -readonly [K in keyof ChainPotentials]: ChainPotentials[K] };
@@ -40,6 +41,9 @@ export class LinearChain {
   /** 1: first-order chain; 2: plus W_trans2[y_{t−2}, y_{t−1}, y_t] (L³ weights after `end`) */
   readonly order: 1 | 2;
   readonly trans2Offset: number;
+  /** skip-chain: W_skip[y_i, y_j] (L² weights, last) on every skip edge (i, j) of an instance */
+  readonly skip: boolean;
+  readonly skipOffset: number;
   private unary = new Float64Array(0);
   /** Potentials object reused across calls on the same W (its views into W are made once). */
   private cached: { W: Float64Array; p: MutablePotentials } | null = null;
@@ -55,7 +59,7 @@ export class LinearChain {
   /** Cache resolved state weights per instance (set by trainers that revisit the same instances). */
   cacheExpanded = false;
 
-  constructor(A: number, L: number, rows: StateRows | null = null, order: 1 | 2 = 1) {
+  constructor(A: number, L: number, rows: StateRows | null = null, order: 1 | 2 = 1, skip = false) {
     this.A = A;
     this.L = L;
     if (rows && rows.rowPtr.length !== A + 1) {
@@ -71,7 +75,70 @@ export class LinearChain {
     this.endOffset = this.startOffset + L;
     this.order = order;
     this.trans2Offset = this.endOffset + L;
-    this.K = this.trans2Offset + (order === 2 ? L * L * L : 0);
+    this.skip = skip;
+    this.skipOffset = this.trans2Offset + (order === 2 ? L * L * L : 0);
+    this.K = this.skipOffset + (skip ? L * L : 0);
+  }
+
+  /**
+   * Skip-chain potentials as a factor graph: per position a unary factor
+   * (state energies, with start/end folded in), a transition factor per
+   * adjacent pair, and a skip factor W_skip per skip edge, in that order.
+   * (Without skip edges the chain potentials are all there is.)
+   */
+  graphPotentials(x: Instance, W: Float64Array, scale = 1): FactorGraph {
+    const p = this.potentials(x, W, undefined, scale);
+    const { T, L, unary, transition, start, end } = p;
+    const b = new FactorGraphBuilder();
+    b.addVariables(T, L);
+    for (let t = 0; t < T; t++) {
+      const u = new Float64Array(L);
+      for (let l = 0; l < L; l++) {
+        u[l] = unary[t * L + l]! + (t === 0 ? start[l]! : 0) + (t === T - 1 ? end[l]! : 0);
+      }
+      b.addFactor([t], u);
+    }
+    for (let t = 1; t < T; t++) b.addFactor([t - 1, t], transition);
+    const skips = x.skips;
+    if (skips && skips.length > 0) {
+      const tab = new Float64Array(L * L);
+      for (let i = 0; i < L * L; i++) tab[i] = W[this.skipOffset + i]! * scale;
+      for (let e = 0; e < skips.length; e += 2) b.addFactor([skips[e]!, skips[e + 1]!], tab);
+    }
+    return b.build();
+  }
+
+  /**
+   * grad += scale · E_P[∂E/∂W] from factor marginals laid out as
+   * `graphPotentials` orders the factors (unary T×L, then transitions, then
+   * skips; each table L or L² long) — sum-product BP's `factorMarginals`.
+   */
+  accumulateGraphMarginals(
+    x: Instance,
+    factorMarginals: Float64Array,
+    scale: number,
+    grad: Float64Array,
+  ): void {
+    const T = x.T;
+    if (T === 0) return;
+    const L = this.L;
+    // unary factors: the state rows and start / end, exactly like chain marginals
+    const unaryPart = factorMarginals.subarray(0, T * L);
+    const pair = new Float64Array(L * L);
+    let off = T * L;
+    for (let t = 1; t < T; t++, off += L * L) {
+      for (let i = 0; i < L * L; i++) pair[i] = pair[i]! + factorMarginals[off + i]!;
+    }
+    this.accumulateMarginals(x, unaryPart, pair, scale, grad);
+    const skips = x.skips;
+    if (skips) {
+      for (let e = 0; e < skips.length; e += 2, off += L * L) {
+        for (let i = 0; i < L * L; i++) {
+          const k = this.skipOffset + i;
+          grad[k] = grad[k]! + scale * factorMarginals[off + i]!;
+        }
+      }
+    }
   }
 
   /** Second-order potentials: the chain's plus a view of W_trans2 (order 2 only). */
@@ -267,6 +334,13 @@ export class LinearChain {
         grad[k] = grad[k]! + scale;
       }
     }
+    const skips = x.skips;
+    if (this.skip && skips) {
+      for (let e = 0; e < skips.length; e += 2) {
+        const k = this.skipOffset + y[skips[e]!]! * L + y[skips[e + 1]!]!;
+        grad[k] = grad[k]! + scale;
+      }
+    }
   }
 
   /**
@@ -368,6 +442,19 @@ export class LinearChain {
       for (let t = 2; t < T; t++) {
         const ka = o2 + (y[t - 2]! * L + y[t - 1]!) * L + y[t]!;
         const kb = o2 + (yHat[t - 2]! * L + yHat[t - 1]!) * L + yHat[t]!;
+        if (ka !== kb) {
+          grad[ka] = grad[ka]! + scale;
+          grad[kb] = grad[kb]! - scale;
+        }
+      }
+    }
+    const skips = x.skips;
+    if (this.skip && skips) {
+      for (let e = 0; e < skips.length; e += 2) {
+        const i = skips[e]!;
+        const j = skips[e + 1]!;
+        const ka = this.skipOffset + y[i]! * L + y[j]!;
+        const kb = this.skipOffset + yHat[i]! * L + yHat[j]!;
         if (ka !== kb) {
           grad[ka] = grad[ka]! + scale;
           grad[kb] = grad[kb]! - scale;

@@ -49,6 +49,11 @@ export interface GraphSpec {
    * "observed" in training (CRFsuite's default feature set: smaller, faster).
    */
   features: "all" | "observed";
+  /**
+   * Binary labels only: keep the pairwise energies submodular while training
+   * (E(0,1) + E(1,0) ≥ E(0,0) + E(1,1)), so min-cut decoding stays exact.
+   */
+  submodular: boolean;
   /** Training defaults the spec recommends (overridable from the CLI). */
   train: Record<string, unknown>;
   /** The JSON the spec was read from, kept in the model file. */
@@ -86,6 +91,7 @@ const KEYS = new Set([
   "metric",
   "constrained",
   "features",
+  "submodular",
   "train",
 ]);
 
@@ -219,6 +225,9 @@ export function parseSpec(json: unknown, file: string): GraphSpec {
   if (constrained && encoding === "none")
     fail(`${file}: key 'constrained'`, "needs an encoding (iob2, iob1 or bioes)");
 
+  const submodular = o.submodular ?? false;
+  if (typeof submodular !== "boolean")
+    fail(`${file}: key 'submodular'`, `expected true or false, got ${JSON.stringify(submodular)}`);
   const structure = oneOf("structure", ["chain", "chain2", "skip-chain"] as const, "chain");
   let skip: GraphSpec["skip"] = null;
   if (structure === "skip-chain") {
@@ -267,6 +276,7 @@ export function parseSpec(json: unknown, file: string): GraphSpec {
     ),
     constrained,
     features: oneOf("features", ["all", "observed"] as const, "all"),
+    submodular,
     train: train as Record<string, unknown>,
     source: json,
   };

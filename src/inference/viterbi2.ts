@@ -37,7 +37,7 @@ export function viterbi2(
     let best = INF;
     let arg = -1;
     for (let l = 0; l < L; l++) {
-      if (!ok(0, l) || (fs && fs[l])) continue;
+      if (!ok(0, l) || fs?.[l]) continue;
       const v = start[l]! + unary[l]! + end[l]!;
       if (v < best) {
         best = v;
@@ -56,10 +56,9 @@ export function viterbi2(
   }
   // t = 1: δ_1(a, b) = start(a) + unary_0(a) + transition(a, b) + unary_1(b)
   for (let a = 0; a < L; a++) {
-    const sa = ok(0, a) && !(fs && fs[a]) ? start[a]! + unary[a]! : INF;
+    const sa = ok(0, a) && !fs?.[a] ? start[a]! + unary[a]! : INF;
     for (let b = 0; b < L; b++) {
-      const v =
-        ok(1, b) && !(ft && ft[a * L + b]) ? sa + transition[a * L + b]! + unary[L + b]! : INF;
+      const v = ok(1, b) && !ft?.[a * L + b] ? sa + transition[a * L + b]! + unary[L + b]! : INF;
       delta[LL + a * L + b] = v;
     }
   }

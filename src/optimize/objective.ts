@@ -3,6 +3,7 @@ import type { LinearChain } from "../architecture/linear-chain.ts";
 import { NadirError } from "../core/errors.ts";
 import { chainEnergy } from "../graph/chain.ts";
 import { type Chain2Potentials, chain2Energy } from "../graph/chain2.ts";
+import { bpBackend } from "../inference/bp.ts";
 import {
   type ChainMarginals,
   emptyChainMarginals,
@@ -13,6 +14,7 @@ import {
   mostOffendingChainInto,
   mostOffendingClamped,
 } from "../inference/offending.ts";
+import { sumProduct } from "../inference/sum-product.ts";
 import type { Backend, Constraints } from "../inference/types.ts";
 import { viterbiInto } from "../inference/viterbi.ts";
 import { mostOffending2, viterbi2 } from "../inference/viterbi2.ts";
@@ -77,6 +79,8 @@ export class EnergyObjective {
     const gold = x.labels;
     for (let t = 0; t < T; t++) if (gold[t]! < 0) return Number.NaN;
     if (arch.order === 2) return this.evaluate2(x, V, s, grad, gscale);
+    if (arch.skip && x.skips && x.skips.length > 0)
+      return this.evaluateGraph(x, V, s, grad, gscale);
     const p = arch.potentials(x, V, undefined, s);
     const EC = chainEnergy(p, gold);
     const loss = set.loss;
@@ -215,6 +219,70 @@ export class EnergyObjective {
             set.loss.evaluate(EC, r.energy, lv);
           }
         }
+      }
+    }
+    if (grad) {
+      if (lv.dEC !== 0) arch.accumulate(x, gold, gscale * lv.dEC, grad);
+      if (other && lv.dEI !== 0) arch.accumulate(x, other, gscale * lv.dEI, grad);
+    }
+    return lv.value;
+  }
+
+  /**
+   * The same on a skip-chain sentence (a loopy factor graph): answers and
+   * loss-augmented answers by the backend (BP unless it handles graphs), the
+   * exact most offending answer by clamping (exact on trees), and the free
+   * energy and factor marginals by sum-product BP (Bethe on loopy graphs).
+   */
+  private evaluateGraph(
+    x: Instance,
+    V: Float64Array,
+    s: number,
+    grad: Float64Array | null,
+    gscale: number,
+  ): number {
+    const { arch, set } = this;
+    const T = x.T;
+    const gold = x.labels;
+    const g = arch.graphPotentials(x, V, s);
+    const backend = set.backend.supports(g) === null ? set.backend : bpBackend;
+    const EC = g.energy(gold);
+    const lv = this.value;
+    const c = set.constraintsFor(T);
+    let other: Int32Array | null = null;
+    switch (set.loss.needs) {
+      case "none":
+        set.loss.evaluate(EC, 0, lv);
+        break;
+      case "answer": {
+        const r = backend.minimize(g, c);
+        other = r.labels;
+        set.loss.evaluate(EC, r.energy, lv);
+        break;
+      }
+      case "offending": {
+        if (set.offending === "hamming") {
+          const r = lossAugmented(backend, g, gold, set.loss.params.margin, c);
+          other = r.labels;
+          this.lossForEI.evaluate(EC, r.augmentedEnergy, lv);
+        } else {
+          const r = mostOffendingClamped(backend, g, gold, c);
+          if (r === null) {
+            set.loss.evaluate(EC, Number.POSITIVE_INFINITY, lv);
+            lv.dEI = 0;
+          } else {
+            other = r.labels;
+            set.loss.evaluate(EC, r.energy, lv);
+          }
+        }
+        break;
+      }
+      case "free-energy": {
+        const sp = sumProduct(g, set.loss.params.beta);
+        set.loss.evaluate(EC, sp.freeEnergy, lv);
+        if (grad && lv.dF !== 0)
+          arch.accumulateGraphMarginals(x, sp.factorMarginals, gscale * lv.dF, grad);
+        break;
       }
     }
     if (grad) {

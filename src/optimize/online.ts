@@ -18,6 +18,8 @@ export interface OnlineOptimizer {
   readonly scale: number;
   /** One step on the example's loss gradient (w.r.t. W, row-sparse) and loss value. */
   step(grad: RowGradient, loss: number): void;
+  /** W[k] += δ outside a step (projections), keeping the averaging sums right. */
+  adjust(k: number, delta: number): void;
   /** Current (or averaged) weights into out. */
   weights(out: Float64Array, averaged: boolean): Float64Array;
   /** Arrays and scalars for a checkpoint, and their restoration. */
@@ -62,6 +64,11 @@ abstract class Base implements OnlineOptimizer {
   }
 
   abstract step(grad: RowGradient, loss: number): void;
+
+  /** W[k] += δ in weight units (e.g. a projection), keeping the averaging sums right. */
+  adjust(k: number, delta: number): void {
+    this.add(k, delta / this.scale);
+  }
 
   /** V[k] += δ (in V units), keeping the averaging sums right. */
   protected add(k: number, delta: number): void {

@@ -44,6 +44,8 @@ export function trainPerceptron(
     evaluate?: (W: Float64Array) => number;
     onEpoch?: (r: EpochReport) => void;
     onProgress?: (done: number, total: number) => void;
+    /** corrections (index, delta) to apply after each update, e.g. a submodular projection */
+    project?: (w: (k: number) => number) => [number, number][];
   } = {},
   init?: Float64Array,
 ): PerceptronResult {
@@ -90,6 +92,12 @@ export function trainPerceptron(
           lossSum += energyGap(arch, x, W, y, out);
           arch.accumulateDifference(x, y, out, -1, W);
           if (U) arch.accumulateDifference(x, y, out, -c, U);
+          if (hooks.project) {
+            for (const [k, d] of hooks.project((k) => W[k]!)) {
+              W[k] = W[k]! + d;
+              if (U) U[k] = U[k]! + c * d;
+            }
+          }
         }
       }
       c++;

@@ -7,16 +7,18 @@ import {
 } from "../architecture/features.ts";
 import { observedRows } from "../architecture/linear-chain.ts";
 import type { GraphSpec } from "../architecture/spec.ts";
+import { submodularProjection } from "../architecture/submodular.ts";
 import { NadirError } from "../core/errors.ts";
 import { calibrateDetection, type DetectionCalibration } from "../eval/detection.ts";
 import { scoreSequences } from "../eval/evaluate.ts";
+import { bpBackend } from "../inference/bp.ts";
 import { getBackend } from "../inference/registry.ts";
 import type { Backend } from "../inference/types.ts";
-import { viterbi, viterbiBackend, viterbiInto } from "../inference/viterbi.ts";
+import { viterbiBackend, viterbiInto } from "../inference/viterbi.ts";
 import { viterbi2 } from "../inference/viterbi2.ts";
 import { Model } from "../model.ts";
 import { type TrainOptions, trainOptions } from "./options.ts";
-import { type EpochReport, trainPerceptron } from "./perceptron.ts";
+import { type Decoder, type EpochReport, trainPerceptron } from "./perceptron.ts";
 import { trainEnergy } from "./trainer.ts";
 
 export interface TrainInput {
@@ -83,23 +85,34 @@ export function trainTagger(input: TrainInput): TrainResult {
 
   const t1 = performance.now();
   const arch = model.arch;
+  // ŷ = argmin_y E(W, y, x) for this structure: Viterbi, second-order Viterbi, or BP on skip-chains.
+  const decode: Decoder = (x, W, out) => {
+    const c = model.constraintsFor(x.T);
+    if (arch.skip && x.skips && x.skips.length > 0)
+      out.set(bpBackend.minimize(arch.graphPotentials(x, W), c).labels);
+    else if (arch.order === 2) viterbi2(arch.potentials2(x, W), c, out);
+    else viterbiInto(arch.potentials(x, W), out, c);
+  };
   const evaluate = dev?.length
     ? (W: Float64Array) => {
         const gold: string[][] = [];
         const pred: string[][] = [];
+        let out = new Int32Array(64);
         for (const d of dev) {
-          const c = model.constraintsFor(d.x.T);
-          const r =
-            arch.order === 2
-              ? viterbi2(arch.potentials2(d.x, W), c)
-              : viterbi(arch.potentials(d.x, W), c);
+          if (out.length < d.x.T) out = new Int32Array(d.x.T * 2);
+          decode(d.x, W, out);
           gold.push(d.gold);
-          pred.push(Array.from(r.labels, (l) => labelNames[l]!));
+          const labels = new Array<string>(d.x.T);
+          for (let t = 0; t < d.x.T; t++) labels[t] = labelNames[out[t]!]!;
+          pred.push(labels);
         }
         return scoreSequences(spec, gold, pred);
       }
     : undefined;
-  const hooks = { evaluate, onEpoch: input.onEpoch, onProgress: input.onProgress };
+  const project = spec.submodular
+    ? (w: (k: number) => number) => submodularProjection(arch, w)
+    : undefined;
+  const hooks = { evaluate, onEpoch: input.onEpoch, onProgress: input.onProgress, project };
   const from = input.init ?? (options.init ? Model.load(options.init) : undefined);
   const init = from?.weightsFor(fx, arch, labelNames);
   const backend = chooseBackend(options.inference);
@@ -108,20 +121,7 @@ export function trainTagger(input: TrainInput): TrainResult {
     options.optimizer === "perceptron" &&
     backend.name === "viterbi";
   const result = fast
-    ? trainPerceptron(
-        arch,
-        set.instances,
-        options,
-        arch.order === 2
-          ? (x, W, out) => {
-              viterbi2(arch.potentials2(x, W), model.constraintsFor(x.T), out);
-            }
-          : (x, W, out) => {
-              viterbiInto(arch.potentials(x, W), out, model.constraintsFor(x.T));
-            },
-        hooks,
-        init,
-      )
+    ? trainPerceptron(arch, set.instances, options, decode, hooks, init)
     : trainEnergy(
         arch,
         set.instances,

@@ -14,6 +14,8 @@ import { defaultThreads, ParallelObjective } from "./parallel.ts";
 import type { EpochReport, PerceptronResult } from "./perceptron.ts";
 
 export interface TrainerHooks {
+  /** corrections (index, delta) of W after each step, e.g. a submodular projection */
+  project?: (w: (k: number) => number) => [number, number][];
   /** dev score of a weight vector (higher is better) */
   evaluate?: (W: Float64Array) => number;
   onEpoch?: (r: EpochReport) => void;
@@ -262,6 +264,8 @@ export function trainEnergy(
         lossSum += v;
         if (v > 0) mistakes++;
         opt.step(grad, v);
+        if (hooks.project)
+          for (const [k, d] of hooks.project((k) => opt.scale * opt.V[k]!)) opt.adjust(k, d);
       }
       grad.clear();
       if (hooks.onProgress && n % progressEvery === 0) hooks.onProgress(n, order.length);
