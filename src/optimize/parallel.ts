@@ -10,6 +10,7 @@ export interface ObjectiveConfig {
   L: number;
   rows: StateRows | null;
   order: 1 | 2;
+  skip: boolean;
   loss: string;
   params: { margin: number; beta: number; gamma: number; lvqMax: number };
   offending: "exact" | "hamming";
@@ -39,10 +40,23 @@ function shared<T extends Int32Array | Float64Array>(
 function pack(data: readonly Instance[]) {
   let nOff = 0;
   let nAttr = 0;
+  let nSkip = 0;
   for (const x of data) {
     nOff += x.T + 1;
     nAttr += x.attrs.length;
+    nSkip += x.skips?.length ?? 0;
   }
+  const skipIndex = shared(Int32Array, data.length + 1);
+  const skips = shared(Int32Array, nSkip);
+  let k = 0;
+  data.forEach((x, i) => {
+    skipIndex[i] = k;
+    if (x.skips) {
+      skips.set(x.skips, k);
+      k += x.skips.length;
+    }
+  });
+  skipIndex[data.length] = k;
   const index = shared(Int32Array, 3 * data.length + 3);
   const offsets = shared(Int32Array, nOff);
   const attrs = shared(Int32Array, nAttr);
@@ -64,7 +78,16 @@ function pack(data: readonly Instance[]) {
   index[3 * data.length] = o;
   index[3 * data.length + 1] = a;
   index[3 * data.length + 2] = l;
-  return { index, offsets, attrs, labels, n: data.length };
+  return {
+    index,
+    offsets,
+    attrs,
+    labels,
+    skipIndex,
+    skips,
+    hasSkips: nSkip > 0 || data.some((x) => x.skips),
+    n: data.length,
+  };
 }
 
 /** Rebuild instances from packed shared arrays (views, no copy). */
@@ -77,12 +100,14 @@ export function unpack(p: ReturnType<typeof pack>): Instance[] {
     const a1 = p.index[3 * i + 4]!;
     const l0 = p.index[3 * i + 2]!;
     const T = o1 - o0 - 1;
-    out.push({
+    const x: Instance = {
       T,
       offsets: p.offsets.subarray(o0, o1),
       attrs: p.attrs.subarray(a0, a1),
       labels: p.labels.subarray(l0, l0 + T),
-    });
+    };
+    if (p.hasSkips) x.skips = p.skips.subarray(p.skipIndex[i]!, p.skipIndex[i + 1]!);
+    out.push(x);
   }
   return out;
 }

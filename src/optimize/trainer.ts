@@ -162,6 +162,7 @@ export function trainEnergy(
         L: arch.L,
         rows: arch.rows,
         order: arch.order,
+        skip: arch.skip,
         loss: loss.name,
         params: { ...loss.params },
         offending: opts.offending,

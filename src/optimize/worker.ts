@@ -25,7 +25,7 @@ const d = workerData as {
 const { ctrl } = d;
 try {
   const c = d.config;
-  const arch = new LinearChain(c.A, c.L, c.rows, c.order);
+  const arch = new LinearChain(c.A, c.L, c.rows, c.order, c.skip);
   const base = c.constrained ? encodingConstraints(c.encoding as Encoding, c.labels) : undefined;
   const objective = new EnergyObjective(arch, {
     loss: makeLoss(c.loss, c.params),

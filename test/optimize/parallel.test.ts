@@ -69,6 +69,7 @@ function setup(rows: "dense" | "observed", loss = "nll") {
     L,
     rows: arch.rows,
     order: 1,
+    skip: false,
     loss: lossObj.name,
     params: { ...lossObj.params },
     offending: "exact",
@@ -135,9 +136,13 @@ describe("ParallelObjective", () => {
       offsets: Int32Array.from(x.offsets),
       attrs: Int32Array.from(x.attrs),
       labels: Int32Array.from(x.labels),
+      skipIndex: Int32Array.of(0, 2),
+      skips: Int32Array.of(0, x.T - 1),
+      hasSkips: true,
       n: 1,
     };
     const [y] = unpack(packed);
+    expect(Array.from(y!.skips!)).toEqual([0, x.T - 1]);
     expect(y!.T).toBe(x.T);
     expect(Array.from(y!.attrs)).toEqual(Array.from(x.attrs));
     expect(Array.from(y!.labels)).toEqual(Array.from(x.labels));
