@@ -111,6 +111,13 @@ class Workspace {
   le = new Float64Array(0);
   v = new Float64Array(0);
   erow = new Float64Array(0);
+  /** Scaled kernel: the transition table whose exponentials lt/ltT hold (reused across calls). */
+  transKey = new Float64Array(0);
+  transValid = false;
+  transBeta = 0;
+  transFt: Uint8Array | undefined = undefined;
+  transLo = 0;
+  transL = 0;
   /** Scaled kernel, summed pairwise marginals: kₜ(y) = α̂ₜ(y)/(s_{t+1} z_{t+1}) and v_{t+1}(y′), T×L each. */
   kk = new Float64Array(0);
   vv = new Float64Array(0);
@@ -123,6 +130,7 @@ class Workspace {
       this.erow = new Float64Array(L);
     }
     if (this.lt.length < L * L) {
+      this.transValid = false;
       this.lt = new Float64Array(L * L);
       this.ltT = new Float64Array(L * L);
     }
@@ -149,8 +157,16 @@ function checkBeta(beta: number): void {
 
 // ─── log-space kernel ──────────────────────────────────────────────────────
 
+/** Are the first n entries of a and b equal? */
+function sameTable(a: Float64Array, b: Float64Array, n: number): boolean {
+  if (b.length < n) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Fill ws.w, ws.lt, ws.ltT, ws.ls, ws.le with −β·energy (−∞ where forbidden). */
 function prepareLog(p: ChainPotentials, c: Constraints | undefined, beta: number): void {
+  ws.transValid = false; // lt/ltT now hold log-weights
   const { T, L, unary, transition, start, end } = p;
   const nb = -beta;
   const w = ws.w;
@@ -390,13 +406,24 @@ function prepareScaled(p: ChainPotentials, c: Constraints | undefined, beta: num
   const LL = L * L;
   let lo = INF;
   let hi = -INF;
-  if (T > 1) {
+  if (
+    T > 1 &&
+    ws.transValid &&
+    ws.transL === L &&
+    ws.transBeta === beta &&
+    ws.transFt === ft &&
+    sameTable(transition, ws.transKey, LL)
+  ) {
+    // the same transition table as the last call (batch training): reuse its exponentials
+    minSum += (T - 1) * ws.transLo;
+  } else if (T > 1) {
     for (let i = 0; i < LL; i++) {
       if (ft !== undefined && ft[i] !== 0) continue;
       const x = transition[i]!;
       if (x < lo) lo = x;
       if (x > hi) hi = x;
     }
+    ws.transValid = false;
     if (lo === INF || hi - lo > maxSpread) return Number.NaN;
     for (let y = 0; y < L; y++) {
       const row = y * L;
@@ -408,6 +435,13 @@ function prepareScaled(p: ChainPotentials, c: Constraints | undefined, beta: num
       }
     }
     minSum += (T - 1) * lo;
+    if (ws.transKey.length < LL) ws.transKey = new Float64Array(LL);
+    for (let i = 0; i < LL; i++) ws.transKey[i] = transition[i]!;
+    ws.transValid = true;
+    ws.transBeta = beta;
+    ws.transFt = ft;
+    ws.transLo = lo;
+    ws.transL = L;
   }
   const fs = c?.forbiddenStart;
   lo = INF;

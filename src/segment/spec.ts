@@ -1,0 +1,243 @@
+import { readFileSync } from "node:fs";
+import { NadirError } from "../core/errors.ts";
+
+/**
+ * A grid spec (graphs/grid.json): the energy of a binary labeling of an
+ * image's pixels — which unary features, which neighborhood, how the pairwise
+ * term depends on the contrast — and training defaults.
+ *
+ * ```json
+ * { "name": "grid", "structure": "grid", "connectivity": 8,
+ *   "features": ["bias", "x", "x^2", "mean(1)", "mean(2)"],
+ *   "pairwise": { "sigma": "auto", "diagonal": 0.7071 },
+ *   "train": { "epochs": 30, "eta": 1, "c2": 0.0001, "margin": 1 } }
+ * ```
+ *
+ * Features of a pixel p (x = sample / maxval ∈ [0, 1]):
+ * - `bias`: 1;  `x`: x_p;  `x^2`: x_p²;
+ * - `mean(r)`: the mean of x over the (2r+1)×(2r+1) window around p (cut at
+ *   the border: the mean of the pixels inside the image);
+ * - `std(r)`: the standard deviation of x over that window.
+ *
+ * Pairwise: `sigma` is σ of the contrast term exp(−(x_p − x_q)²/(2σ²)) —
+ * a number, or "auto": σ² = the mean of (x_p − x_q)² over the image's edges
+ * (Boykov–Jolly), so the term adapts to each image's contrast; `diagonal` is
+ * the geometric factor of the diagonal edges of an 8-connected grid (1/√2 by
+ * default; 1 weighs them like the others); `contrast: false` drops the
+ * contrast term (plain Potts: every edge costs w_potts + w_const).
+ */
+export interface GridSpec {
+  name: string;
+  description: string;
+  connectivity: 4 | 8;
+  features: GridFeature[];
+  sigma: number | "auto";
+  diagonal: number;
+  contrast: boolean;
+  train: GridTrainOptions;
+  /** The JSON the spec was read from (kept in model files). */
+  source: unknown;
+}
+
+export type GridFeature =
+  | { kind: "bias"; name: string }
+  | { kind: "x"; name: string }
+  | { kind: "x2"; name: string }
+  | { kind: "mean"; name: string; r: number }
+  | { kind: "std"; name: string; r: number };
+
+/** Options of the grid trainer (structured hinge by SGD through graph cuts). */
+export interface GridTrainOptions {
+  /** passes over the training images */
+  epochs: number;
+  /** initial step size η₀; step t uses η₀/√t */
+  eta: number;
+  /** L2 regularization λ/2·‖W‖² */
+  c2: number;
+  /** Hamming margin m per pixel: the loss-augmented answer is argmin E(y) − m·Δ(y, yⁱ) */
+  margin: number;
+  /** seed of the shuffles */
+  seed: number;
+  /** return the average of the iterates */
+  average: boolean;
+}
+
+export const GRID_TRAIN_DEFAULTS: GridTrainOptions = {
+  epochs: 30,
+  eta: 1,
+  c2: 1e-4,
+  margin: 1,
+  seed: 1,
+  average: true,
+};
+
+const KEYS = new Set([
+  "$schema",
+  "name",
+  "description",
+  "structure",
+  "connectivity",
+  "features",
+  "pairwise",
+  "train",
+]);
+
+function fail(where: string, msg: string): never {
+  throw new NadirError("E_SPEC", `${where}: ${msg}`);
+}
+
+const FEATURE = /^(?:(bias)|(x)|(x\^2)|(mean|std)\(\s*(\d+)\s*\))$/;
+
+/** Parse one feature name ("bias", "x", "x^2", "mean(r)", "std(r)"). */
+export function parseGridFeature(s: unknown, where: string): GridFeature {
+  if (typeof s !== "string") fail(where, `expected a feature name, got ${JSON.stringify(s)}`);
+  const m = FEATURE.exec(s.trim());
+  if (!m)
+    fail(where, `unknown feature ${JSON.stringify(s)}; expected bias, x, x^2, mean(r) or std(r)`);
+  if (m[1]) return { kind: "bias", name: "bias" };
+  if (m[2]) return { kind: "x", name: "x" };
+  if (m[3]) return { kind: "x2", name: "x^2" };
+  const r = Number(m[5]);
+  if (r < 1 || r > 50) fail(where, `expected a window radius in 1 … 50, got ${r}`);
+  const kind = m[4] as "mean" | "std";
+  return { kind, name: `${kind}(${r})`, r };
+}
+
+/** Check training options (from a spec's `train` or the CLI) over defaults. */
+export function gridTrainOptions(
+  base: GridTrainOptions,
+  raw: Record<string, unknown>,
+  where: string,
+): GridTrainOptions {
+  const out = { ...base };
+  for (const [k, v] of Object.entries(raw)) {
+    if (v === undefined) continue;
+    const at = `${where}.${k}`;
+    switch (k) {
+      case "epochs":
+      case "seed": {
+        const min = k === "epochs" ? 1 : 0;
+        if (typeof v !== "number" || !Number.isInteger(v) || v < min)
+          fail(at, `expected an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+        out[k] = v;
+        break;
+      }
+      case "eta":
+      case "c2":
+      case "margin": {
+        const positive = k === "eta";
+        if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || (positive && v === 0))
+          fail(
+            at,
+            `expected a finite number ${positive ? "> 0" : "≥ 0"}, got ${JSON.stringify(v)}`,
+          );
+        out[k] = v;
+        break;
+      }
+      case "average":
+        if (typeof v !== "boolean") fail(at, `expected true or false, got ${JSON.stringify(v)}`);
+        out.average = v;
+        break;
+      default:
+        fail(at, "unknown training option; expected epochs, eta, c2, margin, seed or average");
+    }
+  }
+  return out;
+}
+
+/** Check a parsed JSON value against the grid spec schema; `file` names it in errors. */
+export function parseGridSpec(json: unknown, file: string): GridSpec {
+  if (typeof json !== "object" || json === null || Array.isArray(json))
+    fail(file, "expected a JSON object");
+  const o = json as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (!KEYS.has(k))
+      fail(`${file}: key '${k}'`, `unknown key; expected one of ${[...KEYS].join(", ")}`);
+  }
+  if (typeof o.name !== "string" || o.name === "")
+    fail(`${file}: key 'name'`, `expected a name, got ${JSON.stringify(o.name)}`);
+  if (o.description !== undefined && typeof o.description !== "string")
+    fail(`${file}: key 'description'`, "expected a string");
+  if ((o.structure ?? "grid") !== "grid")
+    fail(`${file}: key 'structure'`, `expected "grid", got ${JSON.stringify(o.structure)}`);
+  const connectivity = o.connectivity ?? 4;
+  if (connectivity !== 4 && connectivity !== 8)
+    fail(`${file}: key 'connectivity'`, `expected 4 or 8, got ${JSON.stringify(connectivity)}`);
+  if (!Array.isArray(o.features) || o.features.length === 0)
+    fail(
+      `${file}: key 'features'`,
+      'expected a non-empty array of features like "bias", "x", "mean(1)"',
+    );
+  const features: GridFeature[] = [];
+  const seen = new Set<string>();
+  o.features.forEach((f, i) => {
+    const where = `${file}: key 'features[${i}]'`;
+    const feat = parseGridFeature(f, where);
+    if (seen.has(feat.name)) fail(where, `feature '${feat.name}' appears twice`);
+    seen.add(feat.name);
+    features.push(feat);
+  });
+  const pw = (o.pairwise ?? {}) as Record<string, unknown>;
+  if (typeof pw !== "object" || pw === null || Array.isArray(pw))
+    fail(`${file}: key 'pairwise'`, "expected an object");
+  for (const k of Object.keys(pw)) {
+    if (!["sigma", "diagonal", "contrast"].includes(k))
+      fail(`${file}: key 'pairwise.${k}'`, "unknown key; expected sigma, diagonal or contrast");
+  }
+  const sigma = pw.sigma ?? "auto";
+  if (sigma !== "auto" && !(typeof sigma === "number" && Number.isFinite(sigma) && sigma > 0))
+    fail(
+      `${file}: key 'pairwise.sigma'`,
+      `expected "auto" or a number > 0, got ${JSON.stringify(sigma)}`,
+    );
+  const diagonal = pw.diagonal ?? Math.SQRT1_2;
+  if (typeof diagonal !== "number" || !Number.isFinite(diagonal) || diagonal < 0)
+    fail(
+      `${file}: key 'pairwise.diagonal'`,
+      `expected a number ≥ 0, got ${JSON.stringify(diagonal)}`,
+    );
+  const contrast = pw.contrast ?? true;
+  if (typeof contrast !== "boolean")
+    fail(
+      `${file}: key 'pairwise.contrast'`,
+      `expected true or false, got ${JSON.stringify(contrast)}`,
+    );
+  const train = o.train ?? {};
+  if (typeof train !== "object" || train === null || Array.isArray(train))
+    fail(`${file}: key 'train'`, "expected an object of training options");
+  return {
+    name: o.name,
+    description: (o.description as string | undefined) ?? "",
+    connectivity,
+    features,
+    sigma: sigma as number | "auto",
+    diagonal,
+    contrast,
+    train: gridTrainOptions(
+      GRID_TRAIN_DEFAULTS,
+      train as Record<string, unknown>,
+      `${file}: key 'train'`,
+    ),
+    source: json,
+  };
+}
+
+/** Read and check a grid spec file. */
+export function loadGridSpec(path: string): GridSpec {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8").replace(/^\uFEFF/, "");
+  } catch (e) {
+    throw new NadirError("E_IO", `cannot read spec: ${(e as Error).message}`, { file: path });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const pos = /position (\d+)/.exec(msg);
+    const line = pos ? text.slice(0, Number(pos[1])).split("\n").length : undefined;
+    throw new NadirError("E_PARSE", `invalid JSON: ${msg}`, { file: path, line });
+  }
+  return parseGridSpec(json, path);
+}
