@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { NadirError } from "../core/errors.ts";
+import { conlluColumnIndex } from "../data/conllu.ts";
 import { type DerivedColumn, parseDerived } from "./columns.ts";
 import { parseTemplate, type Template } from "./templates.ts";
 
@@ -60,19 +61,6 @@ export interface GraphSpec {
   source: unknown;
 }
 
-export const CONLLU_COLUMNS = [
-  "ID",
-  "FORM",
-  "LEMMA",
-  "UPOS",
-  "XPOS",
-  "FEATS",
-  "HEAD",
-  "DEPREL",
-  "DEPS",
-  "MISC",
-] as const;
-
 const KEYS = new Set([
   "$schema",
   "name",
@@ -102,10 +90,11 @@ function fail(where: string, msg: string): never {
 function columnIndex(ref: unknown, format: string, where: string): number {
   if (typeof ref === "number" && Number.isInteger(ref)) return ref;
   if (typeof ref === "string" && format === "conllu") {
-    const i = (CONLLU_COLUMNS as readonly string[]).indexOf(ref.toUpperCase());
-    if (i < 0)
-      fail(where, `unknown CoNLL-U column '${ref}'; expected one of ${CONLLU_COLUMNS.join(", ")}`);
-    return i;
+    try {
+      return conlluColumnIndex(ref);
+    } catch (e) {
+      return fail(where, (e as Error).message);
+    }
   }
   return fail(
     where,

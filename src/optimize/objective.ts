@@ -221,10 +221,7 @@ export class EnergyObjective {
         }
       }
     }
-    if (grad) {
-      if (lv.dEC !== 0) arch.accumulate(x, gold, gscale * lv.dEC, grad);
-      if (other && lv.dEI !== 0) arch.accumulate(x, other, gscale * lv.dEI, grad);
-    }
+    if (grad) this.accumulateAnswers(x, other, grad, gscale);
     return lv.value;
   }
 
@@ -285,10 +282,19 @@ export class EnergyObjective {
         break;
       }
     }
-    if (grad) {
-      if (lv.dEC !== 0) arch.accumulate(x, gold, gscale * lv.dEC, grad);
-      if (other && lv.dEI !== 0) arch.accumulate(x, other, gscale * lv.dEI, grad);
-    }
+    if (grad) this.accumulateAnswers(x, other, grad, gscale);
     return lv.value;
+  }
+
+  /** grad += gscale · (dL/dE_C · ∂E(Yⁱ)/∂W + dL/dE_I · ∂E(Ȳ)/∂W), for the structures without a difference pass. */
+  private accumulateAnswers(
+    x: Instance,
+    other: Int32Array | null,
+    grad: Float64Array,
+    gscale: number,
+  ): void {
+    const lv = this.value;
+    if (lv.dEC !== 0) this.arch.accumulate(x, x.labels, gscale * lv.dEC, grad);
+    if (other && lv.dEI !== 0) this.arch.accumulate(x, other, gscale * lv.dEI, grad);
   }
 }
