@@ -44,6 +44,7 @@ export const trainCommand: Command = {
         );
       },
     });
+    process.stderr.write(`inference: ${result.inference}\n`);
     result.model.save(v.model as string);
     process.stderr.write(
       `trained on ${train.length} sentences: ${result.model.fx.numAttributes} attributes, ${result.model.labels.length} labels; ` +

@@ -38,6 +38,8 @@ export interface TrainResult {
   reports: EpochReport[];
   bestEpoch: number;
   options: TrainOptions;
+  /** the inference the structure and `--inference` resolved to, in words */
+  inference: string;
   /** detection threshold calibrated on dev (gold vs corrupted labelings), when a dev set was given */
   calibration: DetectionCalibration | undefined;
   /** seconds spent on feature extraction and on the epochs */
@@ -142,7 +144,13 @@ export function trainTagger(input: TrainInput): TrainResult {
     input.dev?.length && arch.order === 1
       ? calibrateDetection(trained, input.dev, { seed: options.seed })
       : undefined;
+  const inference = arch.skip
+    ? `${backend.name === "viterbi" ? "viterbi" : backend.name} on sentences without skip edges (exact), bp on the others (exact on trees, approximate on loopy graphs)`
+    : arch.order === 2
+      ? "second-order viterbi (exact)"
+      : `${backend.name} (${backend.exactness})`;
   return {
+    inference: options.inference === "auto" ? `auto → ${inference}` : inference,
     calibration,
     model: trained,
     reports: result.reports,
