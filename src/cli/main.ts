@@ -2,10 +2,11 @@ import { NadirError } from "../core/errors.ts";
 import { type Command, helpText, parseCommand } from "./args.ts";
 import { evalCommand } from "./eval.ts";
 import { scoreCommand } from "./score.ts";
+import { segmentCommand } from "./segment.ts";
 import { tagCommand } from "./tag.ts";
 import { trainCommand } from "./train.ts";
 
-const COMMANDS: Command[] = [trainCommand, tagCommand, evalCommand, scoreCommand];
+const COMMANDS: Command[] = [trainCommand, tagCommand, evalCommand, scoreCommand, segmentCommand];
 
 function usage(): string {
   const lines = ["usage: nadir <command> [options]", "", "commands:"];

@@ -119,6 +119,16 @@ class Cursor {
     throw new NadirError("E_PARSE", msg, { file: this.file, line: this.line });
   }
 
+  /** Fail at the end of the file, naming the line of the last data (not the blank lines after it). */
+  failEof(msg: string): never {
+    const b = this.buf;
+    let end = b.length;
+    while (end > 0 && isSpace(b[end - 1]!)) end--;
+    let line = 1;
+    for (let i = 0; i < end; i++) if (b[i] === 10) line++;
+    throw new NadirError("E_PARSE", msg, { file: this.file, line });
+  }
+
   /** Skip whitespace and `#` comments (to the end of their line). */
   skip(): void {
     const b = this.buf;
@@ -137,7 +147,7 @@ class Cursor {
   int(what: string, max: number): number {
     this.skip();
     const b = this.buf;
-    if (this.pos >= b.length) this.fail(`expected ${what}, got the end of the file`);
+    if (this.pos >= b.length) this.failEof(`expected ${what}, got the end of the file`);
     const start = this.pos;
     let v = 0;
     while (this.pos < b.length && b[this.pos]! >= 48 && b[this.pos]! <= 57) {
@@ -195,7 +205,7 @@ function parseP2(c: Cursor, width: number, height: number, maxval: number): Gray
   for (let i = 0; i < n; i++) {
     c.skip();
     if (c.pos >= c.buf.length) {
-      c.fail(
+      c.failEof(
         `expected ${n} samples, got ${i} (truncated data: row ${Math.floor(i / width) + 1} of ${height})`,
       );
     }
@@ -214,7 +224,7 @@ function parseP1(c: Cursor, width: number, height: number): BitImage {
   for (let i = 0; i < n; i++) {
     c.skip();
     if (c.pos >= b.length) {
-      c.fail(
+      c.failEof(
         `expected ${n} pixels, got ${i} (truncated data: row ${Math.floor(i / width) + 1} of ${height})`,
       );
     }

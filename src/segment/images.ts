@@ -41,7 +41,7 @@ export function gaussianNoise(img: GrayImage, sigma: number, rng: Rng): GrayImag
   const s = sigma * img.maxval;
   for (let i = 0; i < n; i++) {
     const v = Math.round(img.data[i]! + s * rng.normal());
-    data[i] = v < 0 ? 0 : v > img.maxval ? img.maxval : v;
+    data[i] = Math.max(0, Math.min(v, img.maxval));
   }
   return { width: img.width, height: img.height, maxval: img.maxval, data };
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { NadirError } from "../core/errors.ts";
+import { coerceOption, type OptionDecl } from "../optimize/options.ts";
 
 /**
  * A grid spec (graphs/grid.json): the energy of a binary labeling of an
@@ -58,18 +59,44 @@ export interface GridTrainOptions {
   margin: number;
   /** seed of the shuffles */
   seed: number;
-  /** return the average of the iterates */
+  /** return the average of the iterates weighted by step number */
   average: boolean;
 }
 
-export const GRID_TRAIN_DEFAULTS: GridTrainOptions = {
-  epochs: 30,
-  eta: 1,
-  c2: 1e-4,
-  margin: 1,
-  seed: 1,
-  average: true,
-};
+/**
+ * The trainer's options, declared once: the library's defaults and the CLI's
+ * flags and `--help` (`nadir segment train`) come from this table; a spec's
+ * `train` section overrides the defaults, explicit options override both.
+ */
+export const GRID_TRAIN_OPTIONS = [
+  { name: "epochs", type: "int", default: 30, min: 1, help: "passes over the training images" },
+  {
+    name: "eta",
+    type: "number",
+    default: 1,
+    min: 1e-12,
+    help: "initial step size η₀ of the subgradient steps (step t: η₀/√t)",
+  },
+  { name: "c2", type: "number", default: 1e-4, min: 0, help: "L2 regularization c2/2·‖W‖²" },
+  {
+    name: "margin",
+    type: "number",
+    default: 1,
+    min: 0,
+    help: "Hamming margin m per pixel: the loss-augmented answer is argmin E(y) − m·Δ(y, gold)",
+  },
+  { name: "seed", type: "int", default: 1, min: 0, help: "seed of the shuffles" },
+  {
+    name: "average",
+    type: "boolean",
+    default: true,
+    help: "return the average of the iterates, weighted by step number (Σ t·W_t / Σ t)",
+  },
+] as const satisfies readonly OptionDecl[];
+
+export const GRID_TRAIN_DEFAULTS: GridTrainOptions = Object.freeze(
+  Object.fromEntries(GRID_TRAIN_OPTIONS.map((d) => [d.name, d.default])),
+) as unknown as GridTrainOptions;
 
 const KEYS = new Set([
   "$schema",
@@ -103,46 +130,25 @@ export function parseGridFeature(s: unknown, where: string): GridFeature {
   return { kind, name: `${kind}(${r})`, r };
 }
 
-/** Check training options (from a spec's `train` or the CLI) over defaults. */
+/** Check training options (from a spec's `train` or the CLI) over `base`; `where` names them in errors. */
 export function gridTrainOptions(
   base: GridTrainOptions,
   raw: Record<string, unknown>,
   where: string,
 ): GridTrainOptions {
-  const out = { ...base };
+  const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(raw)) {
     if (v === undefined) continue;
-    const at = `${where}.${k}`;
-    switch (k) {
-      case "epochs":
-      case "seed": {
-        const min = k === "epochs" ? 1 : 0;
-        if (typeof v !== "number" || !Number.isInteger(v) || v < min)
-          fail(at, `expected an integer ≥ ${min}, got ${JSON.stringify(v)}`);
-        out[k] = v;
-        break;
-      }
-      case "eta":
-      case "c2":
-      case "margin": {
-        const positive = k === "eta";
-        if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || (positive && v === 0))
-          fail(
-            at,
-            `expected a finite number ${positive ? "> 0" : "≥ 0"}, got ${JSON.stringify(v)}`,
-          );
-        out[k] = v;
-        break;
-      }
-      case "average":
-        if (typeof v !== "boolean") fail(at, `expected true or false, got ${JSON.stringify(v)}`);
-        out.average = v;
-        break;
-      default:
-        fail(at, "unknown training option; expected epochs, eta, c2, margin, seed or average");
+    const decl = GRID_TRAIN_OPTIONS.find((d) => d.name === k);
+    if (!decl) {
+      throw new NadirError(
+        "E_ARG",
+        `${where}: unknown training option '${k}'; expected one of ${GRID_TRAIN_OPTIONS.map((d) => d.name).join(", ")}`,
+      );
     }
+    out[k] = coerceOption(decl, v, where);
   }
-  return out;
+  return out as unknown as GridTrainOptions;
 }
 
 /** Check a parsed JSON value against the grid spec schema; `file` names it in errors. */

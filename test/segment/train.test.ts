@@ -1,0 +1,195 @@
+/**
+ * Training the grid energy through graph cuts on synthetic data: noisy
+ * copies of squares (flip noise), and dark squares under Gaussian noise. The
+ * hinge loss goes down, and the trained model restores an unseen noisy copy
+ * (its own noise seed) far better than the noisy input. Also: the image
+ * utilities (noise, Otsu, IoU, montage) and grid model files.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { Rng } from "../../src/core/rng.ts";
+import { type BitImage, grayImage, maskToGray } from "../../src/data/image.ts";
+import { gridInstance } from "../../src/segment/grid.ts";
+import {
+  darkMask,
+  flipNoise,
+  gaussianNoise,
+  iou,
+  montage,
+  otsuThreshold,
+  pixelError,
+} from "../../src/segment/images.ts";
+import { GridModel } from "../../src/segment/model.ts";
+import { parseGridSpec } from "../../src/segment/spec.ts";
+import { type GridExample, gridLoss, trainGrid } from "../../src/segment/train.ts";
+import { nadirError, tempDir } from "../fixtures/helpers.ts";
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+const spec = parseGridSpec(
+  {
+    name: "test-grid",
+    connectivity: 8,
+    features: ["bias", "x", "mean(1)", "mean(2)"],
+    train: { epochs: 12 },
+  },
+  "<test grid>",
+);
+
+/** A w×h mask with the square [x0, x1) × [y0, y1) set. */
+function square(w: number, h: number, x0: number, y0: number, x1: number, y1: number): BitImage {
+  const data = new Uint8Array(w * h);
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) data[y * w + x] = 1;
+  return { width: w, height: h, data };
+}
+
+const SQUARES = [
+  square(32, 32, 8, 8, 24, 24),
+  square(32, 32, 2, 10, 20, 28),
+  square(32, 32, 12, 3, 30, 17),
+];
+
+describe("image utilities", () => {
+  it("flip noise flips about p of the pixels, reproducibly by seed", () => {
+    const m = square(100, 100, 0, 0, 50, 100);
+    const a = flipNoise(m, 0.2, new Rng(7));
+    expect(pixelError(a.data, m.data)).toBeGreaterThan(0.18);
+    expect(pixelError(a.data, m.data)).toBeLessThan(0.22);
+    expect(flipNoise(m, 0.2, new Rng(7))).toEqual(a);
+    expect(flipNoise(m, 0.2, new Rng(8))).not.toEqual(a);
+    expect(nadirError(() => flipNoise(m, 1.5, new Rng(1))).code).toBe("E_ARG");
+  });
+
+  it("Otsu splits a two-level image between its levels; dark pixels are foreground", () => {
+    const img = grayImage(4, 1, 255, Uint16Array.from([20, 30, 200, 210]));
+    const t = otsuThreshold(img);
+    expect(t).toBeGreaterThan(30);
+    expect(t).toBeLessThanOrEqual(200);
+    expect(Array.from(darkMask(img, t).data)).toEqual([1, 1, 0, 0]);
+  });
+
+  it("IoU and pixel error", () => {
+    expect(iou([1, 1, 0, 0], [1, 0, 1, 0])).toBeCloseTo(1 / 3, 15);
+    expect(iou([0, 0], [0, 0])).toBe(1);
+    expect(pixelError([1, 1, 0, 0], [1, 0, 1, 0])).toBe(0.5);
+    expect(nadirError(() => iou([1], [1, 0])).code).toBe("E_ARG");
+  });
+
+  it("montage places tiles side by side with gaps", () => {
+    const a = grayImage(2, 1, 1, Uint16Array.from([0, 1]));
+    const m = montage([[a, a], [a]], 1, 9);
+    expect([m.width, m.height]).toEqual([5, 3]);
+    expect(Array.from(m.data)).toEqual([0, 255, 9, 0, 255, 9, 9, 9, 9, 9, 0, 255, 9, 9, 9]);
+  });
+});
+
+describe("trainGrid", () => {
+  it("denoising noisy squares: the hinge loss falls and an unseen noisy copy is restored", () => {
+    const train: GridExample[] = [];
+    SQUARES.forEach((m, i) => {
+      for (const seed of [10 + i, 20 + i]) {
+        train.push({
+          inst: gridInstance(maskToGray(flipNoise(m, 0.2, new Rng(seed)), 1), spec),
+          gold: m.data,
+        });
+      }
+    });
+    const seen: number[] = [];
+    const r = trainGrid(spec, train, {}, (e) => seen.push(e.hinge));
+    expect(r.reports).toHaveLength(12);
+    expect(seen).toEqual(r.reports.map((e) => e.hinge));
+    const first = r.reports[0]!;
+    const last = r.reports[r.reports.length - 1]!;
+    expect(last.hinge).toBeLessThan(0.6 * first.hinge);
+    expect(last.error).toBeLessThan(first.error + 1e-12);
+    expect(last.objective).toBeGreaterThanOrEqual(last.hinge);
+    // The pairwise weights stay ≥ 0 and a smoothing term was learned.
+    const F = spec.features.length;
+    expect(r.W[2 * F]!).toBeGreaterThanOrEqual(0);
+    expect(r.W[2 * F + 1]!).toBeGreaterThanOrEqual(0);
+    expect(r.W[2 * F]! + r.W[2 * F + 1]!).toBeGreaterThan(0);
+    // The hinge at the zero weights is the margin per pixel (every pixel flipped).
+    expect(gridLoss(train, new Float64Array(r.W.length), 1).hinge).toBeCloseTo(1, 12);
+
+    // A test square and noise seed never seen in training.
+    const truth = square(32, 32, 5, 6, 27, 22);
+    const noisy = flipNoise(truth, 0.2, new Rng(999));
+    const model = new GridModel(spec, r.W);
+    const restored = model.segment(maskToGray(noisy, 1)).mask;
+    const before = iou(noisy.data, truth.data);
+    const after = iou(restored.data, truth.data);
+    expect(before).toBeLessThan(0.75);
+    expect(after).toBeGreaterThan(0.9);
+    expect(after).toBeGreaterThan(before + 0.2);
+  });
+
+  it("segmenting dark squares under Gaussian noise", () => {
+    const train: GridExample[] = SQUARES.map((m, i) => ({
+      inst: gridInstance(gaussianNoise(maskToGray(m), 0.4, new Rng(40 + i)), spec),
+      gold: m.data,
+    }));
+    const r = trainGrid(spec, train, { epochs: 15 });
+    expect(r.reports[14]!.hinge).toBeLessThan(r.reports[0]!.hinge);
+    const truth = square(32, 32, 5, 6, 27, 22);
+    const img = gaussianNoise(maskToGray(truth), 0.4, new Rng(77));
+    const seg = new GridModel(spec, r.W).segment(img).mask;
+    const thresholded = darkMask(img, 128);
+    expect(iou(seg.data, truth.data)).toBeGreaterThan(0.9);
+    expect(iou(seg.data, truth.data)).toBeGreaterThan(iou(thresholded.data, truth.data));
+  });
+
+  it("rejects bad input", () => {
+    expect(nadirError(() => trainGrid(spec, [])).code).toBe("E_ARG");
+    const inst = gridInstance(grayImage(2, 2, 255), spec);
+    expect(
+      nadirError(() => trainGrid(spec, [{ inst, gold: new Uint8Array(3) }])).message,
+    ).toContain("expected 4 gold labels, got 3");
+    expect(
+      nadirError(() => trainGrid(spec, [{ inst, gold: new Uint8Array(4) }], { epochs: 0 })).code,
+    ).toBe("E_ARG");
+  });
+});
+
+describe("GridModel files", () => {
+  const W = Float64Array.from(
+    { length: 2 * spec.features.length + 2 },
+    (_, k) => (k % 3) - 0.5 + k / 7,
+  );
+
+  it("round-trips spec and weights exactly", () => {
+    const path = join(tmp.dir, "g.json");
+    new GridModel(spec, W, { note: "x" }).save(path);
+    const m = GridModel.load(path);
+    expect(Array.from(m.W)).toEqual(Array.from(W));
+    expect(m.spec.features.map((f) => f.name)).toEqual(["bias", "x", "mean(1)", "mean(2)"]);
+    expect(m.spec.connectivity).toBe(8);
+    expect(m.info).toEqual({ note: "x" });
+  });
+
+  it("refuses modified, truncated, foreign or newer files", () => {
+    const path = join(tmp.dir, "g.json");
+    new GridModel(spec, W).save(path);
+    const text = readFileSync(path, "utf8");
+    const bad = (name: string, content: string) => {
+      const p = join(tmp.dir, name);
+      writeFileSync(p, content);
+      const e = nadirError(() => GridModel.load(p));
+      expect(e.code).toBe("E_MODEL");
+      return e.message;
+    };
+    expect(text).toContain('"bias[0]": -0.5');
+    expect(bad("m1.json", text.replace('"bias[0]": -0.5', '"bias[0]": -0.25'))).toContain(
+      "checksum mismatch",
+    );
+    expect(bad("m2.json", text.slice(0, text.length / 2))).toContain("truncated or corrupt");
+    expect(bad("m3.json", text.replace('"version": 1', '"version": 2'))).toContain(
+      "expected version 1, got 2",
+    );
+    expect(bad("m4.json", "{}")).toContain('expected format "nadir-grid-model"');
+    expect(nadirError(() => GridModel.load(join(tmp.dir, "none.json"))).message).toContain(
+      "no such file",
+    );
+  });
+});
