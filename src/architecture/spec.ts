@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { NadirError } from "../core/errors.ts";
+import { readJsonFile } from "../core/json.ts";
 import { conlluColumnIndex } from "../data/conllu.ts";
 import { type DerivedColumn, parseDerived } from "./columns.ts";
 import { parseTemplate, type Template } from "./templates.ts";
@@ -273,20 +273,6 @@ export function parseSpec(json: unknown, file: string): GraphSpec {
 
 /** Read and check a spec file; errors name the file and the key. */
 export function loadSpec(path: string): GraphSpec {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8").replace(/^\uFEFF/, "");
-  } catch (e) {
-    throw new NadirError("E_IO", `cannot read spec: ${(e as Error).message}`, { file: path });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    const msg = (e as Error).message;
-    const pos = /position (\d+)/.exec(msg);
-    const line = pos ? text.slice(0, Number(pos[1])).split("\n").length : undefined;
-    throw new NadirError("E_PARSE", `invalid JSON: ${msg}`, { file: path, line });
-  }
+  const json = readJsonFile(path, "spec");
   return parseSpec(json, path);
 }

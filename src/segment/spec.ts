@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { NadirError } from "../core/errors.ts";
+import { readJsonFile } from "../core/json.ts";
 import { coerceOption, type OptionDecl } from "../optimize/options.ts";
 
 /**
@@ -230,20 +230,6 @@ export function parseGridSpec(json: unknown, file: string): GridSpec {
 
 /** Read and check a grid spec file. */
 export function loadGridSpec(path: string): GridSpec {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8").replace(/^\uFEFF/, "");
-  } catch (e) {
-    throw new NadirError("E_IO", `cannot read spec: ${(e as Error).message}`, { file: path });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    const msg = (e as Error).message;
-    const pos = /position (\d+)/.exec(msg);
-    const line = pos ? text.slice(0, Number(pos[1])).split("\n").length : undefined;
-    throw new NadirError("E_PARSE", `invalid JSON: ${msg}`, { file: path, line });
-  }
+  const json = readJsonFile(path, "spec");
   return parseGridSpec(json, path);
 }

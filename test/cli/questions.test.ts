@@ -1,10 +1,10 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOSS_NAMES } from "../../src/loss/index.ts";
 import { Model } from "../../src/model.ts";
 import { conllTokens, GRAPHS, tempDir } from "../fixtures/helpers.ts";
+import { type Run, run, TEST, TRAIN } from "./harness.ts";
 
 /** `nadir tag --kbest/--marginals`, `nadir score`, and `nadir train` with the loss table. */
 
@@ -12,93 +12,10 @@ const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 const CHUNK = join(GRAPHS, "chunk.json");
 
-const TRAIN = `He PRP B-NP
-reckons VBZ B-VP
-the DT B-NP
-current JJ I-NP
-account NN I-NP
-deficit NN I-NP
-will MD B-VP
-narrow VB I-VP
-. . O
-
-Rockwell NNP B-NP
-said VBD B-VP
-the DT B-NP
-agreement NN I-NP
-calls VBZ B-VP
-for IN B-PP
-it PRP B-NP
-to TO B-VP
-supply VB I-VP
-200 CD B-NP
-additional JJ I-NP
-shipsets NNS I-NP
-. . O
-
-Confidence NN B-NP
-in IN B-PP
-the DT B-NP
-pound NN I-NP
-is VBZ B-VP
-widely RB I-VP
-expected VBN I-VP
-to TO I-VP
-take VB I-VP
-another DT B-NP
-sharp JJ I-NP
-dive NN I-NP
-. . O
-`;
-
-const TEST = `The DT B-NP
-deficit NN I-NP
-will MD B-VP
-narrow VB I-VP
-. . O
-
-Rockwell NNP B-NP
-said VBD B-VP
-it PRP B-NP
-will MD B-VP
-supply VB I-VP
-shipsets NNS B-NP
-`;
-
 function file(name: string, text: string): string {
   const p = join(tmp.dir, name);
   writeFileSync(p, text);
   return p;
-}
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-const text = (chunk: unknown) =>
-  typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8");
-
-/** Run `main(argv)` in-process, capturing stdout and stderr. */
-async function run(argv: string[]): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation(((chunk: unknown) => {
-    stdout += text(chunk);
-    return true;
-  }) as never);
-  const e = vi.spyOn(process.stderr, "write").mockImplementation(((chunk: unknown) => {
-    stderr += text(chunk);
-    return true;
-  }) as never);
-  try {
-    const code = await main(argv);
-    return { code, stdout, stderr };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
 }
 
 function expectOneError(r: Run, ...parts: string[]): void {
