@@ -5,7 +5,7 @@
  * train_s counts reading the raw file and extracting attributes.
  * Last line: {"f1":…,"accuracy":…,"train_s":…,"tag_tokens_per_s":…,"rss_mb":…}
  *
- *   npx tsx scripts/bench/chunking.ts [--train FILE --test FILE --graph SPEC --epochs N]
+ *   npx tsx scripts/bench/chunking.ts [--train FILE --test FILE --graph SPEC --epochs N --tag-passes N]
  */
 import { loadSpec } from "../../src/architecture/spec.ts";
 import { NadirError } from "../../src/core/errors.ts";
@@ -19,6 +19,7 @@ const args = benchArgs({
   test: "../shared/corpora/conll2000/test.txt",
   graph: "graphs/chunk.json",
   epochs: "10",
+  "tag-passes": "1",
 });
 
 try {
@@ -40,7 +41,12 @@ try {
       `${result.model.fx.numAttributes} attributes, ${result.model.labels.length} labels\n`,
   );
   const test = await readCorpus(args.test, spec.format);
-  const ev = evaluateTagger(result.model, test);
+  // One cold pass by default; --tag-passes N reports the fastest of N (steady state).
+  let ev = evaluateTagger(result.model, test);
+  for (let i = 1; i < Number(args["tag-passes"]); i++) {
+    const again = evaluateTagger(result.model, test);
+    if (again.tokensPerSecond > ev.tokensPerSecond) ev = again;
+  }
   const c = ev.chunks!;
   process.stderr.write(
     `test: ${ev.tokens} tokens, ${c.goldChunks} chunks; precision ${c.precision.toFixed(2)} recall ${c.recall.toFixed(2)}\n`,

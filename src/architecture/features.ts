@@ -129,6 +129,11 @@ export class FeatureExtractor {
   private key: Int32Array;
   private buf = new Int32Array(1 << 12);
   private strings: string[][] = [];
+  /**
+   * Per unigram template: attribute id by value id (−2: not looked up yet,
+   * −1: no such attribute); cleared whenever attribute ids change.
+   */
+  private unigram: Int32Array[] = [];
 
   constructor(spec: GraphSpec, state?: ExtractorState) {
     this.spec = spec;
@@ -183,6 +188,7 @@ export class FeatureExtractor {
     this.key = new Int32Array(this.stride);
     this.table = new TupleTable(this.stride, 1 << 16);
     this.strings = this.slots.map(() => []);
+    this.unigram = this.templates.map(() => new Int32Array(0));
     if (state) this.restore(state);
   }
 
@@ -288,6 +294,31 @@ export class FeatureExtractor {
         const tp = tpls[k]!;
         const parts = tp.slots.length;
         if (!pad && (t + tp.minOff < 0 || t + tp.maxOff >= T)) continue;
+        if (parts === 1) {
+          // unigram templates: attribute id straight from the value id (dense cache, no hashing)
+          const j = t + tp.offsets[0]!;
+          if (j >= 0 && j < T) {
+            const v = ids[tp.slots[0]! * T + j]!;
+            if (v === UNKNOWN) continue;
+            let cache = this.unigram[k]!;
+            if (v >= cache.length) {
+              const grown = new Int32Array(Math.max(64, v * 2 + 2)).fill(-2);
+              grown.set(cache);
+              cache = grown;
+              this.unigram[k] = cache;
+            }
+            let id = cache[v]!;
+            if (id === -2 || (id === -1 && grow)) {
+              key[0] = k;
+              key[1] = v;
+              for (let i = 2; i < stride; i++) key[i] = 0;
+              id = grow ? table.add(key) : table.get(key);
+              cache[v] = id;
+            }
+            if (id >= 0) buf[n++] = id;
+            continue;
+          }
+        }
         key[0] = k;
         let known = true;
         for (let i = 0; i < parts; i++) {
@@ -357,6 +388,7 @@ export class FeatureExtractor {
       next.add(old.keys.subarray(a * s, a * s + s));
     }
     this.table = next;
+    this.unigram = this.templates.map(() => new Int32Array(0));
   }
 
   /** The vocabularies and attribute tuples a model file needs, for the attributes `keep`. */
