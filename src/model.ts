@@ -158,17 +158,26 @@ export class Model {
     return ids;
   }
 
-  private requireFirstOrder(what: string): void {
+  /** Refuse what only a first-order chain answers: second-order models, and skip-chain sentences with skip edges. */
+  private requireFirstOrder(what: string, x?: Instance): void {
     if (this.arch.order !== 1) {
       throw new NadirError(
         "E_UNSUPPORTED",
         `${what} needs a first-order chain; ${this.spec.name} is second-order`,
       );
     }
+    if (this.arch.skip && x?.skips && x.skips.length > 0) {
+      throw new NadirError(
+        "E_UNSUPPORTED",
+        `${what} needs a first-order chain; this sentence has skip edges in ${this.spec.name} (sum-product BP: sumProduct on model.arch.graphPotentials)`,
+      );
+    }
   }
 
-  private potentialsOf(tokens: string[][]) {
+  /** First-order chain potentials of a sentence, for `what` (refused where they are not the whole energy). */
+  private potentialsOf(tokens: string[][], what: string) {
     const x = this.encode(tokens);
+    this.requireFirstOrder(what, x);
     return { x, p: this.arch.potentials(x, this.W, new Float64Array(x.T * this.arch.L)) };
   }
 
@@ -183,7 +192,7 @@ export class Model {
     }
     if (this.arch.skip)
       return this.arch.graphPotentials(this.encode(tokens), this.W).energy(this.labelIds(y));
-    return chainEnergy(this.potentialsOf(tokens).p, this.labelIds(y));
+    return chainEnergy(this.potentialsOf(tokens, "energy").p, this.labelIds(y));
   }
 
   /**
@@ -196,8 +205,7 @@ export class Model {
       const r = this.decideInstance(this.encode(tokens));
       return [{ labels: Array.from(r.labels, (l) => this.labels[l]!), energy: r.energy }];
     }
-    this.requireFirstOrder("k-best decoding");
-    const { p } = this.potentialsOf(tokens);
+    const { p } = this.potentialsOf(tokens, "k-best decoding");
     const rs = kbestViterbi(p, k, this.constraintsFor(tokens.length));
     return rs.map((r) => ({
       labels: Array.from(r.labels, (l) => this.labels[l]!),
@@ -233,8 +241,7 @@ export class Model {
     marginals: Float64Array;
     probability: number | undefined;
   } {
-    this.requireFirstOrder("the Gibbs density (forward-backward)");
-    const { p } = this.potentialsOf(tokens);
+    const { p } = this.potentialsOf(tokens, "the Gibbs density (forward-backward)");
     const m = forwardBackward(p, beta, { constraints: this.constraintsFor(tokens.length) });
     const probability =
       y === undefined ? undefined : gibbsProbability(p, this.labelIds(y), beta, m.freeEnergy);
@@ -253,8 +260,7 @@ export class Model {
    */
   detectionScore(tokens: string[][], y: readonly string[], beta = 1): number {
     if (tokens.length === 0) return 0;
-    this.requireFirstOrder("detection (free energy)");
-    const { p } = this.potentialsOf(tokens);
+    const { p } = this.potentialsOf(tokens, "detection (free energy)");
     const F = freeEnergy(p, beta, this.constraintsFor(tokens.length));
     return (chainEnergy(p, this.labelIds(y)) - F) / tokens.length;
   }

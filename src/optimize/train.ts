@@ -141,11 +141,11 @@ export function trainTagger(input: TrainInput): TrainResult {
   // Tag with the non-zero weights only: the same energies, faster potentials.
   const trained = model.compact();
   const calibration =
-    input.dev?.length && arch.order === 1
+    input.dev?.length && arch.order === 1 && !arch.skip
       ? calibrateDetection(trained, input.dev, { seed: options.seed })
       : undefined;
   const inference = arch.skip
-    ? `${backend.name === "viterbi" ? "viterbi" : backend.name} on sentences without skip edges (exact), bp on the others (exact on trees, approximate on loopy graphs)`
+    ? `${backend.name} on sentences without skip edges, bp on the others (exact on trees, approximate on loopy graphs)`
     : arch.order === 2
       ? "second-order viterbi (exact)"
       : `${backend.name} (${backend.exactness})`;
