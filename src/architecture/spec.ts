@@ -224,10 +224,10 @@ export function parseSpec(json: unknown, file: string): GraphSpec {
     if (typeof raw !== "object" || raw === null || Array.isArray(raw))
       fail(`${file}: key 'skip'`, "expected an object");
     const column = raw.column ?? "w";
-    if (typeof column !== "string" || !known.has(column)) {
+    if (typeof column !== "string" || !Object.hasOwn(columns, column)) {
       fail(
         `${file}: key 'skip.column'`,
-        `expected a known column, got ${JSON.stringify(column)}; known: ${[...known].join(", ")}`,
+        `expected an input column, got ${JSON.stringify(column)}; input columns: ${Object.keys(columns).join(", ")}`,
       );
     }
     const capitalized = raw.capitalized ?? true;

@@ -53,6 +53,14 @@ describe("skip-chain", () => {
     ).toBeCloseTo(chain + skip, 10);
   });
 
+  it("takes the skip column from the input columns only", () => {
+    const e = nadirError(() =>
+      spec({ ...NER, derived: { lw: "lower(w)" }, skip: { column: "lw" } }),
+    );
+    expect(e.code).toBe("E_SPEC");
+    expect(e.message).toContain("skip.column");
+  });
+
   it("refuses the chain-only questions on sentences with skip edges, answers them on the others", () => {
     const m = trainTagger({ spec: spec(NER), train: sentences, options: { epochs: 3 } }).model;
     const e = nadirError(() => m.density(sentences[0]!.tokens));
