@@ -60,12 +60,10 @@ export class EnergyObjective {
         `${set.loss.name} needs the free energy, which second-order chains do not offer here; use perceptron or a margin loss`,
       );
     }
-    const margin = set.loss.params.margin;
     this.lossForEI =
       set.offending === "hamming"
         ? makeLoss(set.loss.name, { ...set.loss.params, margin: 0 })
         : set.loss;
-    void margin;
   }
 
   /**

@@ -186,37 +186,39 @@ export function trainEnergy(
       }
       return f;
     };
-    const result = lbfgs(W, fg, {
-      maxIterations: Math.max(0, opts.iterations - done),
-      onIteration: (it, f, w) => {
-        const iteration = done + it;
-        hooks.onProgress?.(iteration, opts.iterations);
-        const evalNow =
-          hooks.evaluate && (iteration % opts.evalEvery === 0 || iteration === opts.iterations);
-        const dev = evalNow ? hooks.evaluate!(w) : undefined;
-        const stop = select.see(iteration, dev, w);
-        const r: EpochReport = {
-          epoch: iteration,
-          mistakes: 0,
-          loss: f / Math.max(1, data.length),
-          dev,
-          seconds: (performance.now() - t0) / 1000,
-        };
-        t0 = performance.now();
-        reports.push(r);
-        hooks.onEpoch?.(r);
-        if (opts.checkpoint && (evalNow || iteration % opts.evalEvery === 0)) {
-          const sel = selectorCheckpoint(select);
-          saveCheckpoint(opts.checkpoint, {
-            header: { kind: "lbfgs", K: arch.K, iteration, ...sel.header },
-            arrays: { W: w, ...sel.arrays },
-          });
-        }
-        return stop;
-      },
-    });
-    void result;
-    batch.close();
+    try {
+      lbfgs(W, fg, {
+        maxIterations: Math.max(0, opts.iterations - done),
+        onIteration: (it, f, w) => {
+          const iteration = done + it;
+          hooks.onProgress?.(iteration, opts.iterations);
+          const evalNow =
+            hooks.evaluate && (iteration % opts.evalEvery === 0 || iteration === opts.iterations);
+          const dev = evalNow ? hooks.evaluate!(w) : undefined;
+          const stop = select.see(iteration, dev, w);
+          const r: EpochReport = {
+            epoch: iteration,
+            mistakes: 0,
+            loss: f / Math.max(1, data.length),
+            dev,
+            seconds: (performance.now() - t0) / 1000,
+          };
+          t0 = performance.now();
+          reports.push(r);
+          hooks.onEpoch?.(r);
+          if (opts.checkpoint && (evalNow || iteration % opts.evalEvery === 0)) {
+            const sel = selectorCheckpoint(select);
+            saveCheckpoint(opts.checkpoint, {
+              header: { kind: "lbfgs", K: arch.K, iteration, ...sel.header },
+              arrays: { W: w, ...sel.arrays },
+            });
+          }
+          return stop;
+        },
+      });
+    } finally {
+      batch.close(); // worker threads end with the run, even when it throws
+    }
     if (select.best) return { W: select.best, bestEpoch: select.bestEpoch, reports };
     return { W, bestEpoch: done + reports.length, reports };
   }
