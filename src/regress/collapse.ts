@@ -1,0 +1,299 @@
+/**
+ * Implicit regression and the collapse experiment.
+ *
+ * Learn Y = X² with the energy E(X, Y) = ‖G₁(X) − G₂(Y)‖₁, G₁ and G₂ small
+ * sigmoid networks (1 → hidden → out, sigmoid hidden layer, linear output),
+ * trained by plain SGD with one of three losses:
+ *
+ * - `energy`:        L = E(Xⁱ, Yⁱ). Nothing pulls other Y up: it collapses.
+ * - `square_square`: L = E(Xⁱ, Yⁱ)² + max(0, m − E(Xⁱ, Ȳ))², Ȳ the
+ *                    lowest-energy grid Y with |Y − Yⁱ| > ε.
+ * - `nll`:           L = E(Xⁱ, Yⁱ) − F, F = −(1/β) log Σ_k exp(−β E(Xⁱ, y_k))
+ *                    over the Y grid; Yⁱ is snapped to its nearest grid point
+ *                    so that L ≥ 0 (a proper discrete NLL). Grid points of
+ *                    probability < 1e-12 are skipped in the backward pass.
+ *
+ * Inference: Y*(X) = argmin over the Y grid.
+ */
+
+import {
+  L1Distance,
+  Linear,
+  type Module,
+  Sequential,
+  Sigmoid,
+  sgdStep,
+  zeroGrad,
+} from "../architecture/modules.ts";
+import { Rng } from "../core/rng.ts";
+
+export type LossName = "energy" | "square_square" | "nll";
+export const LOSSES: readonly LossName[] = ["energy", "square_square", "nll"];
+
+export interface CollapseOptions {
+  seed: number;
+  nTrain: number;
+  nTest: number;
+  epochs: number;
+  lr: number;
+  hidden: number;
+  out: number;
+  /** Y grid: gridN points evenly over [gridMin, gridMax]. */
+  gridMin: number;
+  gridMax: number;
+  gridN: number;
+  /** square-square margin m and exclusion radius ε. */
+  margin: number;
+  epsilon: number;
+  /** NLL inverse temperature β. */
+  beta: number;
+  /** Half-width of the uniform init of the first layers' weights and biases. */
+  inputScale: number;
+  /** Half-width of the uniform init of the output layers' weights and biases. */
+  outputScale: number;
+  /** L2 weight decay on the weight matrices (same for every loss). */
+  weightDecay: number;
+}
+
+export const DEFAULT_COLLAPSE: CollapseOptions = {
+  seed: 1,
+  nTrain: 200,
+  nTest: 200,
+  epochs: 200,
+  lr: 0.02,
+  hidden: 8,
+  out: 4,
+  gridMin: -1.5,
+  gridMax: 1.5,
+  gridN: 301,
+  margin: 0.5,
+  epsilon: 0.5,
+  beta: 10,
+  inputScale: 3,
+  outputScale: 1 / Math.sqrt(8),
+  weightDecay: 0,
+};
+
+export interface Metrics {
+  /** Mean squared error of the grid-search Y* against X² on the test X. */
+  mse: number;
+  /** max − min of E(X, ·) over the Y grid, averaged over the test X. */
+  spread: number;
+}
+
+export function grid(opts: Pick<CollapseOptions, "gridMin" | "gridMax" | "gridN">): Float64Array {
+  const g = new Float64Array(opts.gridN);
+  const step = (opts.gridMax - opts.gridMin) / (opts.gridN - 1);
+  for (let k = 0; k < opts.gridN; k++) g[k] = opts.gridMin + k * step;
+  return g;
+}
+
+/** X ~ U[−1, 1] (seeded). */
+export function sampleX(n: number, rng: Rng): Float64Array {
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) x[i] = 2 * rng.next() - 1;
+  return x;
+}
+
+/** E(X, Y) = ‖G₁(X) − G₂(Y)‖₁. */
+export class ImplicitRegressor {
+  readonly g1: Sequential;
+  readonly g2: Sequential;
+  readonly dist = new L1Distance();
+  private readonly xin = new Float64Array(1);
+  private readonly yin = new Float64Array(1);
+  private readonly h1: Float64Array;
+
+  constructor(
+    hidden: number,
+    out: number,
+    rng: Rng,
+    inputScale = 1,
+    outputScale = 1 / Math.sqrt(hidden),
+  ) {
+    this.g1 = new Sequential([
+      new Linear(1, hidden, rng, inputScale),
+      new Sigmoid(),
+      new Linear(hidden, out, rng, outputScale),
+    ]);
+    this.g2 = new Sequential([
+      new Linear(1, hidden, rng, inputScale),
+      new Sigmoid(),
+      new Linear(hidden, out, rng, outputScale),
+    ]);
+    this.h1 = new Float64Array(out);
+  }
+
+  get modules(): Module[] {
+    return [this.g1, this.g2];
+  }
+
+  energy(x: number, y: number): number {
+    this.xin[0] = x;
+    this.h1.set(this.g1.forward([this.xin]));
+    this.yin[0] = y;
+    return this.dist.forward([this.h1, this.g2.forward([this.yin])])[0]!;
+  }
+
+  /** E(x, ys[k]) for every k into `out`. */
+  energies(x: number, ys: Float64Array, out: Float64Array): Float64Array {
+    this.xin[0] = x;
+    this.h1.set(this.g1.forward([this.xin]));
+    for (let k = 0; k < ys.length; k++) {
+      this.yin[0] = ys[k]!;
+      out[k] = this.dist.forward([this.h1, this.g2.forward([this.yin])])[0]!;
+    }
+    return out;
+  }
+
+  /** Grid-search inference: the grid Y of lowest energy. */
+  infer(x: number, ys: Float64Array, work = new Float64Array(ys.length)): number {
+    this.energies(x, ys, work);
+    let best = 0;
+    for (let k = 1; k < ys.length; k++) if (work[k]! < work[best]!) best = k;
+    return ys[best]!;
+  }
+}
+
+/**
+ * One training step's gradient: forward G₁(x), then for each (y, coef) pair
+ * forward G₂(y), backprop coef·∂E/∂·, and finally backprop G₁ once with the
+ * summed gradient. Returns nothing; grads are accumulated.
+ */
+class Stepper {
+  private readonly xin = new Float64Array(1);
+  private readonly yin = new Float64Array(1);
+  private readonly h1: Float64Array;
+  private readonly dH1: Float64Array;
+  private readonly dOut = new Float64Array(1);
+
+  constructor(
+    private readonly m: ImplicitRegressor,
+    out: number,
+  ) {
+    this.h1 = new Float64Array(out);
+    this.dH1 = new Float64Array(out);
+  }
+
+  begin(x: number): void {
+    this.xin[0] = x;
+    this.h1.set(this.m.g1.forward([this.xin]));
+    this.dH1.fill(0);
+  }
+
+  add(y: number, coef: number): void {
+    this.yin[0] = y;
+    this.m.dist.forward([this.h1, this.m.g2.forward([this.yin])]);
+    this.dOut[0] = coef;
+    const [da, db] = this.m.dist.backward(this.dOut);
+    for (let j = 0; j < this.dH1.length; j++) this.dH1[j] = this.dH1[j]! + da![j]!;
+    this.m.g2.backward(db!);
+  }
+
+  end(): void {
+    // G₁'s cache is still that of begin(): G₁ ran no forward since.
+    this.m.g1.backward(this.dH1);
+  }
+}
+
+export function train(
+  loss: LossName,
+  xs: Float64Array,
+  opts: CollapseOptions,
+  rng: Rng,
+): ImplicitRegressor {
+  const model = new ImplicitRegressor(
+    opts.hidden,
+    opts.out,
+    rng,
+    opts.inputScale,
+    opts.outputScale,
+  );
+  const ys = grid(opts);
+  const E = new Float64Array(ys.length);
+  const p = new Float64Array(ys.length);
+  const step = new Stepper(model, opts.out);
+  const order = new Int32Array(xs.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  const gStep = (opts.gridMax - opts.gridMin) / (opts.gridN - 1);
+  for (let epoch = 0; epoch < opts.epochs; epoch++) {
+    rng.shuffle(order);
+    for (let t = 0; t < order.length; t++) {
+      const x = xs[order[t]!]!;
+      const y = x * x;
+      zeroGrad(model.modules);
+      if (loss === "energy") {
+        step.begin(x);
+        step.add(y, 1);
+        step.end();
+      } else if (loss === "square_square") {
+        model.energies(x, ys, E);
+        let bar = -1;
+        for (let k = 0; k < ys.length; k++)
+          if (Math.abs(ys[k]! - y) > opts.epsilon && (bar < 0 || E[k]! < E[bar]!)) bar = k;
+        const ei = model.energy(x, y);
+        step.begin(x);
+        step.add(y, 2 * ei);
+        const hinge = opts.margin - E[bar]!;
+        if (hinge > 0) step.add(ys[bar]!, -2 * hinge);
+        step.end();
+      } else {
+        model.energies(x, ys, E);
+        const yi = Math.min(opts.gridN - 1, Math.max(0, Math.round((y - opts.gridMin) / gStep)));
+        let emin = Number.POSITIVE_INFINITY;
+        for (let k = 0; k < ys.length; k++) if (E[k]! < emin) emin = E[k]!;
+        let z = 0;
+        for (let k = 0; k < ys.length; k++) {
+          p[k] = Math.exp(-opts.beta * (E[k]! - emin));
+          z += p[k]!;
+        }
+        step.begin(x);
+        step.add(ys[yi]!, 1);
+        for (let k = 0; k < ys.length; k++) {
+          const pk = p[k]! / z;
+          if (pk > 1e-12) step.add(ys[k]!, -pk);
+        }
+        step.end();
+      }
+      sgdStep(model.modules, opts.lr, opts.weightDecay);
+    }
+  }
+  return model;
+}
+
+export function evaluate(model: ImplicitRegressor, xs: Float64Array, ys: Float64Array): Metrics {
+  const E = new Float64Array(ys.length);
+  let se = 0;
+  let spread = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i]!;
+    model.energies(x, ys, E);
+    let best = 0;
+    let emax = E[0]!;
+    for (let k = 1; k < ys.length; k++) {
+      if (E[k]! < E[best]!) best = k;
+      if (E[k]! > emax) emax = E[k]!;
+    }
+    const r = ys[best]! - x * x;
+    se += r * r;
+    spread += emax - E[best]!;
+  }
+  return { mse: se / xs.length, spread: spread / xs.length };
+}
+
+export interface CollapseResult {
+  loss: LossName;
+  model: ImplicitRegressor;
+  metrics: Metrics;
+}
+
+/** Train and evaluate all three losses from the same data and initial seed. */
+export function runCollapse(opts: CollapseOptions = DEFAULT_COLLAPSE): CollapseResult[] {
+  const xs = sampleX(opts.nTrain, new Rng(opts.seed));
+  const test = sampleX(opts.nTest, new Rng(opts.seed + 1_000_003));
+  const ys = grid(opts);
+  return LOSSES.map((loss) => {
+    const model = train(loss, xs, opts, new Rng(opts.seed + 17));
+    return { loss, model, metrics: evaluate(model, test, ys) };
+  });
+}
