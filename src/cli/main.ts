@@ -1,12 +1,20 @@
 import { NadirError } from "../core/errors.ts";
 import { type Command, helpText, parseCommand } from "./args.ts";
+import { completeCommand } from "./complete.ts";
 import { evalCommand } from "./eval.ts";
 import { scoreCommand } from "./score.ts";
 import { segmentCommand } from "./segment.ts";
 import { tagCommand } from "./tag.ts";
 import { trainCommand } from "./train.ts";
 
-const COMMANDS: Command[] = [trainCommand, tagCommand, evalCommand, scoreCommand, segmentCommand];
+const COMMANDS: Command[] = [
+  trainCommand,
+  tagCommand,
+  evalCommand,
+  scoreCommand,
+  segmentCommand,
+  completeCommand,
+];
 
 function usage(): string {
   const lines = ["usage: nadir <command> [options]", "", "commands:"];

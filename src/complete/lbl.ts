@@ -1,0 +1,371 @@
+/**
+ * A log-bilinear energy for word completion (Mnih & Hinton 2007; Mnih & Teh 2012).
+ *
+ * The context is a window of `left` words before the blank and `right` words
+ * after it. Each context word c_i has a context embedding R[c_i] ∈ ℝ^D; they are
+ * combined by position-specific diagonal weights W_i into a predicted vector
+ *   r = Σ_i W_i ⊙ R[c_i],
+ * and the energy of a candidate word w with target embedding Q[w] and bias b[w] is
+ *   E(context, w) = −(r · Q[w] + b[w]).
+ * Lower is better. The reserved ids <unk> and <s> are never candidates.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { NadirError } from "../core/errors.ts";
+import { writeFileAtomic } from "../core/io.ts";
+import type { Rng } from "../core/rng.ts";
+import { BOUNDARY_ID, FIRST_WORD, Vocab } from "./text.ts";
+
+export interface LblParams {
+  /** context embeddings, V×D */
+  R: Float64Array;
+  /** target embeddings, V×D */
+  Q: Float64Array;
+  /** target biases, V */
+  b: Float64Array;
+  /** position weights (diagonal), (left+right)×D */
+  W: Float64Array;
+}
+
+export function zeroParams(V: number, D: number, C: number): LblParams {
+  return {
+    R: new Float64Array(V * D),
+    Q: new Float64Array(V * D),
+    b: new Float64Array(V),
+    W: new Float64Array(C * D),
+  };
+}
+
+export class Lbl {
+  readonly vocab: Vocab;
+  readonly V: number;
+  readonly D: number;
+  readonly left: number;
+  readonly right: number;
+  readonly C: number;
+  readonly p: LblParams;
+  /** free-form description stored with the model (loss, training time, ...) */
+  meta: Record<string, unknown> = {};
+  /** scratch: predicted vector r and its gradient */
+  readonly r: Float64Array;
+  readonly dr: Float64Array;
+
+  constructor(vocab: Vocab, D: number, left: number, right: number, params?: LblParams) {
+    this.vocab = vocab;
+    this.V = vocab.size;
+    this.D = D;
+    this.left = left;
+    this.right = right;
+    this.C = left + right;
+    this.p = params ?? zeroParams(this.V, D, this.C);
+    this.r = new Float64Array(D);
+    this.dr = new Float64Array(D);
+  }
+
+  /** Small random embeddings, unit position weights, biases = log unigram frequency. */
+  init(rng: Rng, counts?: Float64Array, scale = 0.1): this {
+    const { R, Q, b, W } = this.p;
+    for (let i = 0; i < R.length; i++) R[i] = scale * rng.normal();
+    for (let i = 0; i < Q.length; i++) Q[i] = scale * rng.normal();
+    W.fill(1);
+    if (counts) {
+      let tot = 0;
+      for (let w = FIRST_WORD; w < this.V; w++) tot += counts[w]! + 1;
+      for (let w = FIRST_WORD; w < this.V; w++) b[w] = Math.log((counts[w]! + 1) / tot);
+    }
+    return this;
+  }
+
+  /** Context ids from a token-id stream around position t (boundary ids outside [lo, hi)). */
+  contextAt(ids: Int32Array, t: number, out: Int32Array): Int32Array {
+    let k = 0;
+    for (let j = t - this.left; j < t; j++)
+      out[k++] = j >= 0 && j < ids.length ? ids[j]! : BOUNDARY_ID;
+    for (let j = t + 1; j <= t + this.right; j++)
+      out[k++] = j >= 0 && j < ids.length ? ids[j]! : BOUNDARY_ID;
+    return out;
+  }
+
+  /** Context ids from left and right word lists (closest word last / first). */
+  context(leftWords: readonly string[], rightWords: readonly string[]): Int32Array {
+    const ctx = new Int32Array(this.C).fill(BOUNDARY_ID);
+    for (let i = 0; i < this.left; i++) {
+      const w = leftWords[leftWords.length - this.left + i];
+      if (w !== undefined) ctx[i] = this.vocab.id(w);
+    }
+    for (let i = 0; i < this.right; i++) {
+      const w = rightWords[i];
+      if (w !== undefined) ctx[this.left + i] = this.vocab.id(w);
+    }
+    return ctx;
+  }
+
+  /** r = Σ_i W_i ⊙ R[c_i], written into this.r. */
+  predict(ctx: Int32Array): Float64Array {
+    const { R, W } = this.p;
+    const D = this.D;
+    const r = this.r;
+    r.fill(0);
+    for (let i = 0; i < this.C; i++) {
+      const ro = ctx[i]! * D;
+      const wo = i * D;
+      for (let d = 0; d < D; d++) r[d] = r[d]! + W[wo + d]! * R[ro + d]!;
+    }
+    return r;
+  }
+
+  /** E(context, w) for the r in this.r (call predict first). */
+  energyOf(w: number): number {
+    const { Q, b } = this.p;
+    const D = this.D;
+    const r = this.r;
+    const o = w * D;
+    let s = b[w]!;
+    for (let d = 0; d < D; d++) s += r[d]! * Q[o + d]!;
+    return -s;
+  }
+
+  energy(ctx: Int32Array, w: number): number {
+    this.predict(ctx);
+    return this.energyOf(w);
+  }
+
+  /** Energies of every word into out (length V); reserved ids get +Infinity. */
+  energies(ctx: Int32Array, out: Float64Array): Float64Array {
+    this.predict(ctx);
+    const { Q, b } = this.p;
+    const D = this.D;
+    const r = this.r;
+    for (let w = 0; w < FIRST_WORD; w++) out[w] = Number.POSITIVE_INFINITY;
+    for (let w = FIRST_WORD, o = FIRST_WORD * D; w < this.V; w++, o += D) {
+      let s = b[w]!;
+      for (let d = 0; d < D; d++) s += r[d]! * Q[o + d]!;
+      out[w] = -s;
+    }
+    return out;
+  }
+
+  /**
+   * Energies for a batch of B contexts at once (ctxs: B×C ids; out: B×V;
+   * rs: B×D predicted vectors). Each target row Q[w] is read once per batch,
+   * which keeps the loop compute-bound. Reserved ids get +Infinity.
+   */
+  energiesBatch(ctxs: Int32Array, B: number, out: Float64Array, rs: Float64Array): void {
+    const { Q, b } = this.p;
+    const D = this.D;
+    const V = this.V;
+    const C = this.C;
+    for (let k = 0; k < B; k++) {
+      this.predict(ctxs.subarray(k * C, k * C + C));
+      rs.set(this.r, k * D);
+    }
+    for (let k = 0; k < B; k++) {
+      out[k * V] = Number.POSITIVE_INFINITY;
+      out[k * V + 1] = Number.POSITIVE_INFINITY;
+    }
+    for (let w = FIRST_WORD, o = FIRST_WORD * D; w < V; w++, o += D) {
+      const bw = b[w]!;
+      for (let k = 0, ro = 0; k < B; k++, ro += D) {
+        let s = bw;
+        for (let d = 0; d < D; d++) s += rs[ro + d]! * Q[o + d]!;
+        out[k * V + w] = -s;
+      }
+    }
+  }
+
+  /**
+   * dr = ∂L/∂r for L = Σ_k g_k E(ws_k) (needs this.r from predict):
+   * ∂E(w)/∂r = −Q[w].
+   */
+  private backR(ws: Int32Array, gs: Float64Array, n: number): Float64Array {
+    const { Q } = this.p;
+    const D = this.D;
+    const dr = this.dr;
+    dr.fill(0);
+    for (let k = 0; k < n; k++) {
+      const g = gs[k]!;
+      if (g === 0) continue;
+      const o = ws[k]! * D;
+      for (let d = 0; d < D; d++) dr[d] = dr[d]! - g * Q[o + d]!;
+    }
+    return dr;
+  }
+
+  /**
+   * Add the gradient of L = Σ_k g_k E(ctx, ws_k) to the dense G (same shapes).
+   * ∂E/∂Q[w] = −r, ∂E/∂b[w] = −1, ∂E/∂R[c_i] = W_i ⊙ ∂E/∂r, ∂E/∂W_i = R[c_i] ⊙ ∂E/∂r.
+   */
+  gradient(ctx: Int32Array, ws: Int32Array, gs: Float64Array, n: number, G: LblParams): void {
+    const { R, W } = this.p;
+    const D = this.D;
+    const r = this.predict(ctx);
+    const dr = this.backR(ws, gs, n);
+    for (let k = 0; k < n; k++) {
+      const g = gs[k]!;
+      const o = ws[k]! * D;
+      for (let d = 0; d < D; d++) G.Q[o + d] = G.Q[o + d]! - g * r[d]!;
+      G.b[ws[k]!] = G.b[ws[k]!]! - g;
+    }
+    for (let i = 0; i < this.C; i++) {
+      const ro = ctx[i]! * D;
+      const wo = i * D;
+      for (let d = 0; d < D; d++) {
+        G.R[ro + d] = G.R[ro + d]! + W[wo + d]! * dr[d]!;
+        G.W[wo + d] = G.W[wo + d]! + R[ro + d]! * dr[d]!;
+      }
+    }
+  }
+
+  /**
+   * One sparse AdaGrad step on L = Σ_k g_k E(ctx, ws_k): only the rows of the
+   * words in ws and in the context (and W) move. `acc` holds the squared-gradient sums.
+   * this.r must be the prediction for ctx (energies/predict was called).
+   */
+  adagradStep(
+    ctx: Int32Array,
+    ws: Int32Array,
+    gs: Float64Array,
+    n: number,
+    acc: LblParams,
+    lr: number,
+  ): void {
+    const { R, Q, b, W } = this.p;
+    const D = this.D;
+    const r = this.r;
+    const dr = this.backR(ws, gs, n); // before Q moves
+    const eps = 1e-8;
+    for (let k = 0; k < n; k++) {
+      const g = gs[k]!;
+      if (g === 0) continue;
+      const w = ws[k]!;
+      const o = w * D;
+      for (let d = 0; d < D; d++) {
+        const gq = -g * r[d]!;
+        const a = acc.Q[o + d]! + gq * gq;
+        acc.Q[o + d] = a;
+        Q[o + d] = Q[o + d]! - (lr * gq) / Math.sqrt(a + eps);
+      }
+      const ab = acc.b[w]! + g * g;
+      acc.b[w] = ab;
+      b[w] = b[w]! + (lr * g) / Math.sqrt(ab + eps);
+    }
+    for (let i = 0; i < this.C; i++) {
+      const ro = ctx[i]! * D;
+      const wo = i * D;
+      for (let d = 0; d < D; d++) {
+        const gR = W[wo + d]! * dr[d]!;
+        const gW = R[ro + d]! * dr[d]!;
+        const aR = acc.R[ro + d]! + gR * gR;
+        acc.R[ro + d] = aR;
+        R[ro + d] = R[ro + d]! - (lr * gR) / Math.sqrt(aR + eps);
+        const aW = acc.W[wo + d]! + gW * gW;
+        acc.W[wo + d] = aW;
+        W[wo + d] = W[wo + d]! - (lr * gW) / Math.sqrt(aW + eps);
+      }
+    }
+  }
+
+  // ---- persistence -------------------------------------------------------
+
+  /**
+   * File layout: "NADIR-LBL 1\n", a 4-byte little-endian header length, the
+   * JSON header (dims, vocabulary, meta, sha256 of the payload), then the
+   * payload: R, Q, b, W as little-endian float64. Written atomically.
+   */
+  save(path: string): void {
+    const payload = this.payload();
+    const header = Buffer.from(
+      JSON.stringify({
+        format: "nadir-lbl",
+        version: 1,
+        D: this.D,
+        left: this.left,
+        right: this.right,
+        vocab: this.vocab.words,
+        meta: this.meta,
+        sha256: createHash("sha256").update(payload).digest("hex"),
+        bytes: payload.length,
+      }),
+      "utf8",
+    );
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(header.length, 0);
+    writeFileAtomic(path, Buffer.concat([Buffer.from(MAGIC, "latin1"), len, header, payload]));
+  }
+
+  private payload(): Buffer {
+    const { R, Q, b, W } = this.p;
+    const parts = [R, Q, b, W].map((a) => {
+      const buf = Buffer.alloc(a.length * 8);
+      for (let i = 0; i < a.length; i++) buf.writeDoubleLE(a[i]!, i * 8);
+      return buf;
+    });
+    return Buffer.concat(parts);
+  }
+
+  static load(path: string): Lbl {
+    let buf: Buffer;
+    try {
+      buf = readFileSync(path);
+    } catch (e) {
+      throw new NadirError("E_MODEL", `cannot read model: ${(e as Error).message}`, { file: path });
+    }
+    const bad = (why: string): NadirError =>
+      new NadirError("E_MODEL", `not a valid completion model (${why})`, { file: path });
+    const m = MAGIC.length;
+    if (buf.length < m + 4 || buf.toString("latin1", 0, m) !== MAGIC) throw bad("bad magic");
+    const hl = buf.readUInt32LE(m);
+    if (m + 4 + hl > buf.length) throw bad("truncated header");
+    let h: {
+      format?: unknown;
+      version?: unknown;
+      D?: unknown;
+      left?: unknown;
+      right?: unknown;
+      vocab?: unknown;
+      meta?: unknown;
+      sha256?: unknown;
+      bytes?: unknown;
+    };
+    try {
+      h = JSON.parse(buf.toString("utf8", m + 4, m + 4 + hl));
+    } catch {
+      throw bad("corrupt header");
+    }
+    const int = (x: unknown): x is number => typeof x === "number" && Number.isInteger(x) && x >= 0;
+    if (h.format !== "nadir-lbl" || h.version !== 1) throw bad("wrong format or version");
+    if (!int(h.D) || h.D < 1 || !int(h.left) || !int(h.right) || h.left + h.right < 1)
+      throw bad("bad dimensions");
+    if (!Array.isArray(h.vocab) || !h.vocab.every((w) => typeof w === "string"))
+      throw bad("bad vocabulary");
+    let vocab: Vocab;
+    try {
+      vocab = new Vocab(h.vocab as string[]);
+    } catch {
+      throw bad("bad vocabulary");
+    }
+    const V = vocab.size;
+    const C = h.left + h.right;
+    const n = 2 * V * h.D + V + C * h.D;
+    const payload = buf.subarray(m + 4 + hl);
+    if (payload.length !== n * 8 || h.bytes !== payload.length)
+      throw bad("truncated or padded payload");
+    if (createHash("sha256").update(payload).digest("hex") !== h.sha256)
+      throw bad("checksum mismatch");
+    const p = zeroParams(V, h.D, C);
+    let off = 0;
+    for (const a of [p.R, p.Q, p.b, p.W]) {
+      for (let i = 0; i < a.length; i++, off += 8) {
+        const x = payload.readDoubleLE(off);
+        if (!Number.isFinite(x)) throw bad("non-finite parameter");
+        a[i] = x;
+      }
+    }
+    const model = new Lbl(vocab, h.D, h.left, h.right, p);
+    model.meta =
+      h.meta !== null && typeof h.meta === "object" ? (h.meta as Record<string, unknown>) : {};
+    return model;
+  }
+}
+
+const MAGIC = "NADIR-LBL 1\n";
