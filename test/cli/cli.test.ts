@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TRAIN_OPTIONS } from "../../src/optimize/options.ts";
 import { GRAPHS, ROOT, tempDir } from "../fixtures/helpers.ts";
-import { type Run, run, TEST, TRAIN } from "./harness.ts";
+import { expectOneError, type Run, run, TEST, TRAIN } from "./harness.ts";
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -30,15 +30,6 @@ function spawn(args: string[], input?: string): Run {
 }
 
 /** One `ERROR: …` line on stderr, exit code 1, no stack trace. */
-function expectOneError(r: Run, ...parts: string[]): void {
-  expect(r.code, r.stderr).toBe(1);
-  expect(r.stderr.startsWith("ERROR: "), r.stderr).toBe(true);
-  expect(r.stderr.endsWith("\n")).toBe(true);
-  expect(r.stderr.trimEnd().split("\n"), r.stderr).toHaveLength(1);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(r.stderr).not.toContain("internal error");
-  for (const p of parts) expect(r.stderr).toContain(p);
-}
 
 let trainFile: string;
 let testFile: string;

@@ -1,5 +1,5 @@
 /** Shared by the CLI tests: a tiny CoNLL-2000-style corpus and an in-process runner of `main`. */
-import { vi } from "vitest";
+import { expect, vi } from "vitest";
 import { main } from "../../src/cli/main.ts";
 
 export const TRAIN = `He PRP B-NP
@@ -83,4 +83,15 @@ export async function run(argv: string[]): Promise<Run> {
     o.mockRestore();
     e.mockRestore();
   }
+}
+
+/** The CLI failed with exactly one `ERROR:` line (no stack trace) mentioning every part. */
+export function expectOneError(r: Run, ...parts: string[]): void {
+  expect(r.code, r.stderr).toBe(1);
+  expect(r.stderr.startsWith("ERROR: "), r.stderr).toBe(true);
+  expect(r.stderr.endsWith("\n")).toBe(true);
+  expect(r.stderr.trimEnd().split("\n"), r.stderr).toHaveLength(1);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(r.stderr).not.toContain("internal error");
+  for (const p of parts) expect(r.stderr).toContain(p);
 }

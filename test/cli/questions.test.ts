@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOSS_NAMES } from "../../src/loss/index.ts";
 import { Model } from "../../src/model.ts";
 import { conllTokens, GRAPHS, tempDir } from "../fixtures/helpers.ts";
-import { type Run, run, TEST, TRAIN } from "./harness.ts";
+import { expectOneError, run, TEST, TRAIN } from "./harness.ts";
 
 /** `nadir tag --kbest/--marginals`, `nadir score`, and `nadir train` with the loss table. */
 
@@ -16,13 +16,6 @@ function file(name: string, text: string): string {
   const p = join(tmp.dir, name);
   writeFileSync(p, text);
   return p;
-}
-
-function expectOneError(r: Run, ...parts: string[]): void {
-  expect(r.code, r.stderr).toBe(1);
-  expect(r.stderr.startsWith("ERROR: "), r.stderr).toBe(true);
-  expect(r.stderr.trimEnd().split("\n"), r.stderr).toHaveLength(1);
-  for (const p of parts) expect(r.stderr).toContain(p);
 }
 
 const sentencesOf = (t: string) =>
