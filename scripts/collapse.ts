@@ -5,8 +5,8 @@
  * by plain SGD on 200 samples X ~ U[−1, 1] with three losses: the energy
  * loss, square-square and NLL (partition function on the Y grid). Y is
  * inferred by grid search over [−1.5, 1.5]. Prints per loss the test MSE of
- * the inferred Y and the energy spread (max − min of E over the Y grid,
- * averaged over test X), writes out/collapse.png (energy | square-square |
+ * the inferred Y and the energy spread (max − min of E over the Y grid, and
+ * over the targets' range Y ∈ [0, 1], averaged over test X), writes out/collapse.png (energy | square-square |
  * NLL), and ends with one JSON line {"energy":{…},"square_square":{…},"nll":{…}}.
  *
  *   npx tsx scripts/collapse.ts [--epochs N] [--seed S]
@@ -40,11 +40,11 @@ console.log(
   `Y = X², ${opts.nTrain} train / ${opts.nTest} test, ${opts.epochs} epochs, lr ${opts.lr}, ` +
     `grid ${opts.gridN} on [${opts.gridMin}, ${opts.gridMax}], m ${opts.margin}, ε ${opts.epsilon}, β ${opts.beta} (${secs.toFixed(1)} s)`,
 );
-console.log("loss            test MSE    spread");
+console.log("loss            test MSE    spread  spread on [0,1]");
 const summary: Record<string, Metrics> = {};
 for (const r of results) {
   console.log(
-    `${r.loss.padEnd(14)}  ${r.metrics.mse.toExponential(3).padStart(9)}  ${r.metrics.spread.toFixed(4).padStart(8)}`,
+    `${r.loss.padEnd(14)}  ${r.metrics.mse.toExponential(3).padStart(9)}  ${r.metrics.spread.toFixed(4).padStart(8)}  ${r.metrics.spreadData.toFixed(4).padStart(15)}`,
   );
   summary[r.loss] = r.metrics;
 }

@@ -1,11 +1,17 @@
+import { fileURLToPath } from "node:url";
 import { Lbl } from "../complete/lbl.ts";
 import { FIRST_WORD, tokenize } from "../complete/text.ts";
 import { logPartition, topK } from "../complete/topk.ts";
 import { NadirError } from "../core/errors.ts";
 import { type Command, flag } from "./args.ts";
 
-/** Where `nadir complete` looks for its model when --model is not given. */
-export const DEFAULT_COMPLETION_MODEL = "models/completion.lbl";
+/**
+ * The small model shipped with nadir (models/completion.lbl, int8 rows), which
+ * `nadir complete` loads when --model is not given, from wherever it runs.
+ */
+export const DEFAULT_COMPLETION_MODEL = fileURLToPath(
+  new URL("../../models/completion.lbl", import.meta.url),
+);
 
 const BLANK = /_{2,}/;
 
@@ -15,12 +21,10 @@ export const completeCommand: Command = {
   usage:
     'nadir complete "The cat ate the ___" [--model M] [-k K] [--beta B] [--choices a,b,c] [--json]',
   options: [
-    {
-      name: "model",
-      type: "string",
-      default: DEFAULT_COMPLETION_MODEL,
-      help: "completion model (scripts/bench/completion.ts writes one)",
-    },
+    flag(
+      "model",
+      "completion model (default: the one shipped in models/; scripts/bench/completion.ts trains others)",
+    ),
     { name: "k", type: "int", default: 10, min: 1, help: "how many words to print" },
     {
       name: "beta",

@@ -16,24 +16,37 @@ import { writeFileAtomic } from "../core/io.ts";
 import type { Rng } from "../core/rng.ts";
 import { BOUNDARY_ID, FIRST_WORD, Vocab } from "./text.ts";
 
+/** Parameter storage: float32 for training and models, float64 for gradient checks. */
+export type Vec = Float32Array | Float64Array;
+
 export interface LblParams {
   /** context embeddings, V×D */
-  R: Float64Array;
+  R: Vec;
   /** target embeddings, V×D */
-  Q: Float64Array;
+  Q: Vec;
   /** target biases, V */
-  b: Float64Array;
+  b: Vec;
   /** position weights (diagonal), (left+right)×D */
-  W: Float64Array;
+  W: Vec;
 }
 
-export function zeroParams(V: number, D: number, C: number): LblParams {
-  return {
-    R: new Float64Array(V * D),
-    Q: new Float64Array(V * D),
-    b: new Float64Array(V),
-    W: new Float64Array(C * D),
+/**
+ * Zero parameters as Float32Array (default) or Float64Array; with `shared`,
+ * backed by SharedArrayBuffers so that training threads can update them in place.
+ */
+export function zeroParams(
+  V: number,
+  D: number,
+  C: number,
+  type: "f32" | "f64" = "f32",
+  shared = false,
+): LblParams {
+  const make = (n: number): Vec => {
+    const bytes = n * (type === "f32" ? 4 : 8);
+    const buf = shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+    return type === "f32" ? new Float32Array(buf) : new Float64Array(buf);
   };
+  return { R: make(V * D), Q: make(V * D), b: make(V), W: make(C * D) };
 }
 
 export class Lbl {
@@ -163,12 +176,24 @@ export class Lbl {
       out[k * V] = Number.POSITIVE_INFINITY;
       out[k * V + 1] = Number.POSITIVE_INFINITY;
     }
+    // four independent accumulators: the dot products are latency-bound otherwise
+    const D4 = D & ~3;
     for (let w = FIRST_WORD, o = FIRST_WORD * D; w < V; w++, o += D) {
       const bw = b[w]!;
       for (let k = 0, ro = 0; k < B; k++, ro += D) {
-        let s = bw;
-        for (let d = 0; d < D; d++) s += rs[ro + d]! * Q[o + d]!;
-        out[k * V + w] = -s;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        let d = 0;
+        for (; d < D4; d += 4) {
+          s0 += rs[ro + d]! * Q[o + d]!;
+          s1 += rs[ro + d + 1]! * Q[o + d + 1]!;
+          s2 += rs[ro + d + 2]! * Q[o + d + 2]!;
+          s3 += rs[ro + d + 3]! * Q[o + d + 3]!;
+        }
+        for (; d < D; d++) s0 += rs[ro + d]! * Q[o + d]!;
+        out[k * V + w] = -(bw + (s0 + s1 + (s2 + s3)));
       }
     }
   }
@@ -177,7 +202,7 @@ export class Lbl {
    * dr = ∂L/∂r for L = Σ_k g_k E(ws_k) (needs this.r from predict):
    * ∂E(w)/∂r = −Q[w].
    */
-  private backR(ws: Int32Array, gs: Float64Array, n: number): Float64Array {
+  private backR(ws: Int32Array, gs: ArrayLike<number>, n: number): Float64Array {
     const { Q } = this.p;
     const D = this.D;
     const dr = this.dr;
@@ -224,7 +249,7 @@ export class Lbl {
   adagradStep(
     ctx: Int32Array,
     ws: Int32Array,
-    gs: Float64Array,
+    gs: ArrayLike<number>,
     n: number,
     acc: LblParams,
     lr: number,
@@ -268,16 +293,19 @@ export class Lbl {
   // ---- persistence -------------------------------------------------------
 
   /**
-   * File layout: "NADIR-LBL 1\n", a 4-byte little-endian header length, the
-   * JSON header (dims, vocabulary, meta, sha256 of the payload), then the
-   * payload: R, Q, b, W as little-endian float64. Written atomically.
+   * File layout: "NADIR-LBL 2\n", a 4-byte little-endian header length, the
+   * JSON header (dims, dtype, vocabulary, meta, sha256 of the payload), then
+   * the payload. dtype "f32": R, Q, b, W as little-endian float32. dtype "i8"
+   * (small files): each row of R and Q as a float32 scale s and D int8 values
+   * v (row = s·v, s = max|row|/127), then b and W as float32. Written atomically.
    */
-  save(path: string): void {
-    const payload = this.payload();
+  save(path: string, dtype: "f32" | "i8" = "f32"): void {
+    const payload = this.payload(dtype);
     const header = Buffer.from(
       JSON.stringify({
         format: "nadir-lbl",
-        version: 1,
+        version: 2,
+        dtype,
         D: this.D,
         left: this.left,
         right: this.right,
@@ -293,14 +321,25 @@ export class Lbl {
     writeFileAtomic(path, Buffer.concat([Buffer.from(MAGIC, "latin1"), len, header, payload]));
   }
 
-  private payload(): Buffer {
+  private payload(dtype: "f32" | "i8"): Buffer {
     const { R, Q, b, W } = this.p;
-    const parts = [R, Q, b, W].map((a) => {
-      const buf = Buffer.alloc(a.length * 8);
-      for (let i = 0; i < a.length; i++) buf.writeDoubleLE(a[i]!, i * 8);
-      return buf;
-    });
-    return Buffer.concat(parts);
+    const f32 = (a: Vec): Buffer => Buffer.from(Float32Array.from(a).buffer);
+    if (dtype === "f32") return Buffer.concat([f32(R), f32(Q), f32(b), f32(W)]);
+    const D = this.D;
+    const rows = (a: Vec): Buffer => {
+      const V = a.length / D;
+      const out = Buffer.alloc(V * (4 + D));
+      for (let w = 0, o = 0; w < V; w++, o += 4 + D) {
+        let m = 0;
+        for (let d = 0; d < D; d++) m = Math.max(m, Math.abs(a[w * D + d]!));
+        const scale = m / 127;
+        out.writeFloatLE(scale, o);
+        for (let d = 0; d < D; d++)
+          out.writeInt8(scale > 0 ? Math.round(a[w * D + d]! / scale) : 0, o + 4 + d);
+      }
+      return out;
+    };
+    return Buffer.concat([rows(R), rows(Q), f32(b), f32(W)]);
   }
 
   static load(path: string): Lbl {
@@ -319,6 +358,7 @@ export class Lbl {
     let h: {
       format?: unknown;
       version?: unknown;
+      dtype?: unknown;
       D?: unknown;
       left?: unknown;
       right?: unknown;
@@ -333,7 +373,8 @@ export class Lbl {
       throw bad("corrupt header");
     }
     const int = (x: unknown): x is number => typeof x === "number" && Number.isInteger(x) && x >= 0;
-    if (h.format !== "nadir-lbl" || h.version !== 1) throw bad("wrong format or version");
+    if (h.format !== "nadir-lbl" || h.version !== 2) throw bad("wrong format or version");
+    if (h.dtype !== "f32" && h.dtype !== "i8") throw bad("unknown dtype");
     if (!int(h.D) || h.D < 1 || !int(h.left) || !int(h.right) || h.left + h.right < 1)
       throw bad("bad dimensions");
     if (!Array.isArray(h.vocab) || !h.vocab.every((w) => typeof w === "string"))
@@ -345,27 +386,37 @@ export class Lbl {
       throw bad("bad vocabulary");
     }
     const V = vocab.size;
+    const D = h.D;
     const C = h.left + h.right;
-    const n = 2 * V * h.D + V + C * h.D;
+    const rowBytes = h.dtype === "f32" ? 4 * D : 4 + D;
+    const n = 2 * V * rowBytes + 4 * (V + C * D);
     const payload = buf.subarray(m + 4 + hl);
-    if (payload.length !== n * 8 || h.bytes !== payload.length)
+    if (payload.length !== n || h.bytes !== payload.length)
       throw bad("truncated or padded payload");
     if (createHash("sha256").update(payload).digest("hex") !== h.sha256)
       throw bad("checksum mismatch");
-    const p = zeroParams(V, h.D, C);
+    const p = zeroParams(V, D, C);
     let off = 0;
-    for (const a of [p.R, p.Q, p.b, p.W]) {
-      for (let i = 0; i < a.length; i++, off += 8) {
-        const x = payload.readDoubleLE(off);
-        if (!Number.isFinite(x)) throw bad("non-finite parameter");
-        a[i] = x;
+    const readF32 = (a: Vec): void => {
+      for (let i = 0; i < a.length; i++, off += 4) a[i] = payload.readFloatLE(off);
+    };
+    const readI8 = (a: Vec): void => {
+      for (let w = 0; w < V; w++, off += 4 + D) {
+        const scale = payload.readFloatLE(off);
+        for (let d = 0; d < D; d++) a[w * D + d] = scale * payload.readInt8(off + 4 + d);
       }
-    }
-    const model = new Lbl(vocab, h.D, h.left, h.right, p);
+    };
+    for (const a of [p.R, p.Q]) (h.dtype === "f32" ? readF32 : readI8)(a);
+    readF32(p.b);
+    readF32(p.W);
+    for (const a of [p.R, p.Q, p.b, p.W])
+      for (let i = 0; i < a.length; i++)
+        if (!Number.isFinite(a[i]!)) throw bad("non-finite parameter");
+    const model = new Lbl(vocab, D, h.left, h.right, p);
     model.meta =
       h.meta !== null && typeof h.meta === "object" ? (h.meta as Record<string, unknown>) : {};
     return model;
   }
 }
 
-const MAGIC = "NADIR-LBL 1\n";
+const MAGIC = "NADIR-LBL 2\n";

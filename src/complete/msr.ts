@@ -68,17 +68,61 @@ export function parseLmFormat(
 }
 
 /**
- * The candidate with the lowest energy E(context, candidate) at the blank.
- * Out-of-vocabulary candidates get +Infinity (ties keep the first).
+ * How a candidate sentence is scored:
+ * - "blank": E(context, candidate), the energy of the candidate at the blank;
+ * - "sentence": Σ_j E(context_j, y_j) over the blank and every position j whose
+ *   window holds it (the other positions' energies do not depend on the
+ *   candidate). With self-normalized energies (NCE) this is the candidate's
+ *   negative log pseudo-likelihood up to a constant.
  */
-export function chooseCandidate(model: Lbl, q: CompletionQuestion): number {
-  const ctx = model.context(q.left, q.right);
-  model.predict(ctx);
+export type Scoring = "blank" | "sentence";
+
+/** The energy of filling the blank of `q` with the word id `w` (see Scoring). */
+export function candidateEnergy(
+  model: Lbl,
+  q: CompletionQuestion,
+  w: number,
+  scoring: Scoring,
+): number {
+  if (scoring === "blank") {
+    model.predict(model.context(q.left, q.right));
+    return model.energyOf(w);
+  }
+  const at = q.left.length;
+  const words = [
+    ...q.left.map((t) => model.vocab.id(t)),
+    w,
+    ...q.right.map((t) => model.vocab.id(t)),
+  ];
+  const ids = Int32Array.from(words);
+  const ctx = new Int32Array(model.C);
+  let e = 0;
+  const lo = Math.max(0, at - model.right);
+  const hi = Math.min(ids.length - 1, at + model.left);
+  for (let j = lo; j <= hi; j++) {
+    const y = ids[j]!;
+    if (y < FIRST_WORD) continue;
+    model.contextAt(ids, j, ctx);
+    model.predict(ctx);
+    e += model.energyOf(y);
+  }
+  return e;
+}
+
+/**
+ * The candidate of lowest energy (see Scoring). Out-of-vocabulary candidates
+ * get +Infinity (ties keep the first).
+ */
+export function chooseCandidate(
+  model: Lbl,
+  q: CompletionQuestion,
+  scoring: Scoring = "blank",
+): number {
   let best = 0;
   let bestE = Number.POSITIVE_INFINITY;
   for (let i = 0; i < q.candidates.length; i++) {
     const id = model.vocab.id(q.candidates[i]!);
-    const e = id >= FIRST_WORD ? model.energyOf(id) : Number.POSITIVE_INFINITY;
+    const e = id >= FIRST_WORD ? candidateEnergy(model, q, id, scoring) : Number.POSITIVE_INFINITY;
     if (e < bestE) {
       bestE = e;
       best = i;
@@ -87,8 +131,12 @@ export function chooseCandidate(model: Lbl, q: CompletionQuestion): number {
   return best;
 }
 
-export function accuracy(model: Lbl, qs: readonly CompletionQuestion[]): number {
+export function accuracy(
+  model: Lbl,
+  qs: readonly CompletionQuestion[],
+  scoring: Scoring = "blank",
+): number {
   let ok = 0;
-  for (const q of qs) if (chooseCandidate(model, q) === q.answer) ok++;
+  for (const q of qs) if (chooseCandidate(model, q, scoring) === q.answer) ok++;
   return qs.length === 0 ? 0 : ok / qs.length;
 }

@@ -71,10 +71,13 @@ export class Vocab {
     return this.ids.has(word);
   }
 
-  /** The `max` most frequent tokens (ties broken alphabetically) plus <unk> and <s>. */
-  static build(counts: Map<string, number>, max: number): Vocab {
+  /**
+   * The `max` most frequent tokens seen at least `minCount` times (ties broken
+   * alphabetically) plus <unk> and <s>.
+   */
+  static build(counts: Map<string, number>, max: number, minCount = 1): Vocab {
     const ranked = [...counts.entries()]
-      .filter(([w]) => w !== UNK && w !== BOUNDARY)
+      .filter(([w, c]) => w !== UNK && w !== BOUNDARY && c >= minCount)
       .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
       .slice(0, max)
       .map(([w]) => w);
@@ -86,6 +89,34 @@ export function countTokens(docs: Iterable<readonly string[]>): Map<string, numb
   const counts = new Map<string, number>();
   for (const d of docs) for (const t of d) counts.set(t, (counts.get(t) ?? 0) + 1);
   return counts;
+}
+
+const END = new Set([".", "!", "?"]);
+
+/**
+ * Split a token stream into sentences: a sentence ends at ".", "!" or "?",
+ * together with the quote mark that closes a quotation right after it
+ * (quotation marks alternate between opening and closing).
+ */
+export function splitSentences(tokens: readonly string[]): string[][] {
+  const out: string[][] = [];
+  let cur: string[] = [];
+  let inQuote = false;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    cur.push(t);
+    let closes = false;
+    if (t === '"') {
+      closes = inQuote && END.has(tokens[i - 1] ?? "");
+      inQuote = !inQuote;
+    } else if (END.has(t)) closes = !(inQuote && tokens[i + 1] === '"');
+    if (closes) {
+      out.push(cur);
+      cur = [];
+    }
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
 }
 
 /**

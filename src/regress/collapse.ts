@@ -79,6 +79,35 @@ export interface Metrics {
   mse: number;
   /** max − min of E(X, ·) over the Y grid, averaged over the test X. */
   spread: number;
+  /**
+   * The same over the range of the training targets, Y ∈ [0, 1] (101 points):
+   * where the loss acts. A collapsed surface is flat there; outside it the
+   * networks are never trained and keep some slope.
+   */
+  spreadData: number;
+}
+
+const DATA_GRID = (() => {
+  const g = new Float64Array(101);
+  for (let k = 0; k < g.length; k++) g[k] = k / 100;
+  return g;
+})();
+
+/** Mean over xs of max − min of E(x, ·) over the points ys. */
+function meanSpread(model: ImplicitRegressor, xs: Float64Array, ys: Float64Array): number {
+  const E = new Float64Array(ys.length);
+  let spread = 0;
+  for (let i = 0; i < xs.length; i++) {
+    model.energies(xs[i]!, ys, E);
+    let lo = E[0]!;
+    let hi = E[0]!;
+    for (let k = 1; k < ys.length; k++) {
+      if (E[k]! < lo) lo = E[k]!;
+      if (E[k]! > hi) hi = E[k]!;
+    }
+    spread += hi - lo;
+  }
+  return xs.length === 0 ? 0 : spread / xs.length;
 }
 
 export function grid(opts: Pick<CollapseOptions, "gridMin" | "gridMax" | "gridN">): Float64Array {
@@ -278,7 +307,11 @@ export function evaluate(model: ImplicitRegressor, xs: Float64Array, ys: Float64
     se += r * r;
     spread += emax - E[best]!;
   }
-  return { mse: se / xs.length, spread: spread / xs.length };
+  return {
+    mse: se / xs.length,
+    spread: spread / xs.length,
+    spreadData: meanSpread(model, xs, DATA_GRID),
+  };
 }
 
 export interface CollapseResult {

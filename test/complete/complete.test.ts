@@ -2,21 +2,34 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Lbl, zeroParams } from "../../src/complete/lbl.ts";
-import { accuracy, parseLmFormat } from "../../src/complete/msr.ts";
+import {
+  accuracy,
+  candidateEnergy,
+  chooseCandidate,
+  parseLmFormat,
+} from "../../src/complete/msr.ts";
+import { AliasTable } from "../../src/complete/noise.ts";
 import {
   BOUNDARY_ID,
   countTokens,
   encode,
   FIRST_WORD,
+  splitSentences,
   stripGutenberg,
   tokenize,
   UNK_ID,
   Vocab,
 } from "../../src/complete/text.ts";
 import { logPartition, topK } from "../../src/complete/topk.ts";
-import { COMPLETION_DEFAULTS, trainCompletion, trainOn } from "../../src/complete/train.ts";
+import {
+  COMPLETION_DEFAULTS,
+  nceTerm,
+  noiseWeights,
+  trainCompletion,
+  trainOn,
+} from "../../src/complete/train.ts";
 import { NadirError } from "../../src/core/errors.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { run } from "../cli/harness.ts";
@@ -49,7 +62,12 @@ const TEXT =
 function tinyModel(seed = 3): Lbl {
   const docs = [tokenize(TEXT)];
   const vocab = Vocab.build(countTokens(docs), 50);
-  return new Lbl(vocab, 5, 2, 2).init(new Rng(seed), undefined, 0.5);
+  // float64 parameters: exact comparisons and finite differences
+  return new Lbl(vocab, 5, 2, 2, zeroParams(vocab.size, 5, 4, "f64")).init(
+    new Rng(seed),
+    undefined,
+    0.5,
+  );
 }
 
 describe("text", () => {
@@ -68,9 +86,25 @@ describe("text", () => {
     expect(tokenize("Mr. _Holmes_ 1895")).toEqual(["mr", ".", "holmes", "1895"]);
   });
 
+  it("splits sentences at . ! ? (with a closing quote)", () => {
+    expect(splitSentences(tokenize('He ran. "Stop!" she cried. Why? no end'))).toEqual([
+      ["he", "ran", "."],
+      ['"', "stop", "!", '"'],
+      ["she", "cried", "."],
+      ["why", "?"],
+      ["no", "end"],
+    ]);
+  });
+
   it("builds a frequency-ranked vocabulary with <unk> and <s>, and encodes with padding", () => {
     const v = Vocab.build(countTokens([["b", "a", "b", "c", "b", "a"]]), 2);
     expect(v.words).toEqual(["<unk>", "<s>", "b", "a"]);
+    expect(Vocab.build(countTokens([["b", "a", "b", "c", "b", "a"]]), 10, 2).words).toEqual([
+      "<unk>",
+      "<s>",
+      "b",
+      "a",
+    ]);
     expect(v.id("c")).toBe(UNK_ID);
     expect(Array.from(encode([["a", "c"], ["b"]], v, 1))).toEqual([
       BOUNDARY_ID,
@@ -117,7 +151,7 @@ describe("log-bilinear energy", () => {
         const ctx = Int32Array.from([2 + rng.int(m.V - 2), 4, 4, 2 + rng.int(m.V - 2)]);
         const ws = Int32Array.from([2 + rng.int(m.V - 2), 2 + rng.int(m.V - 2), 3]);
         const gs = Float64Array.from([1.3, -0.7, 0.4]);
-        const G = zeroParams(m.V, m.D, m.C);
+        const G = zeroParams(m.V, m.D, m.C, "f64");
         m.gradient(ctx, ws, gs, 3, G);
         const L = (): number => {
           let s = 0;
@@ -158,16 +192,97 @@ describe("log-bilinear energy", () => {
     expect(m.energy(ctx, c) - m.energy(ctx, off)).toBeLessThan(gap0);
   });
 
-  it("training with hinge and nll lowers the loss on a tiny text", () => {
-    for (const loss of ["hinge", "nll"] as const) {
+  it("the NCE term's derivative matches finite differences (rel. err < 1e-5)", () => {
+    const out = new Float64Array(1);
+    fc.assert(
+      fc.property(
+        fc.double({ min: -8, max: 8, noNaN: true }),
+        fc.double({ min: -12, max: 4, noNaN: true }),
+        fc.boolean(),
+        (E, logKq, data) => {
+          nceTerm(E, logKq, data, out);
+          const h = 1e-6;
+          const num =
+            (nceTerm(E + h, logKq, data, new Float64Array(1)) -
+              nceTerm(E - h, logKq, data, new Float64Array(1))) /
+            (2 * h);
+          expect(Math.abs(num - out[0]!) / Math.max(1, Math.abs(num))).toBeLessThan(1e-5);
+          // data words are pushed down (∂L/∂E > 0), noise words up
+          expect(data ? out[0]! > 0 : out[0]! < 0).toBe(true);
+        },
+      ),
+      { seed: 5, numRuns: 500 },
+    );
+  });
+
+  it("training with hinge, nll (exact) and nll (NCE) lowers the loss on a tiny text", () => {
+    for (const [loss, noise] of [
+      ["hinge", 0],
+      ["nll", 0],
+      ["nll", 5],
+    ] as const) {
       const m = tinyModel(5);
       const ids = encode([tokenize(TEXT)], m.vocab, 2);
-      const o = { ...COMPLETION_DEFAULTS, loss, minutes: 0, maxSteps: 10_000, lr: 0.1 };
-      const first = trainOn(m, ids, { ...o, maxSteps: 10_000 }, new Rng(1));
-      const later = trainOn(m, ids, { ...o, maxSteps: 10_000 }, new Rng(2));
+      const freq = new Float64Array(m.V).fill(1);
+      const noiseW = noiseWeights(freq, 0.75);
+      const o = { ...COMPLETION_DEFAULTS, loss, noise, minutes: 0, maxSteps: 10_000, lr: 0.1 };
+      const first = trainOn(m, ids, o, new Rng(1), noiseW);
+      const later = trainOn(m, ids, o, new Rng(2), noiseW);
       expect(later.avgLoss).toBeLessThan(first.avgLoss);
       expect(later.steps).toBe(10_000);
     }
+  });
+
+  it("NCE learns self-normalized energies that put the right word first", () => {
+    const docs = [tokenize(TEXT.repeat(4))];
+    const vocab = Vocab.build(countTokens(docs), 100);
+    const m = new Lbl(vocab, 8, 2, 2).init(new Rng(2));
+    const ids = encode(splitSentences(docs[0]!), vocab, 2);
+    const freq = new Float64Array(vocab.size);
+    for (const t of docs[0]!) freq[vocab.id(t)]! += 1;
+    const o = { ...COMPLETION_DEFAULTS, noise: 10, minutes: 0, maxSteps: 40_000, lr: 0.1 };
+    trainOn(m, ids, o, new Rng(3), noiseWeights(freq, 0.75));
+    // "the dog ___ the bone": "ate" has the lowest energy, and Σ_w exp(−E) ≈ 1
+    const E = m.energies(m.context(["the", "dog"], ["the", "bone"]), new Float64Array(m.V));
+    expect(topK(E, 1)[0]!.id).toBe(vocab.id("ate"));
+    expect(Math.abs(logPartition(E, 1))).toBeLessThan(0.5);
+  });
+
+  it("trains on two threads sharing the parameters (Hogwild!)", async () => {
+    const r = await trainCompletion([tokenize(TEXT.repeat(4))], {
+      vocabSize: 100,
+      dim: 8,
+      left: 2,
+      right: 2,
+      minutes: 0,
+      maxSteps: 40_000,
+      threads: 2,
+      seed: 6,
+    });
+    expect(r.steps).toBe(40_000);
+    expect(r.model.meta.threads).toBe(2);
+    const E = r.model.energies(
+      r.model.context(["the", "dog"], ["the", "bone"]),
+      new Float64Array(r.model.V),
+    );
+    expect(r.model.vocab.words[topK(E, 1)[0]!.id]).toBe("ate");
+  });
+});
+
+describe("noise sampling (alias method)", () => {
+  it("draws each word with its probability", () => {
+    const w = [0, 0, 5, 1, 0.5, 3, 0.25];
+    const t = new AliasTable(w);
+    const rng = new Rng(9);
+    const n = 200_000;
+    const hits = new Float64Array(w.length);
+    for (let i = 0; i < n; i++) hits[t.sample(rng)]! += 1;
+    const tot = w.reduce((a, b) => a + b, 0);
+    w.forEach((x, i) => {
+      expect(Math.abs(hits[i]! / n - x / tot)).toBeLessThan(0.005);
+    });
+    expect(hits[0]).toBe(0);
+    expect(() => new AliasTable([0, 0])).toThrow(RangeError);
   });
 });
 
@@ -201,7 +316,7 @@ describe("bounded top-k", () => {
 });
 
 describe("model file", () => {
-  it("round-trips and rejects corruption with E_MODEL", () => {
+  it("round-trips (float32 exactly, int8 rows within their scale) and rejects corruption with E_MODEL", () => {
     const m = tinyModel(9);
     m.meta = { loss: "hinge" };
     const path = join(dir, "m.lbl");
@@ -209,7 +324,21 @@ describe("model file", () => {
     const back = Lbl.load(path);
     expect(back.vocab.words).toEqual(m.vocab.words);
     expect(back.meta).toEqual({ loss: "hinge" });
-    for (const k of ["R", "Q", "b", "W"] as const) expect(back.p[k]).toEqual(m.p[k]);
+    for (const k of ["R", "Q", "b", "W"] as const)
+      expect(Array.from(back.p[k])).toEqual(Array.from(Float32Array.from(m.p[k])));
+    const small = join(dir, "m8.lbl");
+    m.save(small, "i8");
+    const q = Lbl.load(small);
+    expect(readFileSync(small).length).toBeLessThan(readFileSync(path).length);
+    for (const k of ["R", "Q"] as const)
+      for (let w = 0; w < m.V; w++) {
+        const row = m.p[k].subarray(w * m.D, (w + 1) * m.D);
+        const max = Math.max(...Array.from(row, Math.abs));
+        for (let d = 0; d < m.D; d++)
+          expect(Math.abs(q.p[k][w * m.D + d]! - row[d]!)).toBeLessThanOrEqual(max / 254 + 1e-7);
+      }
+    const ctx = Int32Array.from([2, 3, 4, 5]);
+    expect(Math.abs(q.energy(ctx, 6) - m.energy(ctx, 6))).toBeLessThan(0.05);
     const bytes = readFileSync(path);
     const flipped = Buffer.from(bytes);
     flipped[flipped.length - 3] = flipped[flipped.length - 3]! ^ 0xff;
@@ -250,22 +379,53 @@ describe("MSR lm_format", () => {
     const m = tinyModel();
     expect(accuracy(m, qs)).toBeGreaterThanOrEqual(0);
   });
+
+  it("scores a sentence by the energies of every position whose window holds the blank", () => {
+    const m = tinyModel(13);
+    const q = parseLmFormat(
+      ["ate", "sat", "drank", "chased", "fish"]
+        .map((w) => `<s> the big cat ${w} the fish today </s> `)
+        .join("\n"),
+    )[0]!;
+    for (const c of q.candidates) {
+      const w = m.vocab.id(c);
+      // by hand: positions 1..5 (the blank is 3, windows reach 2 words each way)
+      const sent = ["the", "big", "cat", c, "the", "fish", "today"].map((t) => m.vocab.id(t));
+      let want = 0;
+      for (let j = 1; j <= 5; j++) {
+        if (sent[j]! < FIRST_WORD) continue;
+        const ctx = Int32Array.from([j - 2, j - 1, j + 1, j + 2], (i) =>
+          i >= 0 && i < sent.length ? sent[i]! : BOUNDARY_ID,
+        );
+        want += m.energy(ctx, sent[j]!);
+      }
+      expect(candidateEnergy(m, q, w, "sentence")).toBeCloseTo(want, 10);
+      expect(candidateEnergy(m, q, w, "blank")).toBeCloseTo(
+        m.energy(m.context(q.left, q.right), w),
+        12,
+      );
+    }
+    const es = q.candidates.map((c) => candidateEnergy(m, q, m.vocab.id(c), "sentence"));
+    expect(chooseCandidate(m, q, "sentence")).toBe(es.indexOf(Math.min(...es)));
+  });
 });
 
 describe("nadir complete", () => {
   const path = join(dir, "tiny.lbl");
-  const trained = trainCompletion([tokenize(TEXT.repeat(3))], {
-    loss: "nll",
-    vocabSize: 100,
-    dim: 8,
-    left: 2,
-    right: 2,
-    minutes: 0,
-    maxSteps: 20_000,
-    lr: 0.1,
-    seed: 4,
+  beforeAll(async () => {
+    const trained = await trainCompletion([tokenize(TEXT.repeat(3))], {
+      loss: "nll",
+      vocabSize: 100,
+      dim: 8,
+      left: 2,
+      right: 2,
+      minutes: 0,
+      maxSteps: 20_000,
+      lr: 0.1,
+      seed: 4,
+    });
+    trained.model.save(path);
   });
-  trained.model.save(path);
 
   it("prints the k lowest-energy words with energies and probabilities", async () => {
     const r = await run(["complete", "The dog ___ the bone .", "--model", path, "-k", "3"]);
