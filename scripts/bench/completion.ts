@@ -10,8 +10,9 @@
  * other 520 are kept aside). While training, the accuracy is measured every
  * --curve-seconds on the shared parameters: the accuracy-against-time curve.
  * --warm-minutes M also trains hinge for M minutes starting from the nll
- * model (a warm start); --ship PATH also writes the nll model with int8 rows
- * (the small model nadir complete loads by default). The last line is JSON {"accuracy", "questions", ...} for the best model.
+ * model (a warm start); --ship PATH also writes the nll model restricted to
+ * the --ship-vocab most frequent words, with int8 rows (the small model
+ * nadir complete loads by default). The last line is JSON {"accuracy", "questions", ...} for the best model.
  */
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -34,7 +35,7 @@ const { values } = parseArgs({
     vocab: { type: "string", default: "40000" },
     "min-count": { type: "string", default: "2" },
     dim: { type: "string", default: "64" },
-    window: { type: "string", default: "5" },
+    window: { type: "string", default: "10" },
     lr: { type: "string", default: "0.1" },
     noise: { type: "string", default: "10" },
     threads: { type: "string", default: "2" },
@@ -44,6 +45,7 @@ const { values } = parseArgs({
     "warm-minutes": { type: "string", default: "0" },
     "hinge-lr": { type: "string", default: "0.05" },
     ship: { type: "string" },
+    "ship-vocab": { type: "string", default: "25000" },
     limit: { type: "string", default: "520" },
   },
 });
@@ -157,7 +159,7 @@ if (values.model) {
   const nll = trained.get("nll");
   if (warm > 0 && nll) await trainOne("hinge", warm, "hinge-from-nll", nll);
   if (values.ship && nll) {
-    nll.save(values.ship, "i8");
+    nll.prune(Number(values["ship-vocab"])).save(values.ship, "i8");
     report(
       `nll, int8 (${values.ship})`,
       Lbl.load(values.ship),

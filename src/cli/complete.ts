@@ -49,7 +49,10 @@ export const completeCommand: Command = {
     const model = Lbl.load((v.model as string | undefined) || DEFAULT_COMPLETION_MODEL);
     const k = (v.k as number | undefined) ?? 10;
     const beta = (v.beta as number | undefined) ?? 1;
-    const ctx = model.context(tokenize(parts[0]!), tokenize(parts[1]!));
+    // the model was trained on whole sentences, which end with punctuation:
+    // a sentence that stops at the blank is closed with "."
+    const right = tokenize(parts[1]!);
+    const ctx = model.context(tokenize(parts[0]!), right.length > 0 ? right : ["."]);
     const E = model.energies(ctx, new Float64Array(model.V));
     let ids: Int32Array | undefined;
     const choices = ((v.choices as string | undefined) ?? "")

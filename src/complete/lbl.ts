@@ -290,6 +290,25 @@ export class Lbl {
     }
   }
 
+  /**
+   * A copy restricted to the `maxWords` most frequent words (ids are ranked by
+   * frequency): dropped words become <unk> in contexts and are no longer
+   * candidates. For small shipped models.
+   */
+  prune(maxWords: number): Lbl {
+    const V = Math.min(this.V, FIRST_WORD + Math.max(0, maxWords));
+    const D = this.D;
+    const vocab = new Vocab(this.vocab.words.slice(0, V));
+    const p = zeroParams(V, D, this.C);
+    p.R.set(this.p.R.subarray(0, V * D));
+    p.Q.set(this.p.Q.subarray(0, V * D));
+    p.b.set(this.p.b.subarray(0, V));
+    p.W.set(this.p.W);
+    const m = new Lbl(vocab, D, this.left, this.right, p);
+    m.meta = { ...this.meta, prunedTo: V };
+    return m;
+  }
+
   // ---- persistence -------------------------------------------------------
 
   /**

@@ -458,6 +458,26 @@ describe("nadir complete", () => {
     expect(out.completions.reduce((s, c) => s + c.probability, 0)).toBeCloseTo(1, 10);
   });
 
+  it("loads the shipped model when --model is not given", async () => {
+    // models/completion.lbl: trained on the Gutenberg text (scripts/bench/completion.ts --ship),
+    // found through the module's own path, not the working directory
+    const r = await run(["complete", "Mr. Sherlock ___ was seated at the table .", "-k", "3"]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines).toHaveLength(4);
+    expect(lines[1]!.split("\t")[0]).toBe("holmes");
+    const pick = async (sentence: string, choices: string): Promise<string> => {
+      const out = await run(["complete", sentence, "--choices", choices, "-k", "1", "--json"]);
+      expect(out.code).toBe(0);
+      return (JSON.parse(out.stdout) as { completions: { word: string }[] }).completions[0]!.word;
+    };
+    expect(await pick("I beg your ___ , sir .", "pardon,money,house")).toBe("pardon");
+    // a sentence that stops at the blank is closed with "." (not predicted to end there)
+    const open = await run(["complete", "The cat ate the ___", "-k", "3", "--json"]);
+    const words = (JSON.parse(open.stdout) as { completions: { word: string }[] }).completions;
+    expect(words.map((w) => w.word)).not.toContain(".");
+  });
+
   it("reports a missing blank, an unknown choice and a corrupt model", async () => {
     expect((await run(["complete", "no blank here", "--model", path])).stderr).toMatch(/blank/);
     expect(
