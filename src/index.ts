@@ -5,7 +5,25 @@
 export { Dictionary, FeatureExtractor, type Instance } from "./architecture/features.ts";
 export { encodingConstraints } from "./architecture/labels.ts";
 export { LinearChain, observedRows, type StateRows } from "./architecture/linear-chain.ts";
+// non-linear energies: modules with fprop/bprop, the collapse experiment, sentence completion
+export * as modules from "./architecture/modules.ts";
 export { type GraphSpec, loadSpec, parseSpec } from "./architecture/spec.ts";
+export { Lbl } from "./complete/lbl.ts";
+export {
+  accuracy as completionAccuracy,
+  type CompletionQuestion,
+  candidateEnergy,
+  chooseCandidate,
+  parseLmFormat,
+  type Scoring,
+} from "./complete/msr.ts";
+export { readDocuments, splitSentences, stripGutenberg, tokenize } from "./complete/text.ts";
+export { topK } from "./complete/topk.ts";
+export {
+  COMPLETION_DEFAULTS,
+  type CompletionTrainOptions,
+  trainCompletion,
+} from "./complete/train.ts";
 export { type ErrorCode, NadirError } from "./core/errors.ts";
 export { Rng } from "./core/rng.ts";
 export { type CorpusSentence, readCorpus, streamCorpus } from "./data/corpus.ts";
@@ -21,3 +39,4 @@ export { lbfgs } from "./optimize/lbfgs.ts";
 export { TRAIN_OPTIONS, type TrainOptions, trainOptions } from "./optimize/options.ts";
 export { trainTagger } from "./optimize/train.ts";
 export { trainEnergy } from "./optimize/trainer.ts";
+export { runCollapse } from "./regress/collapse.ts";

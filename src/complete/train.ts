@@ -509,7 +509,7 @@ async function trainThreads(
       worker.once("exit", (code) =>
         code === 0
           ? resolve()
-          : reject(new NadirError("E_ARG", `completion training thread exited with code ${code}`)),
+          : reject(new Error(`completion training thread exited with code ${code}`)),
       );
     });
   });
@@ -538,7 +538,11 @@ async function trainThreads(
   let avgLoss = 0;
   let reported = 0;
   while (!settled) {
-    await new Promise((r) => setTimeout(r, Math.min(1000, o.progressSeconds * 1000)));
+    // wake up for the next report, or as soon as every thread is done
+    await Promise.race([
+      all.catch(() => undefined),
+      new Promise((r) => setTimeout(r, Math.min(1000, o.progressSeconds * 1000))),
+    ]);
     if (settled || !onProgress) continue;
     const now = performance.now();
     const due = Math.floor((now - start) / (o.progressSeconds * 1000));
