@@ -291,25 +291,14 @@ export function train(
 }
 
 export function evaluate(model: ImplicitRegressor, xs: Float64Array, ys: Float64Array): Metrics {
-  const E = new Float64Array(ys.length);
   let se = 0;
-  let spread = 0;
   for (let i = 0; i < xs.length; i++) {
-    const x = xs[i]!;
-    model.energies(x, ys, E);
-    let best = 0;
-    let emax = E[0]!;
-    for (let k = 1; k < ys.length; k++) {
-      if (E[k]! < E[best]!) best = k;
-      if (E[k]! > emax) emax = E[k]!;
-    }
-    const r = ys[best]! - x * x;
+    const r = model.infer(xs[i]!, ys) - xs[i]! * xs[i]!;
     se += r * r;
-    spread += emax - E[best]!;
   }
   return {
     mse: se / xs.length,
-    spread: spread / xs.length,
+    spread: meanSpread(model, xs, ys),
     spreadData: meanSpread(model, xs, DATA_GRID),
   };
 }
