@@ -370,6 +370,11 @@ export class Model {
    * Float64 weights (K) · Int32 attribute tuples (A' × stride).
    */
   save(path: string): void {
+    writeFileAtomic(path, this.toBytes());
+  }
+
+  /** The bytes of the model file (see `save`), without touching a file system. */
+  toBytes(): Uint8Array {
     const arch = this.arch;
     const { A } = arch;
     // Keep the attributes with a non-zero state weight; renumber them densely.
@@ -436,7 +441,7 @@ export class Model {
       buf.set(b, off);
       off += b.byteLength;
     }
-    writeFileAtomic(path, gzipSync(buf, { level: 6 }));
+    return gzipSync(buf, { level: 6 });
   }
 
   /** Read and check a model file: gzip integrity, magic, version, sizes, finite weights. */
@@ -447,12 +452,21 @@ export class Model {
     } catch (e) {
       throw new NadirError("E_MODEL", `cannot read model: ${(e as Error).message}`, { file: path });
     }
+    return Model.fromBytes(raw, path);
+  }
+
+  /**
+   * Check and decode the bytes of a model file (as `toBytes` writes them);
+   * `name` stands for the file in error messages.
+   */
+  static fromBytes(bytes: Uint8Array, name = "<bytes>"): Model {
+    const path = name;
     const bad = (msg: string): never => {
       throw new NadirError("E_MODEL", `not a valid nadir model: ${msg}`, { file: path });
     };
     let buf: Buffer;
     try {
-      buf = gunzipSync(raw);
+      buf = gunzipSync(bytes);
     } catch (e) {
       return bad(`${(e as Error).message} (truncated or corrupt file?)`);
     }

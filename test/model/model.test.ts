@@ -128,6 +128,25 @@ describe("Model save / load round trip (EWT, 300 sentences, 2 epochs)", () => {
   });
 });
 
+describe("Model bytes without a file system", () => {
+  it("toBytes gives the bytes save writes, and fromBytes reads them back", () => {
+    const b = model.toBytes();
+    expect(Buffer.from(b).equals(bytes)).toBe(true);
+    const m = Model.fromBytes(b);
+    for (const s of heldOut.slice(0, 20)) expect(m.tag(s.tokens)).toEqual(model.tag(s.tokens));
+    expect(Buffer.from(m.toBytes()).equals(bytes)).toBe(true);
+  });
+
+  it("fromBytes names the given source in its errors (default <bytes>)", () => {
+    const e1 = nadirError(() => Model.fromBytes(new Uint8Array(3)));
+    expect(e1.code).toBe("E_MODEL");
+    expect(e1.file).toBe("<bytes>");
+    const e2 = nadirError(() => Model.fromBytes(bytes.subarray(0, 100), "upload.nadir"));
+    expect(e2.file).toBe("upload.nadir");
+    expect(e2.message).toContain("upload.nadir");
+  });
+});
+
 describe("Model.load rejects bad files with E_MODEL naming the file", () => {
   it("missing file", () => {
     expectModelError(join(tmp.dir, "does-not-exist.model"), "cannot read model");
