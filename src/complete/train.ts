@@ -26,6 +26,7 @@
 import { Worker } from "node:worker_threads";
 import { NadirError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
+import { workerUrl } from "../core/threads.ts";
 import { type LossValue, makeLoss } from "../loss/index.ts";
 import { Lbl, type LblParams, zeroParams } from "./lbl.ts";
 import { AliasTable } from "./noise.ts";
@@ -502,7 +503,7 @@ async function trainThreads(
       counters,
       stop,
     };
-    const worker = new Worker(new URL("./worker-entry.mjs", import.meta.url), { workerData: data });
+    const worker = new Worker(workerUrl(import.meta.url, "worker"), { workerData: data });
     workers.push(worker);
     return new Promise<void>((resolve, reject) => {
       worker.once("error", reject);

@@ -1,6 +1,7 @@
-// Entry of the completion trainer's worker threads: plain JavaScript, so it
-// loads in any parent (tsx, vitest, plain node); it registers tsx's
-// TypeScript loader for this thread and imports the worker.
+// Entry of the completion trainer's worker threads when nadir runs from its
+// TypeScript sources (tsx, vitest): registers tsx's loader for this thread,
+// then imports the worker. Compiled builds load dist/complete/worker.js
+// directly (src/core/threads.ts: workerUrl).
 import { register } from "tsx/esm/api";
 
 register();

@@ -3,6 +3,7 @@ import { Worker } from "node:worker_threads";
 import type { Instance } from "../architecture/features.ts";
 import type { LinearChain, StateRows } from "../architecture/linear-chain.ts";
 import { NadirError } from "../core/errors.ts";
+import { failureBuffer, readFailure, workerUrl } from "../core/threads.ts";
 
 /** What a worker needs to rebuild the objective: plain data only. */
 export interface ObjectiveConfig {
@@ -127,6 +128,8 @@ export class ParallelObjective {
   private readonly values: Float64Array;
   private readonly bounds: number[];
   private gen = 0;
+  /** a worker's failure message (shared memory: readable while this thread waits) */
+  private readonly failure = failureBuffer();
 
   constructor(
     arch: LinearChain,
@@ -155,8 +158,9 @@ export class ParallelObjective {
     for (let w = 1; w < n; w++) {
       const g = shared(Float64Array, arch.K);
       this.grads.push(g);
-      const worker = new Worker(new URL("./worker-entry.mjs", import.meta.url), {
+      const worker = new Worker(workerUrl(import.meta.url, "worker"), {
         workerData: {
+          failure: this.failure,
           config,
           packed,
           ctrl: this.ctrl,
@@ -170,6 +174,11 @@ export class ParallelObjective {
         execArgv: process.execArgv.filter((a) => !a.startsWith("--cpu-prof")),
       });
       worker.unref();
+      // A failure is reported through `ctrl` and `failure`; an 'error' event
+      // (one that escaped the worker) must not become an uncaught exception.
+      worker.on("error", () => {
+        Atomics.store(this.ctrl, FAILED, 1);
+      });
       this.workers.push(worker);
     }
     // Wait until every worker has built its objective (or one failed).
@@ -181,9 +190,10 @@ export class ParallelObjective {
     }
     if (Atomics.load(this.ctrl, READY) < n - 1) {
       this.close();
+      const why = readFailure(this.failure);
       throw new NadirError(
         "E_UNSUPPORTED",
-        "parallel objective: worker threads failed to start (use --threads 1)",
+        `parallel objective: worker threads failed to start${why ? ` (${why})` : ""}; use --threads 1`,
       );
     }
   }
@@ -208,7 +218,11 @@ export class ParallelObjective {
       if (done >= n - 1) break;
       if (Atomics.load(this.ctrl, FAILED) !== 0) {
         this.close();
-        throw new NadirError("E_UNSUPPORTED", "parallel objective: a worker thread failed");
+        const why = readFailure(this.failure);
+        throw new NadirError(
+          "E_UNSUPPORTED",
+          `parallel objective: a worker thread failed${why ? `: ${why}` : ""}`,
+        );
       }
       Atomics.wait(this.ctrl, DONE, done, 1000);
     }

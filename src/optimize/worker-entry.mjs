@@ -1,17 +1,19 @@
-// Entry of ParallelObjective's worker threads: plain JavaScript, so it loads
-// in any parent (tsx, vitest, plain node); it registers tsx's TypeScript
-// loader for this thread and imports the worker. A failure to start is
-// reported through the shared control block instead of hanging the parent.
+// Entry of ParallelObjective's worker threads when nadir runs from its
+// TypeScript sources (tsx, vitest): registers tsx's loader for this thread,
+// then imports the worker. Compiled builds load dist/optimize/worker.js
+// directly (src/core/threads.ts: workerUrl). A failure to start is reported
+// through shared memory, never thrown: the parent may be blocked in Atomics.wait.
 import { workerData } from "node:worker_threads";
-import { register } from "tsx/esm/api";
 
 const FAILED = 4;
 try {
+  const { register } = await import("tsx/esm/api");
   register();
   await import("./worker.ts");
 } catch (e) {
+  const msg = new TextEncoder().encode(String(e?.message ?? e).split("\n")[0]);
+  workerData.failure.set(msg.subarray(0, workerData.failure.length - 1));
   Atomics.store(workerData.ctrl, FAILED, 1);
   Atomics.notify(workerData.ctrl, 1);
   Atomics.notify(workerData.ctrl, 2);
-  throw e;
 }

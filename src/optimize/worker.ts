@@ -7,11 +7,13 @@ import { type Encoding, encodingConstraints, withEnd } from "../architecture/lab
 import { LinearChain } from "../architecture/linear-chain.ts";
 import { getBackend } from "../inference/registry.ts";
 import { viterbiBackend } from "../inference/viterbi.ts";
+import { writeFailure } from "../core/threads.ts";
 import { makeLoss } from "../loss/index.ts";
 import { EnergyObjective } from "./objective.ts";
 import { CTRL, type ObjectiveConfig, type Packed, unpack } from "./parallel.ts";
 
 const d = workerData as {
+  failure: Uint8Array;
   config: ObjectiveConfig;
   packed: Packed;
   ctrl: Int32Array;
@@ -54,8 +56,10 @@ try {
     Atomics.notify(ctrl, CTRL.DONE);
   }
 } catch (e) {
+  // Reported through shared memory (the parent may be blocked in Atomics.wait);
+  // never rethrown, so no uncaught exception reaches the parent or a test runner.
+  writeFailure(d.failure, e);
   Atomics.store(ctrl, CTRL.FAILED, 1);
   Atomics.notify(ctrl, CTRL.DONE);
   Atomics.notify(ctrl, CTRL.READY);
-  throw e;
 }

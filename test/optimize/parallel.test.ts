@@ -178,6 +178,25 @@ describe("ParallelObjective", () => {
     expect(err).toBeInstanceOf(NadirError);
     expect((err as NadirError).code).toBe("E_UNSUPPORTED");
     expect((err as NadirError).message).toContain("--threads 1");
+    // the worker's own reason reaches the caller as a message
+    expect((err as NadirError).message).toContain("unknown loss 'nope'");
     expect(Date.now() - t0).toBeLessThan(30_000);
+  });
+
+  it("failing workers never leave an uncaught exception behind (repeated: it was a race)", async () => {
+    const s = setup("dense");
+    const uncaught: unknown[] = [];
+    const onError = (e: unknown) => uncaught.push(e);
+    process.on("uncaughtException", onError);
+    try {
+      for (let i = 0; i < 5; i++) {
+        expect(() => make(s, 2, { ...s.config, loss: "nope" })).toThrow(NadirError);
+      }
+      // let any 'error' event the terminated workers could still emit arrive
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      process.off("uncaughtException", onError);
+    }
+    expect(uncaught).toEqual([]);
   });
 });

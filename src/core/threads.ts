@@ -1,0 +1,39 @@
+/**
+ * Worker-thread plumbing shared by the batch objective and the completion
+ * trainer: where a worker module lives (compiled or from sources), and how a
+ * worker reports a failure to a parent that may be blocked in Atomics.wait —
+ * through shared memory, never as an uncaught exception.
+ */
+
+/**
+ * URL of the worker module `name` beside `base` (the caller's import.meta.url).
+ * Compiled (dist/…/x.js): `name.js`, plain JavaScript. From TypeScript sources
+ * (tsx, vitest): `name-entry.mjs`, which registers tsx's loader in the thread
+ * and then imports `name.ts`.
+ */
+export function workerUrl(base: string, name: string): URL {
+  return base.endsWith(".ts") ? new URL(`./${name}-entry.mjs`, base) : new URL(`./${name}.js`, base);
+}
+
+/** Bytes of shared memory for a failure message. */
+export const FAILURE_BYTES = 1024;
+
+/** A shared buffer for a worker's failure message. */
+export function failureBuffer(): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(FAILURE_BYTES));
+}
+
+/** Write the first line of an error's message into `buf` (UTF-8, zero-terminated, truncated). */
+export function writeFailure(buf: Uint8Array, e: unknown): void {
+  const msg = (e instanceof Error ? e.message : String(e)).split("\n")[0] ?? "";
+  const bytes = new TextEncoder().encode(msg).subarray(0, buf.length - 1);
+  buf.set(bytes);
+  buf[bytes.length] = 0;
+}
+
+/** Read a failure message written by `writeFailure` ("" when none). */
+export function readFailure(buf: Uint8Array): string {
+  let n = buf.indexOf(0);
+  if (n < 0) n = buf.length;
+  return new TextDecoder().decode(buf.slice(0, n));
+}
