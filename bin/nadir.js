@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-// The `nadir` command: runs the TypeScript CLI through tsx's loader.
-import { register } from "tsx/esm/api";
-
-register();
-await import("../src/cli/bin.ts");
+// The `nadir` command: the compiled CLI (dist/, built by `npm run build`,
+// which `npm ci` runs through `prepare`).
+import "../dist/cli/bin.js";

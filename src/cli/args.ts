@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { NadirError } from "../core/errors.ts";
 import { coerceOption, type OptionDecl } from "../optimize/options.ts";
+import { closest } from "./suggest.ts";
 
 /** A CLI command: its flags are OptionDecls, shared with the library where they configure it. */
 export interface Command {
@@ -49,10 +50,18 @@ export function parseCommand(
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new NadirError(
-      "E_ARG",
-      `${cmd.name}: ${(e as Error).message.split("\n")[0]} (see nadir ${cmd.name} --help)`,
-    );
+    const msg = (e as Error).message.split("\n")[0]!;
+    // node's parseArgs: "Unknown option '--epoch'. To specify a positional argument …"
+    const unknown = /^Unknown option '(-{1,2})([^'=]+)'/.exec(msg);
+    if (unknown) {
+      const names = cmd.options.map((o) => o.name);
+      const guess = closest(unknown[2]!, [...names, "help"]);
+      throw new NadirError(
+        "E_ARG",
+        `${cmd.name}: unknown option '${unknown[1]}${unknown[2]}'; ${guess ? `did you mean --${guess}? (see nadir ${cmd.name} --help)` : `options: ${names.map((n) => `--${n}`).join(" ")}`}`,
+      );
+    }
+    throw new NadirError("E_ARG", `${cmd.name}: ${msg} (see nadir ${cmd.name} --help)`);
   }
   const values: Record<string, unknown> = {};
   for (const o of cmd.options) {

@@ -1,6 +1,16 @@
 import { NadirError } from "../core/errors.ts";
 import { ndarray } from "../core/ndarray.ts";
 
+/** A read-only shaped view over a factor's flat energy table (an ndarray). */
+export interface TableView {
+  readonly shape: number[];
+  readonly stride: number[];
+  readonly offset: number;
+  readonly data: Float64Array;
+  /** The energy at the given labels of the scope's variables. */
+  get(...index: number[]): number;
+}
+
 /**
  * A factor graph over discrete variables with finite domains.
  *
@@ -56,8 +66,12 @@ export class Factor {
     return this.scope.length;
   }
 
-  /** An ndarray view of the table, shape [d0, d1, …] (shares memory; do not write). */
-  view(): ndarray.NdArray<Float64Array> {
+  /**
+   * An ndarray view of the table, shape [d0, d1, …] (shares memory; do not
+   * write). Typed as the part of ndarray's interface nadir promises, so the
+   * public types do not depend on ndarray's.
+   */
+  view(): TableView {
     return ndarray(this.table, Array.from(this.shape), Array.from(this.strides), 0);
   }
 

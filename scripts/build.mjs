@@ -1,0 +1,45 @@
+// Build the package: tsc compiles src/ to ESM JavaScript, .d.ts declarations
+// and source maps in dist/. TypeScript rewrites the sources' relative `.ts`
+// import paths to `.js` in the JavaScript it emits but not in declarations,
+// so this script does it for the .d.ts files (a consumer's tsc would
+// otherwise refuse them: TS5097). Plain JavaScript: runs on a fresh clone
+// before anything else is built.
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const dist = join(root, "dist");
+rmSync(dist, { recursive: true, force: true });
+const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+try {
+  execFileSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], {
+    stdio: "inherit",
+  });
+} catch {
+  console.error("build: tsc failed");
+  process.exit(1);
+}
+
+/** Relative specifiers ending in .ts (in `from "…"`, `import("…")`), rewritten to .js. */
+const RELATIVE_TS = /((?:from\s+|import\s*\(\s*)["'])(\.{1,2}\/[^"']*?)\.(m?)ts(["'])/g;
+let files = 0;
+let rewritten = 0;
+function walk(dir) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) walk(p);
+    else if (e.name.endsWith(".d.ts")) {
+      const src = readFileSync(p, "utf8");
+      const out = src.replace(RELATIVE_TS, (_, pre, path, m, q) => {
+        rewritten++;
+        return `${pre}${path}.${m}js${q}`;
+      });
+      if (out !== src) writeFileSync(p, out);
+      files++;
+    }
+  }
+}
+walk(dist);
+console.log(`build: dist/ written (${files} declaration files, ${rewritten} import paths rewritten)`);
