@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { gunzipSync, gzipSync } from "node:zlib";
 import {
   Dictionary,
   encodeSentence,
@@ -9,6 +8,12 @@ import {
 import { type Encoding, encodingConstraints, withEnd } from "./architecture/labels.ts";
 import { LinearChain, type StateRows } from "./architecture/linear-chain.ts";
 import { type GraphSpec, parseSpec } from "./architecture/spec.ts";
+import {
+  type ContainerFormat,
+  decodeContainer,
+  encodeContainer,
+  type SectionArray,
+} from "./core/container.ts";
 import { NadirError } from "./core/errors.ts";
 import { writeFileAtomic } from "./core/io.ts";
 import { chainEnergy } from "./graph/chain.ts";
@@ -25,13 +30,13 @@ import type { Constraints, InferenceResult } from "./inference/types.ts";
 import { viterbi } from "./inference/viterbi.ts";
 import { viterbi2 } from "./inference/viterbi2.ts";
 
-const MAGIC = "NADIRMDL";
-
 /** Order of the chain a spec asks for. */
 export function orderOf(spec: GraphSpec): 1 | 2 {
   return spec.structure === "chain2" ? 2 : 1;
 }
-export const MODEL_VERSION = 1;
+/** Version 2: the checksummed container (version 1 files still load). */
+export const MODEL_VERSION = 2;
+const MODEL_FORMAT: ContainerFormat = { magic: "NADIRMDL", version: MODEL_VERSION };
 
 /**
  * A trained energy model over sequences: the spec (architecture), the label
@@ -409,7 +414,7 @@ export class Model {
     W2.set(this.W.subarray(arch.transOffset), nState);
     const st = this.fx.state(keep);
     const keys = st.keys as Int32Array;
-    const header = JSON.stringify({
+    const header = {
       format: "nadir-model",
       version: MODEL_VERSION,
       spec: this.spec.source,
@@ -421,27 +426,13 @@ export class Model {
       sparse,
       K: W2.length,
       extra: this.extra,
-    });
-    const sections = [
-      new Uint8Array(W2.buffer),
-      new Uint8Array(keys.buffer, keys.byteOffset, keys.byteLength),
-      new Uint8Array(rowPtr.buffer),
-      new Uint8Array(rowLabel.buffer),
-    ];
-    const hbytes = Buffer.from(header, "utf8");
-    const headLen = 16 + hbytes.length;
-    const pad = (8 - (headLen % 8)) % 8;
-    const buf = Buffer.alloc(headLen + pad + sections.reduce((n, b) => n + b.byteLength, 0));
-    buf.write(MAGIC, 0, "latin1");
-    buf.writeUInt32LE(MODEL_VERSION, 8);
-    buf.writeUInt32LE(hbytes.length, 12);
-    hbytes.copy(buf, 16);
-    let off = headLen + pad;
-    for (const b of sections) {
-      buf.set(b, off);
-      off += b.byteLength;
-    }
-    return gzipSync(buf, { level: 6 });
+    };
+    return encodeContainer(
+      MODEL_FORMAT,
+      header,
+      { W: W2, keys: keys.slice(), rowPtr, rowLabel },
+      6,
+    );
   }
 
   /** Read and check a model file: gzip integrity, magic, version, sizes, finite weights. */
@@ -464,43 +455,10 @@ export class Model {
     const bad = (msg: string): never => {
       throw new NadirError("E_MODEL", `not a valid nadir model: ${msg}`, { file: path });
     };
-    let buf: Buffer;
-    try {
-      buf = gunzipSync(bytes);
-    } catch (e) {
-      return bad(`${(e as Error).message} (truncated or corrupt file?)`);
-    }
-    if (buf.length < 16 || buf.toString("latin1", 0, 8) !== MAGIC)
-      return bad("missing the NADIRMDL header");
-    const version = buf.readUInt32LE(8);
-    if (version !== MODEL_VERSION) return bad(`expected version ${MODEL_VERSION}, got ${version}`);
-    const hlen = buf.readUInt32LE(12);
-    if (16 + hlen > buf.length) return bad("header runs past the end of the file");
-    let h: {
-      spec: unknown;
-      labels: string[];
-      nColumns: number;
-      vocabs: string[][];
-      stride: number;
-      attributes: number;
-      sparse?: boolean;
-      K: number;
-      extra?: Record<string, unknown>;
-    };
-    try {
-      h = JSON.parse(buf.toString("utf8", 16, 16 + hlen));
-    } catch (e) {
-      return bad(`header is not JSON: ${(e as Error).message}`);
-    }
-    if (
-      !Array.isArray(h.labels) ||
-      !Array.isArray(h.vocabs) ||
-      !Number.isInteger(h.attributes) ||
-      !Number.isInteger(h.stride) ||
-      !Number.isInteger(h.K)
-    ) {
-      return bad("header lacks labels, vocabularies, attributes or K");
-    }
+    const d = decodeContainer(bytes, MODEL_FORMAT, bad, [1]);
+    const { h, tables } = d.legacy
+      ? readModelV1(d.bytes, bad)
+      : { h: checkHeader(d.header, bad), tables: d.sections };
     let spec: GraphSpec;
     try {
       spec = parseSpec(h.spec, "embedded spec");
@@ -515,33 +473,27 @@ export class Model {
       (orderOf(spec) === 2 ? L * L * L : 0) +
       (spec.structure === "skip-chain" ? L * L : 0);
     const nState = h.K - tailSize;
-    const keyBytes = A * h.stride * 4;
-    const rowBytes = h.sparse ? (A + 1) * 4 + nState * 4 : 0;
     if (nState < 0 || (!h.sparse && nState !== A * L)) {
       return bad(`expected ${A * L + tailSize} weights for the dictionaries, header says ${h.K}`);
     }
-    const headLen = 16 + hlen;
-    const off = headLen + ((8 - (headLen % 8)) % 8);
-    if (buf.length - off !== h.K * 8 + keyBytes + rowBytes) {
-      return bad(
-        `expected ${h.K * 8 + keyBytes + rowBytes} bytes of tables, got ${buf.length - off}`,
-      );
-    }
-    const W = new Float64Array(h.K);
-    Buffer.from(W.buffer).set(buf.subarray(off, off + h.K * 8));
+    const table = <C extends SectionArray>(
+      key: string,
+      type: new (n: number) => C,
+      n: number,
+    ): C => {
+      const t = tables[key];
+      if (!(t instanceof type) || t.length !== n)
+        return bad(`expected ${n} values in the ${key} table, got ${t ? t.length : "none"}`);
+      return t;
+    };
+    const W = table("W", Float64Array, h.K);
     for (let k = 0; k < W.length; k++)
       if (!Number.isFinite(W[k]!)) return bad(`weight ${k} is ${W[k]}`);
-    let at = off + h.K * 8;
-    const keys = new Int32Array(A * h.stride);
-    Buffer.from(keys.buffer).set(buf.subarray(at, at + keyBytes));
-    at += keyBytes;
+    const keys = table("keys", Int32Array, A * h.stride);
     let rows: StateRows | null = null;
     if (h.sparse) {
-      const rowPtr = new Int32Array(A + 1);
-      Buffer.from(rowPtr.buffer).set(buf.subarray(at, at + (A + 1) * 4));
-      at += (A + 1) * 4;
-      const rowLabel = new Int32Array(nState);
-      Buffer.from(rowLabel.buffer).set(buf.subarray(at, at + nState * 4));
+      const rowPtr = table("rowPtr", Int32Array, A + 1);
+      const rowLabel = table("rowLabel", Int32Array, nState);
       for (let a = 0; a < A; a++)
         if (rowPtr[a + 1]! < rowPtr[a]!) return bad("state rows are not increasing");
       if (rowPtr[0] !== 0 || rowPtr[A] !== nState)
@@ -560,4 +512,77 @@ export class Model {
     if (h.extra && typeof h.extra === "object") Object.assign(model.extra, h.extra);
     return model;
   }
+}
+
+/** The header of a model file. */
+interface ModelHeader {
+  spec: unknown;
+  labels: string[];
+  nColumns: number;
+  vocabs: string[][];
+  stride: number;
+  attributes: number;
+  sparse?: boolean;
+  K: number;
+  extra?: Record<string, unknown>;
+}
+
+function checkHeader(h: Record<string, unknown>, bad: (msg: string) => never): ModelHeader {
+  if (
+    !Array.isArray(h.labels) ||
+    !Array.isArray(h.vocabs) ||
+    !Number.isInteger(h.attributes) ||
+    !Number.isInteger(h.stride) ||
+    !Number.isInteger(h.K) ||
+    (h.attributes as number) < 0 ||
+    (h.stride as number) < 0 ||
+    (h.K as number) < 0
+  ) {
+    return bad("header lacks labels, vocabularies, attributes or K");
+  }
+  return h as unknown as ModelHeader;
+}
+
+/**
+ * Version 1 model files (before the container; gzip's CRC only):
+ * "NADIRMDL" · u32 1 · u32 header bytes · header JSON · pad to 8 ·
+ * Float64 weights (K) · Int32 attribute tuples (A × stride) · when sparse,
+ * Int32 row pointers (A + 1) and row labels (the rest).
+ */
+function readModelV1(
+  buf: Buffer,
+  bad: (msg: string) => never,
+): { h: ModelHeader; tables: Record<string, SectionArray> } {
+  const hlen = buf.readUInt32LE(12);
+  if (16 + hlen > buf.length) return bad("header runs past the end of the file");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(buf.toString("utf8", 16, 16 + hlen));
+  } catch (e) {
+    return bad(`header is not JSON: ${(e as Error).message}`);
+  }
+  if (typeof raw !== "object" || raw === null) return bad("header is not a JSON object");
+  const h = checkHeader(raw as Record<string, unknown>, bad);
+  const headLen = 16 + hlen;
+  let at = headLen + ((8 - (headLen % 8)) % 8);
+  const take = <C extends SectionArray>(
+    type: { new (n: number): C; BYTES_PER_ELEMENT: number },
+    n: number,
+  ): C => {
+    const bytes = n * type.BYTES_PER_ELEMENT;
+    if (at + bytes > buf.length)
+      return bad(`expected more bytes of tables than the ${buf.length - at} left`);
+    const a = new type(n);
+    new Uint8Array(a.buffer).set(buf.subarray(at, at + bytes));
+    at += bytes;
+    return a;
+  };
+  const W = take(Float64Array, h.K);
+  const keys = take(Int32Array, h.attributes * h.stride);
+  const rowPtr = take(Int32Array, h.sparse ? h.attributes + 1 : 0);
+  const rest = buf.length - at;
+  if (!h.sparse && rest !== 0) return bad(`expected no bytes after the tables, got ${rest}`);
+  if (rest % 4 !== 0) return bad(`expected whole Int32 row labels, got ${rest} bytes`);
+  const rowLabel = take(Int32Array, rest / 4);
+  return { h, tables: { W, keys, rowPtr, rowLabel } };
 }

@@ -1,8 +1,9 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { crc32, gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadSpec } from "../../src/architecture/spec.ts";
+import { decodeContainer, encodeContainer, type SectionArray } from "../../src/core/container.ts";
 import type { CorpusSentence } from "../../src/data/corpus.ts";
 import { MODEL_VERSION, Model } from "../../src/model.ts";
 import { trainTagger } from "../../src/optimize/train.ts";
@@ -33,6 +34,24 @@ function variant(name: string, data: Uint8Array): string {
   const p = join(tmp.dir, name);
   writeFileSync(p, data);
   return p;
+}
+
+/** Recompute the container's trailing CRC-32 (to reach the checks behind it). */
+function sealed(raw: Buffer): Buffer {
+  raw.writeUInt32LE(crc32(raw.subarray(0, raw.length - 4)), raw.length - 4);
+  return raw;
+}
+
+/** The saved model rewritten with a changed header and/or tables, correctly sealed. */
+function rewritten(
+  edit: (h: Record<string, unknown>, t: Record<string, SectionArray>) => void,
+): Uint8Array {
+  const d = decodeContainer(bytes, { magic: "NADIRMDL", version: MODEL_VERSION }, (m) => {
+    throw new Error(m);
+  });
+  if (d.legacy) throw new Error("unexpected legacy model");
+  edit(d.header, d.sections);
+  return encodeContainer({ magic: "NADIRMDL", version: MODEL_VERSION }, d.header, d.sections, 6);
 }
 
 /** The uncompressed payload of the saved model, and the offset of its weights. */
@@ -128,6 +147,40 @@ describe("Model save / load round trip (EWT, 300 sentences, 2 epochs)", () => {
   });
 });
 
+describe("Model files of version 1 (before the container)", () => {
+  /** The v1 layout, built from the current file's header and tables. */
+  function v1Bytes(): Uint8Array {
+    const d = decodeContainer(bytes, { magic: "NADIRMDL", version: MODEL_VERSION }, (m) => {
+      throw new Error(m);
+    });
+    if (d.legacy) throw new Error("unexpected legacy model");
+    const h = Buffer.from(JSON.stringify({ ...d.header, version: 1 }), "utf8");
+    const headLen = 16 + h.length;
+    const head = Buffer.alloc(headLen + ((8 - (headLen % 8)) % 8));
+    head.write("NADIRMDL", 0, "latin1");
+    head.writeUInt32LE(1, 8);
+    head.writeUInt32LE(h.length, 12);
+    h.copy(head, 16);
+    const t = d.sections;
+    const raw = (a: SectionArray) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    return gzipSync(
+      Buffer.concat([head, raw(t.W!), raw(t.keys!), raw(t.rowPtr!), raw(t.rowLabel!)]),
+    );
+  }
+
+  it("still load, with the same tags", () => {
+    const m = Model.fromBytes(v1Bytes(), "old.model");
+    for (const s of heldOut.slice(0, 20)) expect(m.tag(s.tokens)).toEqual(model.tag(s.tokens));
+  });
+
+  it("are refused when their tables are cut short", () => {
+    const raw = Buffer.from(gunzipSync(v1Bytes()));
+    const cut = gzipSync(raw.subarray(0, raw.length - 4));
+    const e = nadirError(() => Model.fromBytes(cut, "old.model"));
+    expect(e.code).toBe("E_MODEL");
+  });
+});
+
 describe("Model bytes without a file system", () => {
   it("toBytes gives the bytes save writes, and fromBytes reads them back", () => {
     const b = model.toBytes();
@@ -193,26 +246,40 @@ describe("Model.load rejects bad files with E_MODEL naming the file", () => {
   it("a NaN weight", () => {
     const { raw, weightsAt } = payload();
     raw.writeDoubleLE(Number.NaN, weightsAt + 8);
-    expectModelError(variant("nan.model", gzipSync(raw)), "weight 1");
+    expectModelError(variant("nan.model", gzipSync(sealed(raw))), "weight 1");
   });
 
   it("an embedded spec that fails the schema is E_MODEL", () => {
+    const out = rewritten((h) => {
+      h.spec = { ...(h.spec as object), futureKey: 1 };
+    });
+    expectModelError(variant("spec.model", out), "futureKey");
+  });
+
+  it("a table of the wrong length is E_MODEL naming it", () => {
+    const out = rewritten((_h, t) => {
+      t.keys = (t.keys as Int32Array).subarray(1);
+    });
+    expectModelError(variant("keys.model", out), "keys table");
+  });
+
+  it("a changed header byte, re-gzipped (gzip's CRC valid), is refused by the container CRC", () => {
+    const { raw } = payload();
+    const i = raw.indexOf('"labels"', 16, "latin1") + 3;
+    raw[i] = raw[i]! ^ 0x01;
+    expectModelError(variant("hdr.model", gzipSync(raw)), "CRC mismatch");
+  });
+
+  it("a changed weight, re-gzipped, is refused by the container CRC", () => {
     const { raw, weightsAt } = payload();
-    const hlen = raw.readUInt32LE(12);
-    const header = JSON.parse(raw.toString("utf8", 16, 16 + hlen)) as { spec: object };
-    header.spec = { ...header.spec, futureKey: 1 };
-    const h = Buffer.from(JSON.stringify(header), "utf8");
-    const headLen = 16 + h.length;
-    const pad = (8 - (headLen % 8)) % 8;
-    const out = Buffer.concat([raw.subarray(0, 16), h, Buffer.alloc(pad), raw.subarray(weightsAt)]);
-    out.writeUInt32LE(h.length, 12);
-    expectModelError(variant("spec.model", gzipSync(out)), "futureKey");
+    raw.writeDoubleLE(raw.readDoubleLE(weightsAt) + 1, weightsAt);
+    expectModelError(variant("w.model", gzipSync(raw)), "CRC mismatch");
   });
 
   it("a header that is not JSON", () => {
     const { raw } = payload();
     raw[16] = "#".charCodeAt(0);
-    expectModelError(variant("header.model", gzipSync(raw)), "header");
+    expectModelError(variant("header.model", gzipSync(sealed(raw))), "header is not JSON");
   });
 });
 
