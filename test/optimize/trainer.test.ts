@@ -270,12 +270,40 @@ describe("checkpoint header validation", () => {
     const ck = join(tmp.dir, "key.ckpt");
     train({ loss: "log", optimizer: "sgd", epochs: 1, checkpoint: ck });
     const bytes = Buffer.from(readFileSync(ck));
-    const at = bytes.indexOf('"lengths"');
+    const at = bytes.indexOf('"sections"');
     expect(at).toBeGreaterThan(16);
-    bytes[at + 1] = "L".charCodeAt(0);
+    bytes[at + 1] = "S".charCodeAt(0);
     writeFileSync(ck, bytes);
     const e = nadirError(() => train({ loss: "log", optimizer: "sgd", epochs: 2, resume: ck }));
     expect(e.code).toBe("E_MODEL");
+  });
+
+  it("a header changed to other valid values (the epoch, the RNG state) is refused by the CRC", () => {
+    const ck = join(tmp.dir, "epoch.ckpt");
+    train({ loss: "log", optimizer: "sgd", epochs: 1, checkpoint: ck });
+    const bytes = Buffer.from(readFileSync(ck));
+    const at = bytes.indexOf('"epoch":1');
+    expect(at).toBeGreaterThan(16);
+    bytes[at + 8] = "0".charCodeAt(0);
+    writeFileSync(ck, bytes);
+    const e = nadirError(() => train({ loss: "log", optimizer: "sgd", epochs: 2, resume: ck }));
+    expect(e.code).toBe("E_MODEL");
+    expect(e.message).toContain("CRC mismatch");
+  });
+});
+
+describe("checkpoint versions", () => {
+  it("a version 1 checkpoint (before the container) is refused with a version message", () => {
+    const ck = join(tmp.dir, "v1.ckpt");
+    const old = Buffer.alloc(24);
+    old.write("NADIRCKP", 0, "latin1");
+    old.writeUInt32LE(1, 8);
+    old.writeUInt32LE(2, 12);
+    old.write("{}", 16, "latin1");
+    writeFileSync(ck, old);
+    const e = nadirError(() => train({ loss: "log", optimizer: "sgd", epochs: 2, resume: ck }));
+    expect(e.code).toBe("E_MODEL");
+    expect(e.message).toMatch(/version 1 checkpoints .* start the run again/);
   });
 });
 
