@@ -1,33 +1,112 @@
-import { writeFileAtomic } from "../core/io.ts";
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { NadirError } from "../core/errors.ts";
+
+const FILE_BUFFER = 1 << 16;
 
 /**
- * Where a command writes its text: stdout (`-` or no path), streamed in big
- * chunks; or a file, written atomically at the end so that a failure half-way
- * leaves no partial output file.
+ * Where a command writes its text, streamed with flat memory:
+ * - stdout (`-` or no path): every `write` goes out at once (so a pipeline
+ *   downstream sees each sentence as soon as it is done), and a full pipe is
+ *   waited for ('drain') before the next write;
+ * - a file: written to a temporary file beside it in 64 KiB pieces, renamed
+ *   over the target by `close`; `abort` (on any error) removes it, so a
+ *   failure half-way never leaves a partial file under the final name.
  */
 export class Output {
-  private parts: string[] = [];
+  private readonly tmp: string | undefined;
+  private fd = -1;
+  private parts: (string | Uint8Array)[] = [];
   private size = 0;
-  constructor(private readonly path: string | undefined) {}
 
-  write(s: string): void {
-    this.parts.push(s);
-    this.size += s.length;
-    if (this.toStdout && this.size > 1 << 16) this.flushStdout();
+  constructor(private readonly path: string | undefined) {
+    if (this.toStdout) return;
+    this.tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    try {
+      this.fd = openSync(this.tmp, "w");
+    } catch (e) {
+      throw new NadirError("E_IO", `cannot write file: ${(e as Error).message}`, { file: path });
+    }
   }
 
   private get toStdout(): boolean {
     return this.path === undefined || this.path === "" || this.path === "-";
   }
 
-  private flushStdout(): void {
-    process.stdout.write(this.parts.join(""));
-    this.parts = [];
-    this.size = 0;
+  /** Write text or bytes; resolves when the sink can take more. */
+  async write(s: string | Uint8Array): Promise<void> {
+    if (this.toStdout) {
+      if (!process.stdout.write(s)) await drained();
+      return;
+    }
+    this.parts.push(s);
+    this.size += s.length;
+    if (this.size >= FILE_BUFFER) this.flushFile();
   }
 
-  close(): void {
-    if (this.toStdout) this.flushStdout();
-    else writeFileAtomic(this.path!, this.parts.join(""));
+  private flushFile(): void {
+    if (this.parts.length === 0) return;
+    const bytes = Buffer.concat(
+      this.parts.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : p)),
+    );
+    this.parts = [];
+    this.size = 0;
+    try {
+      let off = 0;
+      while (off < bytes.length) off += writeSync(this.fd, bytes, off, bytes.length - off);
+    } catch (e) {
+      throw new NadirError("E_IO", `cannot write file: ${(e as Error).message}`, {
+        file: this.path,
+      });
+    }
   }
+
+  /** Finish: a file is flushed to disk and renamed to its final name. */
+  async close(): Promise<void> {
+    if (this.toStdout) return;
+    try {
+      this.flushFile();
+      fsyncSync(this.fd);
+      closeSync(this.fd);
+      this.fd = -1;
+      renameSync(this.tmp!, this.path!);
+    } catch (e) {
+      this.abort();
+      if (e instanceof NadirError) throw e;
+      throw new NadirError("E_IO", `cannot write file: ${(e as Error).message}`, {
+        file: this.path,
+      });
+    }
+  }
+
+  /** Give up: close and remove the temporary file (nothing appears under the final name). */
+  abort(): void {
+    if (this.toStdout || this.tmp === undefined) return;
+    if (this.fd >= 0) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // already closed
+      }
+      this.fd = -1;
+    }
+    try {
+      unlinkSync(this.tmp);
+    } catch {
+      // already renamed or removed
+    }
+  }
+}
+
+/** Resolve when stdout drains (or reject when it fails, e.g. EPIPE). */
+function drained(): Promise<void> {
+  const w = process.stdout;
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      w.off("drain", done);
+      w.off("error", done);
+      err ? reject(err) : resolve();
+    };
+    w.on("drain", done);
+    w.on("error", done);
+  });
 }

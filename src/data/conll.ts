@@ -16,6 +16,8 @@ export interface Sentence {
   /** 1-based line number of the first token. */
   firstLine: number;
   file: string;
+  /** The bytes of token lines that are not valid UTF-8 (sparse, aligned with `lines`). */
+  raw?: (Uint8Array | undefined)[];
 }
 
 export interface ConllOptions {
@@ -60,6 +62,7 @@ export class ConllParser {
   private tokens: string[][] = [];
   private lines: string[] = [];
   private firstLine = 0;
+  private raw: (Uint8Array | undefined)[] | undefined;
 
   constructor(file: string, opts: ConllOptions = {}) {
     checkCount("columns", opts.columns);
@@ -78,7 +81,7 @@ export class ConllParser {
   }
 
   /** Consume one line (1-based number `line`); append a finished sentence to `out`. */
-  push(text: string, line: number, out: Sentence[]): void {
+  push(text: string, line: number, out: Sentence[], raw?: Uint8Array): void {
     const cols = splitColumns(text);
     const m = cols.length;
     if (m === 0 || cols[0] === "-DOCSTART-") {
@@ -101,6 +104,10 @@ export class ConllParser {
       this.columns = m;
     }
     if (this.tokens.length === 0) this.firstLine = line;
+    if (raw) {
+      this.raw ??= [];
+      this.raw[this.tokens.length] = raw;
+    }
     this.tokens.push(cols);
     this.lines.push(text);
   }
@@ -117,9 +124,11 @@ export class ConllParser {
       lines: this.lines,
       firstLine: this.firstLine,
       file: this.file,
+      ...(this.raw ? { raw: this.raw } : {}),
     });
     this.tokens = [];
     this.lines = [];
+    this.raw = undefined;
   }
 }
 
@@ -127,8 +136,8 @@ export class ConllParser {
 export async function* readConll(path: string, opts?: ConllOptions): AsyncGenerator<Sentence> {
   const parser = new ConllParser(displayName(path), opts);
   const out: Sentence[] = [];
-  for await (const { lines, firstLine } of readLineBatches(path)) {
-    for (let i = 0; i < lines.length; i++) parser.push(lines[i]!, firstLine + i, out);
+  for await (const { lines, firstLine, raw } of readLineBatches(path)) {
+    for (let i = 0; i < lines.length; i++) parser.push(lines[i]!, firstLine + i, out, raw?.[i]);
     for (let i = 0; i < out.length; i++) yield out[i]!;
     out.length = 0;
   }

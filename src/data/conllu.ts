@@ -31,6 +31,8 @@ export interface ConlluSentence {
   /** 1-based line number of the first word line. */
   firstLine: number;
   file: string;
+  /** The bytes of word lines that are not valid UTF-8 (sparse, aligned with `lines`). */
+  raw?: (Uint8Array | undefined)[];
   /** Comment lines of the sentence, verbatim (with the leading "#"). */
   comments: string[];
 }
@@ -82,6 +84,7 @@ export class ConlluParser {
   private lines: string[] = [];
   private comments: string[] = [];
   private firstLine = 0;
+  private raw: (Uint8Array | undefined)[] | undefined;
 
   constructor(file: string, opts: ConlluOptions = {}) {
     this.file = file;
@@ -89,7 +92,7 @@ export class ConlluParser {
   }
 
   /** Consume one line (1-based number `line`); append a finished sentence to `out`. */
-  push(text: string, line: number, out: ConlluSentence[]): void {
+  push(text: string, line: number, out: ConlluSentence[], raw?: Uint8Array): void {
     if (text.charCodeAt(0) === 35) {
       this.comments.push(text); // '#'
       return;
@@ -122,6 +125,10 @@ export class ConlluParser {
       });
     }
     if (this.tokens.length === 0) this.firstLine = line;
+    if (raw) {
+      this.raw ??= [];
+      this.raw[this.tokens.length] = raw;
+    }
     this.tokens.push(fields);
     this.lines.push(text);
   }
@@ -139,9 +146,11 @@ export class ConlluParser {
         firstLine: this.firstLine,
         file: this.file,
         comments: this.comments,
+        ...(this.raw ? { raw: this.raw } : {}),
       });
       this.tokens = [];
       this.lines = [];
+      this.raw = undefined;
     }
     // Comments with no words after them (e.g. at end of file) are dropped.
     this.comments = [];
@@ -155,8 +164,8 @@ export async function* readConllu(
 ): AsyncGenerator<ConlluSentence> {
   const parser = new ConlluParser(displayName(path), opts);
   const out: ConlluSentence[] = [];
-  for await (const { lines, firstLine } of readLineBatches(path)) {
-    for (let i = 0; i < lines.length; i++) parser.push(lines[i]!, firstLine + i, out);
+  for await (const { lines, firstLine, raw } of readLineBatches(path)) {
+    for (let i = 0; i < lines.length; i++) parser.push(lines[i]!, firstLine + i, out, raw?.[i]);
     for (let i = 0; i < out.length; i++) yield out[i]!;
     out.length = 0;
   }

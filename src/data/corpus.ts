@@ -8,6 +8,8 @@ export interface CorpusSentence {
   lines: string[];
   file: string;
   firstLine: number;
+  /** The bytes of token lines that are not valid UTF-8 (sparse), for a verbatim echo. */
+  raw?: (Uint8Array | undefined)[];
 }
 
 /** Stream the sentences of a corpus file in the spec's format (`-` = stdin, `.gz` ok). */

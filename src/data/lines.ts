@@ -1,9 +1,9 @@
 /**
  * Line I/O for corpora: streaming line readers (big chunks, gzip aware,
  * stdin as "-"), a small synchronous reader, and a streaming text writer.
- * Lines are split on "\n"; one trailing "\r" is dropped (CRLF tolerated) and
- * a UTF-8 byte-order mark at the start of the file is dropped. Line numbers
- * are 1-based. Invalid UTF-8 decodes to U+FFFD.
+ * Lines end at "\n", "\r\n" or a lone "\r"; a UTF-8 byte-order mark at the
+ * start of the file is dropped. Line numbers are 1-based. Invalid UTF-8
+ * decodes to U+FFFD (the streaming reader keeps such lines' bytes too).
  */
 import { createReadStream, createWriteStream, readFileSync } from "node:fs";
 import { pipeline as pipe, Readable, type Writable } from "node:stream";
@@ -21,6 +21,8 @@ export interface Line {
 export interface LineBatch {
   lines: string[];
   firstLine: number;
+  /** The bytes of the lines that are not valid UTF-8 (sparse), for a verbatim echo. */
+  raw?: (Uint8Array | undefined)[];
 }
 
 const CHUNK_BYTES = 1 << 20;
@@ -59,41 +61,104 @@ function openBytes(path: string): NodeJS.ReadableStream {
   return pipe(src, createGunzip({ chunkSize: CHUNK_BYTES }), () => {});
 }
 
+const CR = 13;
+const LF = 10;
+
 /**
- * Stream the lines of a file in batches (one batch per ~1 MiB chunk read).
- * The fast path for parsers: one await per batch instead of one per line.
+ * Stream the lines of a file in batches (one batch per chunk read: ~1 MiB
+ * from a file, whatever arrived on stdin). The fast path for parsers: one
+ * await per batch instead of one per line. Lines end at "\n", "\r\n" or a
+ * lone "\r" (old Mac files). A line whose bytes are not valid UTF-8 keeps
+ * its bytes in `raw[i]` so that it can be echoed verbatim.
  */
 export async function* readLineBatches(path: string): AsyncGenerator<LineBatch> {
   const file = displayName(path);
-  const decoder = new TextDecoder("utf-8"); // drops a leading BOM (ignoreBOM: false)
-  let carry = "";
+  let carry: Buffer | null = null;
   let lineNo = 1;
+  let first = true;
   try {
     for await (const chunk of openBytes(path)) {
-      const text = carry + decoder.decode(chunk as Uint8Array, { stream: true });
-      const lines: string[] = [];
-      let start = 0;
-      for (;;) {
-        const nl = text.indexOf("\n", start);
-        if (nl < 0) break;
-        const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-        lines.push(text.slice(start, end));
-        start = nl + 1;
+      let buf: Buffer = carry
+        ? Buffer.concat([carry, chunk as Buffer])
+        : Buffer.isBuffer(chunk)
+          ? chunk
+          : Buffer.from(chunk as unknown as Uint8Array);
+      carry = null;
+      if (first) {
+        if (buf.length < 3 && isBomPrefix(buf)) {
+          carry = buf;
+          continue;
+        }
+        first = false;
+        if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
       }
-      carry = start === 0 ? text : text.slice(start);
-      if (lines.length > 0) {
-        yield { lines, firstLine: lineNo };
-        lineNo += lines.length;
+      const batch = splitBytes(buf, false, lineNo);
+      if (batch.rest < buf.length) carry = Buffer.from(buf.subarray(batch.rest));
+      if (batch.lines.length > 0) {
+        yield batch;
+        lineNo += batch.lines.length;
       }
     }
   } catch (err) {
     throw ioError(err, file);
   }
-  carry += decoder.decode();
-  if (carry.length > 0) {
-    const end = carry.charCodeAt(carry.length - 1) === 13 ? carry.length - 1 : carry.length;
-    yield { lines: [carry.slice(0, end)], firstLine: lineNo };
+  if (carry && carry.length > 0) {
+    if (first && carry[0] === 0xef && carry[1] === 0xbb && carry[2] === 0xbf)
+      carry = carry.subarray(3);
+    const batch = splitBytes(carry, true, lineNo);
+    if (batch.lines.length > 0) yield batch;
   }
+}
+
+function isBomPrefix(b: Buffer): boolean {
+  const bom = [0xef, 0xbb, 0xbf];
+  for (let i = 0; i < b.length; i++) if (b[i] !== bom[i]) return false;
+  return true;
+}
+
+/**
+ * Split the complete lines of `buf` (all of it at end of input). A final "\r"
+ * waits for the next chunk: it may be the first half of "\r\n".
+ */
+function splitBytes(buf: Buffer, atEnd: boolean, firstLine: number): LineBatch & { rest: number } {
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const n = buf.length;
+  let start = 0;
+  let i = 0;
+  let cr = buf.indexOf(CR); // the next CR at or after i (-1: none left); indexOf is native
+  for (;;) {
+    const lf = buf.indexOf(LF, i);
+    const stop = lf < 0 ? n : lf;
+    if (cr >= 0 && cr < i) cr = buf.indexOf(CR, i);
+    if (cr >= 0 && cr < stop) {
+      if (cr + 1 === n && !atEnd) break; // "\r" at the chunk's end: wait
+      starts.push(start);
+      ends.push(cr);
+      start = i = buf[cr + 1] === LF ? cr + 2 : cr + 1;
+      continue;
+    }
+    if (lf < 0) break;
+    starts.push(start);
+    ends.push(lf);
+    start = i = lf + 1;
+  }
+  if (atEnd && start < n) {
+    starts.push(start);
+    ends.push(n);
+    start = n;
+  }
+  const lines = new Array<string>(starts.length);
+  let raw: (Uint8Array | undefined)[] | undefined;
+  for (let k = 0; k < starts.length; k++) {
+    const s = buf.toString("utf8", starts[k], ends[k]);
+    lines[k] = s;
+    if (s.includes("\uFFFD")) {
+      raw ??= [];
+      raw[k] = Buffer.from(buf.subarray(starts[k], ends[k]));
+    }
+  }
+  return raw ? { lines, firstLine, raw, rest: start } : { lines, firstLine, rest: start };
 }
 
 /** Stream the lines of a file ("-" = stdin, ".gz" = gunzipped) with 1-based line numbers. */
@@ -104,15 +169,11 @@ export async function* readLines(path: string): AsyncGenerator<Line> {
   }
 }
 
-/** Split text into lines by the rules of `readLines` (BOM, CRLF, no empty last line). */
+/** Split text into lines by the rules of `readLines` (BOM, LF/CRLF/CR, no empty last line). */
 export function splitLines(text: string): string[] {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const lines = text.split("\n");
+  const lines = text.includes("\r") ? text.split(/\r\n?|\n/) : text.split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
-  for (let i = 0; i < lines.length; i++) {
-    const s = lines[i]!;
-    if (s.charCodeAt(s.length - 1) === 13) lines[i] = s.slice(0, -1);
-  }
   return lines;
 }
 
