@@ -11,6 +11,12 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import {
+  type ContainerFormat,
+  decodeContainer,
+  encodeContainer,
+  type SectionArray,
+} from "../core/container.ts";
 import { NadirError } from "../core/errors.ts";
 import { writeFileAtomic } from "../core/io.ts";
 import type { Rng } from "../core/rng.ts";
@@ -312,53 +318,59 @@ export class Lbl {
   // ---- persistence -------------------------------------------------------
 
   /**
-   * File layout: "NADIR-LBL 2\n", a 4-byte little-endian header length, the
-   * JSON header (dims, dtype, vocabulary, meta, sha256 of the payload), then
-   * the payload. dtype "f32": R, Q, b, W as little-endian float32. dtype "i8"
-   * (small files): each row of R and Q as a float32 scale s and D int8 values
-   * v (row = s·v, s = max|row|/127), then b and W as float32. Written atomically.
+   * Write the model atomically as the file container (see core/container.ts;
+   * magic "NADIRLBL", version 3): the header holds dims, dtype, vocabulary
+   * and meta, and one CRC-32 covers header and tables. dtype "f32": sections
+   * R, Q, b, W as float32. dtype "i8" (small files): each row of R and Q as a
+   * float32 scale s and D int8 values v (row = s·v, s = max|row|/127) in
+   * sections Rs, Rq, Qs, Qq, then b and W as float32.
    */
   save(path: string, dtype: "f32" | "i8" = "f32"): void {
-    const payload = this.payload(dtype);
-    const header = Buffer.from(
-      JSON.stringify({
-        format: "nadir-lbl",
-        version: 2,
-        dtype,
-        D: this.D,
-        left: this.left,
-        right: this.right,
-        vocab: this.vocab.words,
-        meta: this.meta,
-        sha256: createHash("sha256").update(payload).digest("hex"),
-        bytes: payload.length,
-      }),
-      "utf8",
-    );
-    const len = Buffer.alloc(4);
-    len.writeUInt32LE(header.length, 0);
-    writeFileAtomic(path, Buffer.concat([Buffer.from(MAGIC, "latin1"), len, header, payload]));
+    writeFileAtomic(path, this.toBytes(dtype));
   }
 
-  private payload(dtype: "f32" | "i8"): Buffer {
+  /** The bytes of the model file (see `save`). */
+  toBytes(dtype: "f32" | "i8" = "f32"): Uint8Array {
     const { R, Q, b, W } = this.p;
-    const f32 = (a: Vec): Buffer => Buffer.from(Float32Array.from(a).buffer);
-    if (dtype === "f32") return Buffer.concat([f32(R), f32(Q), f32(b), f32(W)]);
+    const header = {
+      format: "nadir-lbl",
+      dtype,
+      D: this.D,
+      left: this.left,
+      right: this.right,
+      vocab: this.vocab.words,
+      meta: this.meta,
+    };
+    const f32 = (a: Vec): Float32Array =>
+      a instanceof Float32Array ? a.slice() : Float32Array.from(a);
+    if (dtype === "f32")
+      return encodeContainer(LBL_FORMAT, header, { R: f32(R), Q: f32(Q), b: f32(b), W: f32(W) });
     const D = this.D;
-    const rows = (a: Vec): Buffer => {
+    const quantize = (a: Vec): { s: Float32Array; q: Int8Array } => {
       const V = a.length / D;
-      const out = Buffer.alloc(V * (4 + D));
-      for (let w = 0, o = 0; w < V; w++, o += 4 + D) {
+      const s = new Float32Array(V);
+      const q = new Int8Array(V * D);
+      for (let w = 0; w < V; w++) {
         let m = 0;
         for (let d = 0; d < D; d++) m = Math.max(m, Math.abs(a[w * D + d]!));
-        const scale = m / 127;
-        out.writeFloatLE(scale, o);
-        for (let d = 0; d < D; d++)
-          out.writeInt8(scale > 0 ? Math.round(a[w * D + d]! / scale) : 0, o + 4 + d);
+        const scale = Math.fround(m / 127);
+        s[w] = scale;
+        // the old format divided by the float64 scale before storing it as float32
+        const div = m / 127;
+        for (let d = 0; d < D; d++) q[w * D + d] = div > 0 ? Math.round(a[w * D + d]! / div) : 0;
       }
-      return out;
+      return { s, q };
     };
-    return Buffer.concat([rows(R), rows(Q), f32(b), f32(W)]);
+    const r = quantize(R);
+    const qq = quantize(Q);
+    return encodeContainer(LBL_FORMAT, header, {
+      Rs: r.s,
+      Rq: r.q,
+      Qs: qq.s,
+      Qq: qq.q,
+      b: f32(b),
+      W: f32(W),
+    });
   }
 
   static load(path: string): Lbl {
@@ -368,69 +380,78 @@ export class Lbl {
     } catch (e) {
       throw new NadirError("E_MODEL", `cannot read model: ${(e as Error).message}`, { file: path });
     }
-    const bad = (why: string): NadirError =>
-      new NadirError("E_MODEL", `not a valid completion model (${why})`, { file: path });
-    const m = MAGIC.length;
-    if (buf.length < m + 4 || buf.toString("latin1", 0, m) !== MAGIC) throw bad("bad magic");
-    const hl = buf.readUInt32LE(m);
-    if (m + 4 + hl > buf.length) throw bad("truncated header");
-    let h: {
-      format?: unknown;
-      version?: unknown;
-      dtype?: unknown;
-      D?: unknown;
-      left?: unknown;
-      right?: unknown;
-      vocab?: unknown;
-      meta?: unknown;
-      sha256?: unknown;
-      bytes?: unknown;
+    return Lbl.fromBytes(buf, path);
+  }
+
+  /**
+   * Check and decode a model file's bytes (`name` stands for the file in
+   * errors). Files of the old "NADIR-LBL 2" layout still load.
+   */
+  static fromBytes(bytes: Uint8Array, name = "<bytes>"): Lbl {
+    const fail = (why: string): never => {
+      throw new NadirError("E_MODEL", `not a valid completion model (${why})`, { file: name });
     };
-    try {
-      h = JSON.parse(buf.toString("utf8", m + 4, m + 4 + hl));
-    } catch {
-      throw bad("corrupt header");
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (buf.toString("latin1", 0, LEGACY_MAGIC.length) === LEGACY_MAGIC) {
+      const legacy = readLegacy(buf, fail);
+      return Lbl.assemble(legacy.h, legacy.tables, fail);
     }
+    const d = decodeContainer(buf, LBL_FORMAT, fail);
+    if (d.legacy) return fail("unexpected version");
+    return Lbl.assemble(d.header, d.sections, fail);
+  }
+
+  /** Validate a header and its tables and build the model. */
+  private static assemble(
+    h: Record<string, unknown>,
+    tables: Record<string, SectionArray>,
+    fail: (why: string) => never,
+  ): Lbl {
     const int = (x: unknown): x is number => typeof x === "number" && Number.isInteger(x) && x >= 0;
-    if (h.format !== "nadir-lbl" || h.version !== 2) throw bad("wrong format or version");
-    if (h.dtype !== "f32" && h.dtype !== "i8") throw bad("unknown dtype");
+    if (h.format !== "nadir-lbl") return fail("wrong format");
+    if (h.dtype !== "f32" && h.dtype !== "i8") return fail("unknown dtype");
     if (!int(h.D) || h.D < 1 || !int(h.left) || !int(h.right) || h.left + h.right < 1)
-      throw bad("bad dimensions");
+      return fail("bad dimensions");
     if (!Array.isArray(h.vocab) || !h.vocab.every((w) => typeof w === "string"))
-      throw bad("bad vocabulary");
+      return fail("bad vocabulary");
     let vocab: Vocab;
     try {
       vocab = new Vocab(h.vocab as string[]);
     } catch {
-      throw bad("bad vocabulary");
+      return fail("bad vocabulary");
     }
     const V = vocab.size;
     const D = h.D;
     const C = h.left + h.right;
-    const rowBytes = h.dtype === "f32" ? 4 * D : 4 + D;
-    const n = 2 * V * rowBytes + 4 * (V + C * D);
-    const payload = buf.subarray(m + 4 + hl);
-    if (payload.length !== n || h.bytes !== payload.length)
-      throw bad("truncated or padded payload");
-    if (createHash("sha256").update(payload).digest("hex") !== h.sha256)
-      throw bad("checksum mismatch");
+    const table = <T extends SectionArray>(
+      key: string,
+      type: new (n: number) => T,
+      n: number,
+    ): T => {
+      const t = tables[key];
+      if (!(t instanceof type) || t.length !== n) return fail(`table ${key}: truncated or padded`);
+      return t;
+    };
     const p = zeroParams(V, D, C);
-    let off = 0;
-    const readF32 = (a: Vec): void => {
-      for (let i = 0; i < a.length; i++, off += 4) a[i] = payload.readFloatLE(off);
-    };
-    const readI8 = (a: Vec): void => {
-      for (let w = 0; w < V; w++, off += 4 + D) {
-        const scale = payload.readFloatLE(off);
-        for (let d = 0; d < D; d++) a[w * D + d] = scale * payload.readInt8(off + 4 + d);
+    if (h.dtype === "f32") {
+      p.R.set(table("R", Float32Array, V * D));
+      p.Q.set(table("Q", Float32Array, V * D));
+    } else {
+      for (const k of ["R", "Q"] as const) {
+        const s = table(`${k}s`, Float32Array, V);
+        const q = table(`${k}q`, Int8Array, V * D);
+        const a = p[k];
+        for (let w = 0; w < V; w++) {
+          const scale = s[w]!;
+          for (let d = 0; d < D; d++) a[w * D + d] = scale * q[w * D + d]!;
+        }
       }
-    };
-    for (const a of [p.R, p.Q]) (h.dtype === "f32" ? readF32 : readI8)(a);
-    readF32(p.b);
-    readF32(p.W);
+    }
+    p.b.set(table("b", Float32Array, V));
+    p.W.set(table("W", Float32Array, C * D));
     for (const a of [p.R, p.Q, p.b, p.W])
       for (let i = 0; i < a.length; i++)
-        if (!Number.isFinite(a[i]!)) throw bad("non-finite parameter");
+        if (!Number.isFinite(a[i]!)) return fail("non-finite parameter");
     const model = new Lbl(vocab, D, h.left, h.right, p);
     model.meta =
       h.meta !== null && typeof h.meta === "object" ? (h.meta as Record<string, unknown>) : {};
@@ -438,4 +459,95 @@ export class Lbl {
   }
 }
 
-const MAGIC = "NADIR-LBL 2\n";
+/** The container format of completion models (version 3; "NADIR-LBL 2" files are read by readLegacy). */
+const LBL_FORMAT: ContainerFormat = { magic: "NADIRLBL", version: 3 };
+const LEGACY_MAGIC = "NADIR-LBL 2\n";
+
+/**
+ * The old layout: "NADIR-LBL 2\n", a u32 header length, the JSON header
+ * (dims, dtype, vocabulary, meta, sha256 and length of the payload), then the
+ * payload (dtype "i8": per row of R and Q a float32 scale and D int8 values;
+ * then b and W as float32). Its checksum covers only the payload. Returns the
+ * header and the tables split as the container holds them (bytes copied
+ * verbatim, so a converted file scores identically).
+ */
+function readLegacy(
+  buf: Buffer,
+  fail: (why: string) => never,
+): { h: Record<string, unknown>; tables: Record<string, SectionArray> } {
+  const m = LEGACY_MAGIC.length;
+  if (buf.length < m + 4) return fail("truncated header");
+  const hl = buf.readUInt32LE(m);
+  if (m + 4 + hl > buf.length) return fail("truncated header");
+  let h: Record<string, unknown>;
+  try {
+    h = JSON.parse(buf.toString("utf8", m + 4, m + 4 + hl));
+  } catch {
+    return fail("corrupt header");
+  }
+  if (typeof h !== "object" || h === null) return fail("corrupt header");
+  if (h.format !== "nadir-lbl" || h.version !== 2) return fail("wrong format or version");
+  const int = (x: unknown): x is number => typeof x === "number" && Number.isInteger(x) && x >= 0;
+  if (!int(h.D) || h.D < 1 || !int(h.left) || !int(h.right) || !Array.isArray(h.vocab))
+    return fail("bad dimensions");
+  const D = h.D;
+  const C = h.left + h.right;
+  // the vocabulary's size as Vocab counts it (reserved words first, then the listed ones)
+  let V: number;
+  try {
+    V = new Vocab(h.vocab as string[]).size;
+  } catch {
+    return fail("bad vocabulary");
+  }
+  const rowBytes = h.dtype === "f32" ? 4 * D : 4 + D;
+  const n = 2 * V * rowBytes + 4 * (V + C * D);
+  const payload = buf.subarray(m + 4 + hl);
+  if (payload.length !== n || h.bytes !== payload.length)
+    return fail("truncated or padded payload");
+  if (createHash("sha256").update(payload).digest("hex") !== h.sha256)
+    return fail("checksum mismatch");
+  let off = 0;
+  const f32 = (len: number): Float32Array => {
+    const a = new Float32Array(len);
+    new Uint8Array(a.buffer).set(payload.subarray(off, off + 4 * len));
+    off += 4 * len;
+    return a;
+  };
+  const tables: Record<string, SectionArray> = {};
+  for (const k of ["R", "Q"]) {
+    if (h.dtype === "f32") {
+      tables[k] = f32(V * D);
+    } else {
+      const s = new Float32Array(V);
+      const q = new Int8Array(V * D);
+      const sb = new Uint8Array(s.buffer);
+      const qb = new Uint8Array(q.buffer);
+      for (let w = 0; w < V; w++, off += 4 + D) {
+        sb.set(payload.subarray(off, off + 4), 4 * w);
+        qb.set(payload.subarray(off + 4, off + 4 + D), w * D);
+      }
+      tables[`${k}s`] = s;
+      tables[`${k}q`] = q;
+    }
+  }
+  tables.b = f32(V);
+  tables.W = f32(C * D);
+  const { version: _v, sha256: _s, bytes: _b, ...rest } = h;
+  return { h: rest, tables };
+}
+
+/**
+ * Rewrite an old "NADIR-LBL 2" file's bytes in the container, table bytes
+ * unchanged (identical scores; a few bytes smaller).
+ */
+export function convertLegacyLbl(bytes: Uint8Array, name = "<bytes>"): Uint8Array {
+  const fail = (why: string): never => {
+    throw new NadirError("E_MODEL", `not a valid completion model (${why})`, { file: name });
+  };
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.toString("latin1", 0, LEGACY_MAGIC.length) !== LEGACY_MAGIC)
+    return fail("not the NADIR-LBL 2 layout");
+  const { h, tables } = readLegacy(buf, fail);
+  Lbl.fromBytes(bytes, name); // the full checks
+  return encodeContainer(LBL_FORMAT, h, tables);
+}
