@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { type ContainerFormat, decodeContainer, encodeContainer } from "../core/container.ts";
 import { NadirError } from "../core/errors.ts";
 import { writeFileAtomic } from "../core/io.ts";
 import type { BitImage, GrayImage } from "../data/image.ts";
@@ -7,19 +8,22 @@ import { GridCut, gridInstance, gridWeightCount, gridWeightNames } from "./grid.
 import { type GridSpec, parseGridSpec } from "./spec.ts";
 
 export const GRID_MODEL_FORMAT = "nadir-grid-model";
-export const GRID_MODEL_VERSION = 1;
+/** Version 2: the checksummed file container; version 1 (one JSON object) still loads. */
+export const GRID_MODEL_VERSION = 2;
+const CONTAINER: ContainerFormat = { magic: "NADIRGRD", version: GRID_MODEL_VERSION };
 
 /**
  * A trained grid energy: the spec and its weights. `segment` labels an image
  * by one minimum cut.
  *
- * File format: one JSON object
- * `{ format: "nadir-grid-model", version: 1, spec, weights: {name: value},
- *    info, checksum }`, where `checksum` is "sha256:" + the hex SHA-256 of the
- * JSON text of the same object without `checksum` (keys in the written
- * order). Written atomically; `load` checks the format, version, checksum,
- * the spec, the weight names and that every weight is finite with
- * w_potts, w_const ≥ 0.
+ * File format: the file container (core/container.ts, magic "NADIRGRD",
+ * version 2) with header `{ format: "nadir-grid-model", spec, names, info }`
+ * and one Float64 section W (the weights, in the order of `names`); one CRC
+ * covers both. Version 1 files (one JSON object `{ format, version: 1, spec,
+ * weights: {name: value}, info, checksum }`, `checksum` the SHA-256 of the
+ * JSON text without it) still load. Written atomically; `load` checks the
+ * format, version, checksum, the spec, the weight names and that every
+ * weight is finite with w_potts, w_const ≥ 0.
  */
 export class GridModel {
   readonly spec: GridSpec;
@@ -50,71 +54,118 @@ export class GridModel {
   }
 
   save(path: string): void {
-    const body = {
+    writeFileAtomic(path, this.toBytes());
+  }
+
+  /** The bytes of the model file (see the class comment). */
+  toBytes(): Uint8Array {
+    const header = {
       format: GRID_MODEL_FORMAT,
-      version: GRID_MODEL_VERSION,
       spec: this.spec.source,
-      weights: this.weights(),
+      names: gridWeightNames(this.spec),
       info: this.info,
     };
-    const text = JSON.stringify(body);
-    const checksum = `sha256:${createHash("sha256").update(text).digest("hex")}`;
-    writeFileAtomic(path, `${JSON.stringify({ ...body, checksum }, null, 1)}\n`);
+    return encodeContainer(CONTAINER, header, { W: this.W.slice() });
   }
 
   static load(path: string): GridModel {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(path, "utf8");
+      bytes = readFileSync(path);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       const why = err.code === "ENOENT" ? "no such file or directory" : err.message;
       throw new NadirError("E_MODEL", `cannot read grid model: ${why}`, { file: path });
     }
-    const bad = (msg: string): never => {
-      throw new NadirError("E_MODEL", `not a valid grid model: ${msg}`, { file: path });
-    };
-    let o: Record<string, unknown>;
-    try {
-      o = JSON.parse(text);
-    } catch (e) {
-      return bad(`${(e as Error).message} (truncated or corrupt file?)`);
-    }
-    if (typeof o !== "object" || o === null || Array.isArray(o))
-      return bad("expected a JSON object");
-    if (o.format !== GRID_MODEL_FORMAT)
-      return bad(`expected format "${GRID_MODEL_FORMAT}", got ${JSON.stringify(o.format)}`);
-    if (o.version !== GRID_MODEL_VERSION)
-      return bad(`expected version ${GRID_MODEL_VERSION}, got ${JSON.stringify(o.version)}`);
-    const { checksum, ...body } = o;
-    const want = `sha256:${createHash("sha256").update(JSON.stringify(body)).digest("hex")}`;
-    if (checksum !== want) return bad("checksum mismatch (the file was modified or corrupted)");
-    let spec: GridSpec;
-    try {
-      spec = parseGridSpec(body.spec, "embedded spec");
-    } catch (e) {
-      return bad((e as Error).message);
-    }
-    const w = body.weights as Record<string, unknown> | undefined;
-    if (typeof w !== "object" || w === null) return bad("no weights");
-    const names = gridWeightNames(spec);
-    const extra = Object.keys(w).filter((k) => !names.includes(k));
-    if (extra.length > 0) return bad(`unknown weight '${extra[0]}'`);
-    const W = new Float64Array(names.length);
-    names.forEach((n, k) => {
-      const v = w[n];
-      if (typeof v !== "number" || !Number.isFinite(v))
-        bad(`weight '${n}' expected a finite number, got ${JSON.stringify(v)}`);
-      W[k] = v as number;
-    });
-    const F = spec.features.length;
-    if (W[2 * F]! < 0 || W[2 * F + 1]! < 0)
-      return bad(`the pairwise weights must be ≥ 0 (potts ${W[2 * F]}, const ${W[2 * F + 1]})`);
-    const info = body.info;
-    return new GridModel(
-      spec,
-      W,
-      typeof info === "object" && info !== null ? (info as Record<string, unknown>) : {},
-    );
+    return GridModel.fromBytes(bytes, path);
   }
+
+  /** Check and decode a model file's bytes; `name` stands for the file in errors. */
+  static fromBytes(bytes: Uint8Array, name = "<bytes>"): GridModel {
+    const bad = (msg: string): never => {
+      throw new NadirError("E_MODEL", `not a valid grid model: ${msg}`, { file: name });
+    };
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (buf.toString("latin1", 0, 8) !== CONTAINER.magic) return fromJsonV1(buf, bad);
+    const d = decodeContainer(buf, CONTAINER, bad);
+    if (d.legacy) return bad("unexpected version");
+    const h = d.header;
+    if (h.format !== GRID_MODEL_FORMAT)
+      return bad(`expected format "${GRID_MODEL_FORMAT}", got ${JSON.stringify(h.format)}`);
+    const spec = specOf(h.spec, bad);
+    const names = gridWeightNames(spec);
+    if (
+      !Array.isArray(h.names) ||
+      h.names.length !== names.length ||
+      h.names.some((n, k) => n !== names[k])
+    )
+      return bad(`expected the weights ${names.join(", ")} in this order`);
+    const W = d.sections.W;
+    if (!(W instanceof Float64Array) || W.length !== names.length)
+      return bad(`expected ${names.length} weights`);
+    W.forEach((v, k) => {
+      if (!Number.isFinite(v)) bad(`weight '${names[k]}' expected a finite number, got ${v}`);
+    });
+    return finish(spec, W, h.info, bad);
+  }
+}
+
+function specOf(source: unknown, bad: (msg: string) => never): GridSpec {
+  try {
+    return parseGridSpec(source, "embedded spec");
+  } catch (e) {
+    return bad((e as Error).message);
+  }
+}
+
+/** The checks both versions share (pairwise weights ≥ 0), and the model. */
+function finish(
+  spec: GridSpec,
+  W: Float64Array,
+  info: unknown,
+  bad: (msg: string) => never,
+): GridModel {
+  const F = spec.features.length;
+  if (W[2 * F]! < 0 || W[2 * F + 1]! < 0)
+    return bad(`the pairwise weights must be ≥ 0 (potts ${W[2 * F]}, const ${W[2 * F + 1]})`);
+  return new GridModel(
+    spec,
+    W,
+    typeof info === "object" && info !== null ? (info as Record<string, unknown>) : {},
+  );
+}
+
+/** Version 1: one JSON object with a SHA-256 of its own text. */
+function fromJsonV1(buf: Buffer, bad: (msg: string) => never): GridModel {
+  const text = buf.toString("utf8");
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(text);
+  } catch (e) {
+    return bad(`${(e as Error).message} (truncated or corrupt file?)`);
+  }
+  if (typeof o !== "object" || o === null || Array.isArray(o)) return bad("expected a JSON object");
+  if (o.format !== GRID_MODEL_FORMAT)
+    return bad(`expected format "${GRID_MODEL_FORMAT}", got ${JSON.stringify(o.format)}`);
+  if (o.version !== 1)
+    return bad(
+      `expected version 1 (JSON) or a ${CONTAINER.magic} file, got version ${JSON.stringify(o.version)}`,
+    );
+  const { checksum, ...body } = o;
+  const want = `sha256:${createHash("sha256").update(JSON.stringify(body)).digest("hex")}`;
+  if (checksum !== want) return bad("checksum mismatch (the file was modified or corrupted)");
+  const spec = specOf(body.spec, bad);
+  const w = body.weights as Record<string, unknown> | undefined;
+  if (typeof w !== "object" || w === null) return bad("no weights");
+  const names = gridWeightNames(spec);
+  const extra = Object.keys(w).filter((k) => !names.includes(k));
+  if (extra.length > 0) return bad(`unknown weight '${extra[0]}'`);
+  const W = new Float64Array(names.length);
+  names.forEach((n, k) => {
+    const v = w[n];
+    if (typeof v !== "number" || !Number.isFinite(v))
+      bad(`weight '${n}' expected a finite number, got ${JSON.stringify(v)}`);
+    W[k] = v as number;
+  });
+  return finish(spec, W, body.info, bad);
 }

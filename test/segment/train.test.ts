@@ -5,7 +5,8 @@
  * (its own noise seed) far better than the noisy input. Also: the image
  * utilities (noise, Otsu, IoU, montage) and grid model files.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Rng } from "../../src/core/rng.ts";
@@ -168,10 +169,21 @@ describe("GridModel files", () => {
     expect(m.info).toEqual({ note: "x" });
   });
 
-  it("refuses modified, truncated, foreign or newer files", () => {
-    const path = join(tmp.dir, "g.json");
-    new GridModel(spec, W).save(path);
-    const text = readFileSync(path, "utf8");
+  /** A version 1 file (one JSON object with its SHA-256), as the previous writer made it. */
+  const v1Text = (m: GridModel): string => {
+    const body = {
+      format: "nadir-grid-model",
+      version: 1,
+      spec: m.spec.source,
+      weights: m.weights(),
+      info: m.info,
+    };
+    const checksum = `sha256:${createHash("sha256").update(JSON.stringify(body)).digest("hex")}`;
+    return `${JSON.stringify({ ...body, checksum }, null, 1)}\n`;
+  };
+
+  it("version 1 (JSON) files still load, and refuse modified, truncated, foreign or newer ones", () => {
+    const text = v1Text(new GridModel(spec, W, { note: "v1" }));
     const bad = (name: string, content: string) => {
       const p = join(tmp.dir, name);
       writeFileSync(p, content);
@@ -179,17 +191,40 @@ describe("GridModel files", () => {
       expect(e.code).toBe("E_MODEL");
       return e.message;
     };
+    const ok = join(tmp.dir, "v1.json");
+    writeFileSync(ok, text);
+    const m = GridModel.load(ok);
+    expect(Array.from(m.W)).toEqual(Array.from(W));
+    expect(m.info).toEqual({ note: "v1" });
     expect(text).toContain('"bias[0]": -0.5');
     expect(bad("m1.json", text.replace('"bias[0]": -0.5', '"bias[0]": -0.25'))).toContain(
       "checksum mismatch",
     );
     expect(bad("m2.json", text.slice(0, text.length / 2))).toContain("truncated or corrupt");
     expect(bad("m3.json", text.replace('"version": 1', '"version": 2'))).toContain(
-      "expected version 1, got 2",
+      "expected version 1 (JSON) or a NADIRGRD file, got version 2",
     );
     expect(bad("m4.json", "{}")).toContain('expected format "nadir-grid-model"');
     expect(nadirError(() => GridModel.load(join(tmp.dir, "none.json"))).message).toContain(
       "no such file",
+    );
+  });
+
+  it("container files refuse every changed byte, truncation and a newer version", () => {
+    const bytes = Buffer.from(new GridModel(spec, W, { note: "x" }).toBytes());
+    expect(bytes.toString("latin1", 0, 8)).toBe("NADIRGRD");
+    for (let i = 0; i < bytes.length; i++) {
+      const b = Buffer.from(bytes);
+      b[i] = b[i]! ^ 0x04;
+      const e = nadirError(() => GridModel.fromBytes(b, "g.model"));
+      expect(e.code).toBe("E_MODEL");
+      expect(e.file).toBe("g.model");
+    }
+    expect(nadirError(() => GridModel.fromBytes(bytes.subarray(0, 40))).code).toBe("E_MODEL");
+    const newer = Buffer.from(bytes);
+    newer.writeUInt32LE(3, 8);
+    expect(nadirError(() => GridModel.fromBytes(newer)).message).toContain(
+      "expected version 2, got 3",
     );
   });
 });
