@@ -444,6 +444,8 @@ export interface SentenceLike {
   tokens: string[][];
   file?: string;
   firstLine?: number;
+  /** Line number of each token when they are not consecutive lines (CoNLL-U). */
+  tokenLines?: readonly number[];
 }
 
 function checkColumns(s: SentenceLike, need: number): void {
@@ -452,7 +454,7 @@ function checkColumns(s: SentenceLike, need: number): void {
     if (n < need) {
       throw new NadirError("E_PARSE", `expected at least ${need} columns for the spec, got ${n}`, {
         file: s.file,
-        line: s.firstLine === undefined ? undefined : s.firstLine + t,
+        line: s.tokenLines?.[t] ?? (s.firstLine === undefined ? undefined : s.firstLine + t),
       });
     }
   }

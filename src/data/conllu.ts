@@ -33,6 +33,8 @@ export interface ConlluSentence {
   file: string;
   /** The bytes of word lines that are not valid UTF-8 (sparse, aligned with `lines`). */
   raw?: (Uint8Array | undefined)[];
+  /** Line number of each word (ranges and empty nodes between words skip lines). */
+  tokenLines: number[];
   /** Comment lines of the sentence, verbatim (with the leading "#"). */
   comments: string[];
 }
@@ -85,6 +87,7 @@ export class ConlluParser {
   private comments: string[] = [];
   private firstLine = 0;
   private raw: (Uint8Array | undefined)[] | undefined;
+  private tokenLines: number[] = [];
 
   constructor(file: string, opts: ConlluOptions = {}) {
     this.file = file;
@@ -131,6 +134,7 @@ export class ConlluParser {
     }
     this.tokens.push(fields);
     this.lines.push(text);
+    this.tokenLines.push(line);
   }
 
   /** Signal end of input: emit the last sentence if the file had no final blank line. */
@@ -146,10 +150,12 @@ export class ConlluParser {
         firstLine: this.firstLine,
         file: this.file,
         comments: this.comments,
+        tokenLines: this.tokenLines,
         ...(this.raw ? { raw: this.raw } : {}),
       });
       this.tokens = [];
       this.lines = [];
+      this.tokenLines = [];
       this.raw = undefined;
     }
     // Comments with no words after them (e.g. at end of file) are dropped.

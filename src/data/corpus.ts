@@ -10,6 +10,16 @@ export interface CorpusSentence {
   firstLine: number;
   /** The bytes of token lines that are not valid UTF-8 (sparse), for a verbatim echo. */
   raw?: (Uint8Array | undefined)[];
+  /** Line number of each token when they are not consecutive lines (CoNLL-U). */
+  tokenLines?: readonly number[];
+}
+
+/** The 1-based line of token t of a sentence read from a file. */
+export function lineOfToken(
+  s: { firstLine: number; tokenLines?: readonly number[] },
+  t: number,
+): number {
+  return s.tokenLines?.[t] ?? s.firstLine + t;
 }
 
 /** Stream the sentences of a corpus file in the spec's format (`-` = stdin, `.gz` ok). */

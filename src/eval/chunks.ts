@@ -472,3 +472,32 @@ export function chunkSpans(tags: readonly string[], opts?: ChunkOptions): Chunk[
   }
   return out;
 }
+
+/**
+ * The chunk encoding a label set is written in: "bioes" when an E- or S-
+ * label appears, "iob2" for B-/I- labels, "none" when some label other than
+ * O has no B-/I-/E-/S- prefix (POS tags, say: chunk scores would mean
+ * nothing). `unchunked` lists (up to 5) labels without a prefix.
+ */
+export function detectEncoding(labels: Iterable<string>): {
+  encoding: ChunkEncoding | "none";
+  unchunked: string[];
+} {
+  let chunked = 0;
+  let bioes = false;
+  const unchunked: string[] = [];
+  let bare = 0;
+  for (const l of labels) {
+    if (l === "O") continue;
+    const c = l.charCodeAt(0);
+    if (l.length > 2 && l.charCodeAt(1) === 45 && (c === 66 || c === 73 || c === 69 || c === 83)) {
+      chunked++;
+      if (c === 69 || c === 83) bioes = true;
+    } else {
+      bare++;
+      if (unchunked.length < 5) unchunked.push(l);
+    }
+  }
+  const encoding = bare > 0 || chunked === 0 ? "none" : bioes ? "bioes" : "iob2";
+  return { encoding, unchunked };
+}

@@ -269,8 +269,8 @@ describe("nadir <command> --help", () => {
     expect(ev.code).toBe(0);
     expect(ev.stdout).toContain("--json");
     const enc = ev.stdout.split("\n").find((l) => l.trimStart().startsWith("--encoding"));
-    expect(enc).toContain("iob2|iob1|bioes|none");
-    expect(enc).toContain("(default: iob2)");
+    expect(enc).toContain("auto|iob2|iob1|bioes|none");
+    expect(enc).toContain("(default: auto)");
   });
 });
 

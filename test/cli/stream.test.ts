@@ -78,35 +78,36 @@ describe("nadir tag streams", () => {
   }, 60_000);
 
   it("waits for 'drain' when stdout is full (back-pressure)", async () => {
+    // every sentence ends with a blank line: all are parsed from the first chunk read
+    const input = file("blank-terminated.txt", `${TEST}\n`);
     const writes: string[] = [];
-    let firstWrite: () => void = () => {};
-    const wrote = new Promise<void>((r) => {
-      firstWrite = r;
-    });
+    const waiters: [number, () => void][] = [];
+    const nth = (n: number) =>
+      new Promise<void>((r) => {
+        if (writes.length >= n) r();
+        else waiters.push([n, r]);
+      });
     const w = vi.spyOn(process.stdout, "write").mockImplementation(((chunk: unknown) => {
       writes.push(String(chunk));
-      firstWrite();
+      for (const [n, r] of waiters) if (writes.length >= n) r();
       return false; // the pipe is full after every write
     }) as never);
     const e = vi.spyOn(process.stderr, "write").mockImplementation((() => true) as never);
     try {
-      const done = main(["tag", "--model", modelFile, testFile]);
-      const settle = async () => {
-        for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
-      };
-      await wrote;
-      await settle();
-      expect(writes).toHaveLength(1); // one sentence out, then waiting
+      const done = main(["tag", "--model", modelFile, input]);
+      await nth(1);
+      for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+      expect(writes).toHaveLength(1); // one sentence out, then waiting for 'drain'
       process.stdout.emit("drain");
-      await settle();
-      expect(writes).toHaveLength(2);
+      await nth(2);
       process.stdout.emit("drain");
       expect(await done).toBe(0);
-      expect(writes.join("")).toBe((await run(["tag", "--model", modelFile, testFile])).stdout);
+      expect(writes).toHaveLength(2);
     } finally {
       w.mockRestore();
       e.mockRestore();
     }
+    expect(writes.join("")).toBe((await run(["tag", "--model", modelFile, testFile])).stdout);
   });
 
   it("echoes invalid UTF-8 byte for byte and reads CR-only line endings", async () => {
