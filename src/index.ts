@@ -1,7 +1,39 @@
 /**
  * nadir's public API: energy-based structured prediction.
  * Lower energy is better everywhere.
+ *
+ * Start with the applications — `Tagger` (sequence labeling), `Segmenter`
+ * (image segmentation by graph cuts), `Completer` (sentence completion);
+ * the layers under them (factor graphs, inference backends, the loss table,
+ * optimizers) are exported for building your own energies.
  */
+export {
+  type CompleteOptions,
+  Completer,
+  type Completion,
+  DEFAULT_COMPLETION_MODEL,
+} from "./api/completer.ts";
+export {
+  type ImageInput,
+  type MaskInput,
+  Segmenter,
+  type SegmenterTrainOptions,
+} from "./api/segmenter.ts";
+export type {
+  LabeledSentence,
+  Token,
+  TokenColumns,
+  TokenSentence,
+  TrainingSentence,
+} from "./api/sentences.ts";
+export {
+  type LabelingScore,
+  type ScoredLabeling,
+  type SpecRef,
+  Tagger,
+  type TaggerScores,
+  type TaggerTrainOptions,
+} from "./api/tagger.ts";
 export { Dictionary, FeatureExtractor, type Instance } from "./architecture/features.ts";
 export { encodingConstraints } from "./architecture/labels.ts";
 export { LinearChain, observedRows, type StateRows } from "./architecture/linear-chain.ts";
@@ -26,7 +58,25 @@ export {
 } from "./complete/train.ts";
 export { type ErrorCode, NadirError } from "./core/errors.ts";
 export { Rng } from "./core/rng.ts";
+export { resolveSpecPath, shippedSpecNames } from "./core/shipped.ts";
 export { type CorpusSentence, readCorpus, streamCorpus } from "./data/corpus.ts";
+export {
+  type BitImage,
+  bitImage,
+  decodePng,
+  encodePbm,
+  encodePgm,
+  encodePng,
+  type GrayImage,
+  grayImage,
+  grayToMask,
+  maskToGray,
+  parsePnm,
+  readGray,
+  readMask,
+  writeMask,
+  writePng,
+} from "./data/image.ts";
 export * from "./data/index.ts";
 export { calibrateDetection, corruptLabeling } from "./eval/detection.ts";
 export { evaluateTagger, scoreSequences } from "./eval/evaluate.ts";
@@ -37,6 +87,8 @@ export * from "./loss/index.ts";
 export { Model } from "./model.ts";
 export { lbfgs } from "./optimize/lbfgs.ts";
 export { TRAIN_OPTIONS, type TrainOptions, trainOptions } from "./optimize/options.ts";
-export { trainTagger } from "./optimize/train.ts";
+export type { EpochReport } from "./optimize/perceptron.ts";
+export { type TrainInput, type TrainResult, trainTagger } from "./optimize/train.ts";
 export { trainEnergy } from "./optimize/trainer.ts";
 export { runCollapse } from "./regress/collapse.ts";
+export * from "./segment/index.ts";

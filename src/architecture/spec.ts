@@ -1,5 +1,6 @@
 import { NadirError } from "../core/errors.ts";
 import { readJsonFile } from "../core/json.ts";
+import { resolveSpecPath } from "../core/shipped.ts";
 import { conlluColumnIndex } from "../data/conllu.ts";
 import { type DerivedColumn, parseDerived } from "./columns.ts";
 import { parseTemplate, type Template } from "./templates.ts";
@@ -271,8 +272,12 @@ export function parseSpec(json: unknown, file: string): GraphSpec {
   };
 }
 
-/** Read and check a spec file; errors name the file and the key. */
-export function loadSpec(path: string): GraphSpec {
+/**
+ * Read and check a spec file; errors name the file and the key. A bare name
+ * (`chunk`, `pos`, `ner`, …) is the package's own graphs/NAME.json.
+ */
+export function loadSpec(pathOrName: string): GraphSpec {
+  const path = resolveSpecPath(pathOrName);
   const json = readJsonFile(path, "spec");
   return parseSpec(json, path);
 }

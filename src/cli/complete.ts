@@ -1,19 +1,6 @@
-import { fileURLToPath } from "node:url";
-import { Lbl } from "../complete/lbl.ts";
-import { FIRST_WORD, tokenize } from "../complete/text.ts";
-import { logPartition, topK } from "../complete/topk.ts";
+import { Completer, DEFAULT_COMPLETION_MODEL } from "../api/completer.ts";
 import { NadirError } from "../core/errors.ts";
 import { type Command, flag } from "./args.ts";
-
-/**
- * The small model shipped with nadir (models/completion.lbl, int8 rows), which
- * `nadir complete` loads when --model is not given, from wherever it runs.
- */
-export const DEFAULT_COMPLETION_MODEL = fileURLToPath(
-  new URL("../../models/completion.lbl", import.meta.url),
-);
-
-const BLANK = /_{2,}/;
 
 export const completeCommand: Command = {
   name: "complete",
@@ -42,41 +29,16 @@ export const completeCommand: Command = {
         "E_ARG",
         'complete: expected one sentence with a blank, e.g. "The cat ate the ___"',
       );
-    const sentence = positionals[0]!;
-    const parts = sentence.split(BLANK);
-    if (parts.length !== 2)
-      throw new NadirError("E_ARG", "complete: the sentence must contain exactly one blank (___)");
-    const model = Lbl.load((v.model as string | undefined) || DEFAULT_COMPLETION_MODEL);
-    const k = (v.k as number | undefined) ?? 10;
+    const completer = Completer.load((v.model as string | undefined) || DEFAULT_COMPLETION_MODEL);
     const beta = (v.beta as number | undefined) ?? 1;
-    // the model was trained on whole sentences, which end with punctuation:
-    // a sentence that stops at the blank is closed with "."
-    const right = tokenize(parts[1]!);
-    const ctx = model.context(tokenize(parts[0]!), right.length > 0 ? right : ["."]);
-    const E = model.energies(ctx, new Float64Array(model.V));
-    let ids: Int32Array | undefined;
-    const choices = ((v.choices as string | undefined) ?? "")
-      .split(",")
-      .map((c) => c.trim().toLowerCase())
-      .filter((c) => c !== "");
-    if (choices.length > 0) {
-      const unknown = choices.filter((c) => model.vocab.id(c) < FIRST_WORD);
-      if (unknown.length > 0)
-        throw new NadirError(
-          "E_ARG",
-          `complete: not in the model's vocabulary: ${unknown.join(", ")}`,
-        );
-      ids = Int32Array.from(new Set(choices.map((c) => model.vocab.id(c))));
-    }
-    const logZ = logPartition(E, beta, ids);
-    const best = topK(E, k, ids).map((s) => ({
-      word: model.vocab.words[s.id]!,
-      energy: s.energy,
-      probability: Math.exp(-beta * s.energy - logZ),
-    }));
+    const best = completer.complete(positionals[0]!, {
+      k: (v.k as number | undefined) ?? 10,
+      beta,
+      choices: ((v.choices as string | undefined) ?? "").split(","),
+    });
     if (v.json === true) {
       process.stdout.write(
-        `${JSON.stringify({ beta, freeEnergy: -logZ / beta, completions: best })}\n`,
+        `${JSON.stringify({ beta, freeEnergy: completer.freeEnergy(positionals[0]!, { beta, choices: ((v.choices as string | undefined) ?? "").split(",") }), completions: best })}\n`,
       );
       return;
     }

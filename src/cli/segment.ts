@@ -23,7 +23,7 @@ export const segmentCommand: Command = {
   summary:
     "binary image segmentation / denoising by graph cuts: `train` a grid energy on images and masks, `apply` it to an image",
   usage: [
-    "nadir segment train --images A.pgm,B.pgm --masks A.pbm,B.pbm --model MODEL [--graph graphs/grid.json] [--epochs N] …",
+    "nadir segment train --images A.pgm,B.pgm --masks A.pbm,B.pbm --model MODEL [--graph grid] [--epochs N] …",
     "       nadir segment apply --model MODEL IMAGE.pgm --output MASK.pbm|.pgm|.png [--truth MASK.pbm]",
     "",
     "Images are PGM (P2/P5) or PBM (P1/P4; a bitmap is read as black = 0, white = 1, for denoising).",
@@ -40,7 +40,12 @@ export const segmentCommand: Command = {
     flag("images", "train: comma-separated training images (PGM or PBM)"),
     flag("masks", "train: comma-separated gold masks, one per image, same sizes"),
     flag("model", "train: model file to write; apply: model file to read"),
-    { name: "graph", type: "string", default: "graphs/grid.json", help: "train: grid spec" },
+    {
+      name: "graph",
+      type: "string",
+      default: "grid",
+      help: "train: grid spec, a path or a shipped name",
+    },
     ...GRID_TRAIN_OPTIONS.map((d) => ({
       ...d,
       help: `train: ${d.help}`,
@@ -74,7 +79,7 @@ export const segmentCommand: Command = {
           `segment train: expected one mask per image (${images.length}), got ${masks.length} in --masks`,
         );
       }
-      const spec = loadGridSpec((v.graph as string | undefined) || "graphs/grid.json");
+      const spec = loadGridSpec((v.graph as string | undefined) || "grid");
       const examples: GridExample[] = images.map((path, i) => {
         const img = readGray(path);
         const mask = readMask(masks[i]!);

@@ -1,5 +1,6 @@
 import { NadirError } from "../core/errors.ts";
 import { readJsonFile } from "../core/json.ts";
+import { resolveSpecPath } from "../core/shipped.ts";
 import { coerceOption, type OptionDecl } from "../optimize/options.ts";
 
 /**
@@ -229,7 +230,8 @@ export function parseGridSpec(json: unknown, file: string): GridSpec {
 }
 
 /** Read and check a grid spec file. */
-export function loadGridSpec(path: string): GridSpec {
+export function loadGridSpec(pathOrName: string): GridSpec {
+  const path = resolveSpecPath(pathOrName);
   const json = readJsonFile(path, "spec");
   return parseGridSpec(json, path);
 }
