@@ -53,3 +53,47 @@ export function checkpointFromBytes(bytes: Uint8Array, name = "<bytes>"): Checkp
   }
   return { header: d.header, arrays };
 }
+
+/** Refuse a checkpoint of another trainer or another parameter count. */
+export function checkResume(ck: Checkpoint, kind: string, K: number, path: string): void {
+  if (ck.header.kind !== kind || ck.header.K !== K) {
+    throw new NadirError(
+      "E_MODEL",
+      `checkpoint is for ${String(ck.header.kind)} with K = ${String(ck.header.K)}; this run is ${kind} with K = ${K} (same data, spec and optimizer needed)`,
+      { file: path },
+    );
+  }
+}
+
+/** A named array of a checkpoint, checked for its length. */
+export function checkpointArray(
+  ck: Checkpoint,
+  name: string,
+  n: number,
+  path: string,
+): Float64Array {
+  const a = ck.arrays[name];
+  if (!a || a.length !== n) {
+    throw new NadirError(
+      "E_MODEL",
+      `checkpoint lacks the array ${name} of ${n} values (got ${a ? a.length : "none"})`,
+      { file: path },
+    );
+  }
+  return a;
+}
+
+/** A finite number of a checkpoint's header (JSON has no ±Infinity: null reads as `ifNull`). */
+export function checkpointNumber(
+  ck: Checkpoint,
+  name: string,
+  path: string,
+  ifNull?: number,
+): number {
+  const v = ck.header[name];
+  if (v === null && ifNull !== undefined) return ifNull;
+  if (typeof v !== "number" || !Number.isFinite(v)) {
+    throw new NadirError("E_MODEL", `checkpoint lacks the number ${name}`, { file: path });
+  }
+  return v;
+}

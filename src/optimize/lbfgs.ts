@@ -21,7 +21,38 @@ export interface LbfgsOptions {
   period: number;
   delta: number;
   maxLineSearch: number;
-  onIteration?: (it: number, f: number, x: Float64Array, gnorm: number) => boolean | undefined;
+  /**
+   * Called after every iteration; `state()` gives the optimizer's whole state
+   * (views, valid until the next iteration) for a checkpoint. True stops.
+   */
+  onIteration?: (
+    it: number,
+    f: number,
+    x: Float64Array,
+    gnorm: number,
+    state: () => LbfgsState,
+  ) => boolean | undefined;
+  /** Continue from a saved state (x must hold the state's point); `it` counts on from it. */
+  resume?: LbfgsState;
+}
+
+/**
+ * Everything L-BFGS carries from one iteration to the next: the iteration
+ * count, f and ∇f at the current point, the stored pairs (s, y) and
+ * ρ = 1/sᵀy in their ring slots, and the objective's history (the delta test).
+ */
+export interface LbfgsState {
+  it: number;
+  evaluations: number;
+  f: number;
+  g: Float64Array;
+  /** slot → (s, y) for the `stored` slots before `head` */
+  S: Map<number, Float64Array>;
+  Y: Map<number, Float64Array>;
+  rho: Float64Array;
+  head: number;
+  stored: number;
+  history: number[];
 }
 
 export const LBFGS_DEFAULTS: LbfgsOptions = {
@@ -65,10 +96,40 @@ export function lbfgs(
   const gNew = new Float64Array(n);
   const d = new Float64Array(n);
   const xNew = new Float64Array(n);
-  let f = fg(x, g);
-  let evaluations = 1;
-  const history: number[] = [f];
-  let it = 0;
+  let f: number;
+  let evaluations: number;
+  let history: number[];
+  let it: number;
+  const r = o.resume;
+  if (r) {
+    if (r.g.length !== n || r.rho.length !== m || r.head >= m || r.stored > m)
+      throw new Error("lbfgs: the saved state does not fit this problem");
+    f = r.f;
+    evaluations = r.evaluations;
+    history = r.history.slice();
+    it = r.it;
+    g.set(r.g);
+    rho.set(r.rho);
+    head = r.head;
+    stored = r.stored;
+    for (const [k, v] of r.S) S[k]!.set(v);
+    for (const [k, v] of r.Y) Y[k]!.set(v);
+  } else {
+    f = fg(x, g);
+    evaluations = 1;
+    history = [f];
+    it = 0;
+  }
+  const state = (): LbfgsState => {
+    const Sm = new Map<number, Float64Array>();
+    const Ym = new Map<number, Float64Array>();
+    for (let j = 0; j < stored; j++) {
+      const k = (head - 1 - j + m) % m;
+      Sm.set(k, S[k]!);
+      Ym.set(k, Y[k]!);
+    }
+    return { it, evaluations, f, g, S: Sm, Y: Ym, rho, head, stored, history };
+  };
   for (;;) {
     const gnorm = Math.sqrt(dot(g, g));
     const xnorm = Math.sqrt(dot(x, x));
@@ -144,7 +205,7 @@ export function lbfgs(
     f = fNew;
     it++;
     history.push(f);
-    if (o.onIteration?.(it, f, x, Math.sqrt(dot(g, g))))
+    if (o.onIteration?.(it, f, x, Math.sqrt(dot(g, g)), state))
       return { f, iterations: it, evaluations, reason: "stopped" };
     if (history.length > o.period) {
       const past = history[history.length - 1 - o.period]!;

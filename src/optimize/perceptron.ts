@@ -1,6 +1,13 @@
 import type { Instance } from "../architecture/features.ts";
 import type { LinearChain } from "../architecture/linear-chain.ts";
 import { Rng } from "../core/rng.ts";
+import {
+  checkpointArray,
+  checkpointNumber,
+  checkResume,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "./checkpoint.ts";
 import type { TrainOptions } from "./options.ts";
 
 /** Write ŷ = argmin_y E(W, y, x) (with any decoding constraints) into out[0 … T). */
@@ -33,6 +40,10 @@ export interface PerceptronResult {
  * keep U = Σ c·Δ over updates, c counting examples, and the average of all
  * intermediate weight vectors is W − U/c, so an update costs only the
  * weights it touches.
+ *
+ * `checkpoint` writes the whole state after every epoch (W, U, c, the RNG
+ * and the order, the kept best); `resume` continues from one, so that an
+ * interrupted run ends with the same weights as an uninterrupted one.
  */
 export function trainPerceptron(
   arch: LinearChain,
@@ -67,8 +78,29 @@ export function trainPerceptron(
   let c = 1;
   const reports: EpochReport[] = [];
   const progressEvery = Math.max(1, Math.floor(data.length / 100));
+  const kind = opts.average ? "perceptron-averaged" : "perceptron";
+  let first = 1;
+  if (opts.resume) {
+    // The whole state of the run: W, U and the step count c, the RNG and the
+    // current order (shuffles compound), and the kept best.
+    const path = opts.resume;
+    const ck = loadCheckpoint(path);
+    checkResume(ck, kind, K, path);
+    W.set(checkpointArray(ck, "W", K, path));
+    if (U) U.set(checkpointArray(ck, "U", K, path));
+    const o = checkpointArray(ck, "order", order.length, path);
+    for (let i = 0; i < order.length; i++) order[i] = o[i]!;
+    c = checkpointNumber(ck, "c", path);
+    rng.state = checkpointNumber(ck, "rng", path);
+    first = checkpointNumber(ck, "epoch", path) + 1;
+    bestScore = checkpointNumber(ck, "bestScore", path, Number.NEGATIVE_INFINITY);
+    if (ck.arrays.best) {
+      best = checkpointArray(ck, "best", K, path);
+      bestEpoch = checkpointNumber(ck, "bestEpoch", path);
+    }
+  }
 
-  for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+  for (let epoch = first; epoch <= opts.epochs; epoch++) {
     const t0 = performance.now();
     if (opts.shuffle) rng.shuffle(order);
     let mistakes = 0;
@@ -120,6 +152,15 @@ export function trainPerceptron(
     };
     reports.push(r);
     hooks.onEpoch?.(r);
+    if (opts.checkpoint) {
+      const arrays: Record<string, Float64Array> = { W, order: Float64Array.from(order) };
+      if (U) arrays.U = U;
+      if (best) arrays.best = best;
+      saveCheckpoint(opts.checkpoint, {
+        header: { kind, K, epoch, c, rng: rng.state, bestScore, bestEpoch },
+        arrays,
+      });
+    }
   }
   if (best) return { W: best, bestEpoch, reports };
   if (U && avg === W) averageInto(W, W, U, c);

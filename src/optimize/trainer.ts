@@ -4,9 +4,16 @@ import { NadirError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
 import type { Backend, Constraints } from "../inference/types.ts";
 import { makeLoss } from "../loss/index.ts";
-import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import {
+  type Checkpoint,
+  checkpointArray,
+  checkpointNumber,
+  checkResume,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "./checkpoint.ts";
 import { RowGradient } from "./gradient.ts";
-import { lbfgs } from "./lbfgs.ts";
+import { type LbfgsState, lbfgs } from "./lbfgs.ts";
 import { EnergyObjective } from "./objective.ts";
 import { makeOnlineOptimizer } from "./online.ts";
 import type { TrainOptions } from "./options.ts";
@@ -52,6 +59,65 @@ class Selector {
   }
 }
 
+/** L-BFGS's part of a checkpoint: f, ∇f, the stored pairs, ρ and the history. */
+function lbfgsCheckpoint(st: LbfgsState): {
+  header: Record<string, number>;
+  arrays: Record<string, Float64Array>;
+} {
+  const arrays: Record<string, Float64Array> = {
+    g: st.g,
+    rho: st.rho,
+    history: Float64Array.from(st.history),
+  };
+  for (const [k, v] of st.S) arrays[`S${k}`] = v;
+  for (const [k, v] of st.Y) arrays[`Y${k}`] = v;
+  return {
+    header: { f: st.f, evaluations: st.evaluations, head: st.head, stored: st.stored },
+    arrays,
+  };
+}
+
+/** The L-BFGS state saved by `lbfgsCheckpoint` (the iteration count from the header). */
+function restoreLbfgs(ck: Checkpoint, K: number, path: string): LbfgsState {
+  const num = (name: string) => checkpointNumber(ck, name, path);
+  const rho = ck.arrays.rho;
+  const head = num("head");
+  const stored = num("stored");
+  if (
+    !rho ||
+    !Number.isInteger(head) ||
+    !Number.isInteger(stored) ||
+    head >= rho.length ||
+    stored > rho.length ||
+    head < 0 ||
+    stored < 0
+  )
+    throw new NadirError("E_MODEL", "checkpoint lacks a consistent L-BFGS memory", { file: path });
+  const S = new Map<number, Float64Array>();
+  const Y = new Map<number, Float64Array>();
+  const m = rho.length;
+  for (let j = 0; j < stored; j++) {
+    const k = (head - 1 - j + m) % m;
+    S.set(k, checkpointArray(ck, `S${k}`, K, path));
+    Y.set(k, checkpointArray(ck, `Y${k}`, K, path));
+  }
+  const history = ck.arrays.history;
+  if (!history || history.length === 0)
+    throw new NadirError("E_MODEL", "checkpoint lacks the L-BFGS history", { file: path });
+  return {
+    it: num("iteration"),
+    evaluations: num("evaluations"),
+    f: num("f"),
+    g: checkpointArray(ck, "g", K, path),
+    S,
+    Y,
+    rho,
+    head,
+    stored,
+    history: Array.from(history),
+  };
+}
+
 /** The selector's part of a checkpoint: header fields and the best weights. */
 function selectorCheckpoint(select: Selector): {
   header: Record<string, number>;
@@ -67,21 +133,11 @@ function selectorCheckpoint(select: Selector): {
   };
 }
 
-function restoreSelector(select: Selector, ck: Checkpoint): void {
+function restoreSelector(select: Selector, ck: Checkpoint, path: string): void {
   if (ck.arrays.best) select.best = ck.arrays.best;
-  if (ck.header.bestScore !== undefined) select.bestScore = Number(ck.header.bestScore);
-  select.bestEpoch = Number(ck.header.bestEpoch ?? 0);
-  select.sinceBest = Number(ck.header.sinceBest ?? 0);
-}
-
-function checkResume(ck: Checkpoint, kind: string, K: number, path: string): void {
-  if (ck.header.kind !== kind || ck.header.K !== K) {
-    throw new NadirError(
-      "E_MODEL",
-      `checkpoint is for ${String(ck.header.kind)} with K = ${String(ck.header.K)}; this run is ${kind} with K = ${K} (same data, spec and optimizer needed)`,
-      { file: path },
-    );
-  }
+  select.bestScore = checkpointNumber(ck, "bestScore", path, Number.NEGATIVE_INFINITY);
+  select.bestEpoch = checkpointNumber(ck, "bestEpoch", path);
+  select.sinceBest = checkpointNumber(ck, "sinceBest", path);
 }
 
 /**
@@ -132,16 +188,15 @@ export function trainEnergy(
     const W = new Float64Array(arch.K);
     if (init) W.set(init);
     let done = 0;
+    let resume: LbfgsState | undefined;
     if (opts.resume) {
-      const ck = loadCheckpoint(opts.resume);
-      checkResume(ck, "lbfgs", arch.K, opts.resume);
-      const saved = ck.arrays.W;
-      if (!saved || saved.length !== arch.K) {
-        throw new NadirError("E_MODEL", "checkpoint lacks the weights W", { file: opts.resume });
-      }
-      W.set(saved);
-      done = Number(ck.header.iteration ?? 0);
-      restoreSelector(select, ck);
+      const path = opts.resume;
+      const ck = loadCheckpoint(path);
+      checkResume(ck, "lbfgs", arch.K, path);
+      W.set(checkpointArray(ck, "W", arch.K, path));
+      done = checkpointNumber(ck, "iteration", path);
+      resume = restoreLbfgs(ck, arch.K, path);
+      restoreSelector(select, ck, path);
     }
     const c2 = opts.c2;
     let t0 = performance.now();
@@ -188,9 +243,9 @@ export function trainEnergy(
     };
     try {
       lbfgs(W, fg, {
-        maxIterations: Math.max(0, opts.iterations - done),
-        onIteration: (it, f, w) => {
-          const iteration = done + it;
+        maxIterations: opts.iterations,
+        resume,
+        onIteration: (iteration, f, w, _gnorm, state) => {
           hooks.onProgress?.(iteration, opts.iterations);
           const evalNow =
             hooks.evaluate && (iteration % opts.evalEvery === 0 || iteration === opts.iterations);
@@ -208,9 +263,10 @@ export function trainEnergy(
           hooks.onEpoch?.(r);
           if (opts.checkpoint && (evalNow || iteration % opts.evalEvery === 0)) {
             const sel = selectorCheckpoint(select);
+            const st = lbfgsCheckpoint(state());
             saveCheckpoint(opts.checkpoint, {
-              header: { kind: "lbfgs", K: arch.K, iteration, ...sel.header },
-              arrays: { W: w, ...sel.arrays },
+              header: { kind: "lbfgs", K: arch.K, iteration, ...st.header, ...sel.header },
+              arrays: { W: w, ...st.arrays, ...sel.arrays },
             });
           }
           return stop;
@@ -249,7 +305,7 @@ export function trainEnergy(
     first = Number(ck.header.epoch) + 1;
     const o = ck.arrays.order;
     if (o) for (let i = 0; i < order.length; i++) order[i] = o[i]!;
-    restoreSelector(select, ck);
+    restoreSelector(select, ck, opts.resume);
   }
   const grad = new RowGradient(arch);
   const W = new Float64Array(arch.K);

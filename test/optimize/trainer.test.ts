@@ -261,6 +261,58 @@ describe("checkpoint and resume", () => {
   });
 });
 
+describe("an interrupted run resumed from its last checkpoint = the uninterrupted run (bitwise)", () => {
+  const cases: [string, Partial<TrainOptions>, number, number][] = [
+    [
+      "averaged perceptron (the default trainer)",
+      { loss: "perceptron", optimizer: "perceptron" },
+      5,
+      2,
+    ],
+    [
+      "perceptron without averaging",
+      { loss: "perceptron", optimizer: "perceptron", average: false },
+      4,
+      1,
+    ],
+    ["passive-aggressive (hinge)", { loss: "hinge", optimizer: "pa" }, 5, 3],
+    ["sgd (log loss)", { loss: "log", optimizer: "sgd", eta: 0.3, c2: 0.5 }, 5, 2],
+    ["L-BFGS (nll)", { loss: "nll", optimizer: "lbfgs", c2: 0.1, evalEvery: 1 }, 12, 5],
+  ];
+  for (const [name, o, N, k] of cases) {
+    for (const withDev of [false, true]) {
+      it(`${name}${withDev ? " with a dev set" : ""}: ${N} straight = ${k} + resume to ${N}`, () => {
+        const dev = withDev ? sentences.slice(0, 3) : undefined;
+        const n = (e: number) => (o.optimizer === "lbfgs" ? { iterations: e } : { epochs: e });
+        const straight = train({ ...o, ...n(N) }, dev);
+        const ck = join(tmp.dir, `resume-${o.optimizer}-${o.average}-${withDev}.ckpt`);
+        const first = train({ ...o, ...n(k), checkpoint: ck }, dev);
+        expect(first.reports.at(-1)!.epoch).toBe(k);
+        const resumed = train({ ...o, ...n(N), resume: ck }, dev);
+        expect(resumed.reports[0]!.epoch).toBe(k + 1);
+        expect(resumed.reports.map((r) => r.loss)).toEqual(
+          straight.reports.slice(k).map((r) => r.loss),
+        );
+        expect(bits(resumed.model.W).equals(bits(straight.model.W))).toBe(true);
+        expect(resumed.bestEpoch).toBe(straight.bestEpoch);
+        if (!withDev) expect(bits(first.model.W).equals(bits(straight.model.W))).toBe(false);
+      });
+    }
+  }
+
+  it("the default trainer refuses a missing checkpoint, and one of another trainer", () => {
+    const missing = join(tmp.dir, "no-such-dir", "ck");
+    const e = nadirError(() => train({ epochs: 2, resume: missing }));
+    expect(e.code).toBe("E_MODEL");
+    expect(e.message).toContain(missing);
+    const ck = join(tmp.dir, "sgd-for-perceptron.ckpt");
+    train({ loss: "log", optimizer: "sgd", epochs: 1, checkpoint: ck });
+    expect(nadirError(() => train({ epochs: 2, resume: ck })).message).toMatch(
+      /checkpoint is for online-sgd .* this run is perceptron-averaged/,
+    );
+  });
+});
+
 describe("checkpoint header validation", () => {
   it("a corrupt header that is still valid JSON (a key renamed) is an E_MODEL, not a TypeError", () => {
     // src/optimize/checkpoint.ts:73-79 uses the parsed header's h.lengths /
