@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import { NadirError } from "../../src/core/errors.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { chainEnergy, chainPotentials } from "../../src/graph/chain.ts";
-import { kbestViterbi } from "../../src/inference/kbest.ts";
+import { kbestViterbi, MAX_KBEST } from "../../src/inference/kbest.ts";
 import { viterbi } from "../../src/inference/viterbi.ts";
+import { nadirError } from "../fixtures/helpers.ts";
 import { rankAll } from "../oracles/brute-force.ts";
 
 function randomChain(rng: Rng, T: number, L: number) {
@@ -83,5 +84,46 @@ describe("kbestViterbi", () => {
           expect(chainEnergy(p, y)).toBeGreaterThanOrEqual(rs[49]!.energy);
       }
     }
+  });
+
+  it(`k above ${MAX_KBEST} is an E_TOO_LARGE naming the limit`, () => {
+    const p = randomChain(new Rng(5), 3, 2);
+    const e = nadirError(() => kbestViterbi(p, MAX_KBEST + 1));
+    expect(e.code).toBe("E_TOO_LARGE");
+    expect(e.message).toContain(String(MAX_KBEST));
+    expect(kbestViterbi(p, MAX_KBEST)).toHaveLength(8);
+  });
+
+  it("under constraints with many ties: exactly the oracle's list (labels and order)", () => {
+    const rng = new Rng(6);
+    for (let run = 0; run < 200; run++) {
+      const T = 1 + rng.int(5);
+      const L = 1 + rng.int(4);
+      const ints = (n: number) => Float64Array.from({ length: n }, () => rng.int(3) - 1);
+      const p = chainPotentials(T, L, ints(T * L), ints(L * L), ints(L), ints(L));
+      const mask = (n: number, d: number) =>
+        Uint8Array.from({ length: n }, () => (rng.next() < d ? 1 : 0));
+      const c = {
+        allowed: mask(T * L, 0.8),
+        forbiddenTransitions: mask(L * L, 0.3),
+        forbiddenStart: mask(L, 0.2),
+      };
+      const k = 1 + rng.int(40);
+      const want = rankAll(p, c).slice(0, k);
+      const got = kbestViterbi(p, k, c);
+      expect(got.map((r) => Array.from(r.labels))).toEqual(want.map((r) => Array.from(r.labels)));
+      expect(got.map((r) => r.energy)).toEqual(want.map((r) => r.energy));
+    }
+  });
+
+  it("a 20,000-token chain: k = 5 in order, distinct, from Viterbi (memory O(k·T + T·L), not k·T²)", () => {
+    // the previous Lawler scheme allocated T labelings of T labels per answer: 5 × 20k × 80 kB = 8 GB
+    const p = randomChain(new Rng(7), 20_000, 4);
+    const rs = kbestViterbi(p, 5);
+    expect(rs).toHaveLength(5);
+    expect(Array.from(rs[0]!.labels)).toEqual(Array.from(viterbi(p).labels));
+    for (let i = 1; i < 5; i++) expect(rs[i]!.energy).toBeGreaterThanOrEqual(rs[i - 1]!.energy);
+    expect(new Set(rs.map((r) => r.labels.join(","))).size).toBe(5);
+    for (const r of rs) expect(r.energy).toBe(chainEnergy(p, r.labels));
   });
 });
