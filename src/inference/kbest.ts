@@ -210,7 +210,7 @@ export function kbestViterbi(
   const isDone = (t: number, y: number): boolean => {
     if (t === T - 1) return true;
     const n = nodes.get((t + 1) * L + y);
-    return n !== undefined && n.done;
+    return n?.done === true;
   };
   const popped = [0, 0, 0];
   /** List the next derivation of (t, y), whose children already list what it needs. */
