@@ -58,12 +58,12 @@ export class Linear implements Module {
   private readonly y: Float64Array;
   private readonly dx: Float64Array;
 
-  constructor(
-    readonly nIn: number,
-    readonly nOut: number,
-    rng: Rng,
-    scale = 1 / Math.sqrt(nIn),
-  ) {
+  readonly nIn: number;
+  readonly nOut: number;
+
+  constructor(nIn: number, nOut: number, rng: Rng, scale = 1 / Math.sqrt(nIn)) {
+    this.nIn = nIn;
+    this.nOut = nOut;
     this.W = param("W", nIn * nOut);
     this.b = param("b", nOut);
     for (let i = 0; i < this.W.value.length; i++) this.W.value[i] = (2 * rng.next() - 1) * scale;
@@ -125,12 +125,12 @@ export class Embedding implements Module {
   private y: Float64Array = new Float64Array(0);
   private dIds: Float64Array = new Float64Array(0);
 
-  constructor(
-    readonly vocab: number,
-    readonly dim: number,
-    rng: Rng,
-    scale = 1,
-  ) {
+  readonly vocab: number;
+  readonly dim: number;
+
+  constructor(vocab: number, dim: number, rng: Rng, scale = 1) {
+    this.vocab = vocab;
+    this.dim = dim;
     this.table = param("table", vocab * dim);
     for (let i = 0; i < this.table.value.length; i++) this.table.value[i] = rng.normal() * scale;
   }
@@ -364,7 +364,11 @@ export class Dot extends Pair {
 
 /** A chain of single-input modules. */
 export class Sequential implements Module {
-  constructor(readonly layers: readonly Module[]) {}
+  readonly layers: readonly Module[];
+
+  constructor(layers: readonly Module[]) {
+    this.layers = layers;
+  }
 
   forward(inputs: readonly Float64Array[]): Float64Array {
     let h = inputs[0]!;

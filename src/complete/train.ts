@@ -155,14 +155,23 @@ export class CompletionLearner {
   /** the step size is lr · lrScale (see setProgress) */
   lrScale = 1;
 
+  readonly model: Lbl;
+  readonly acc: LblParams;
+  readonly o: CompletionTrainOptions;
+  readonly rng: Rng;
+
   constructor(
-    readonly model: Lbl,
-    readonly acc: LblParams,
-    readonly o: CompletionTrainOptions,
-    readonly rng: Rng,
+    model: Lbl,
+    acc: LblParams,
+    o: CompletionTrainOptions,
+    rng: Rng,
     /** NCE noise weights (required when loss = nll and noise > 0) */
     noiseW?: Float64Array,
   ) {
+    this.model = model;
+    this.acc = acc;
+    this.o = o;
+    this.rng = rng;
     this.loss = makeLoss(o.loss, { margin: o.margin, beta: o.beta });
     const V = model.V;
     const nce = o.loss === "nll" && o.noise > 0;

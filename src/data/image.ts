@@ -108,10 +108,13 @@ const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13 || c 
 class Cursor {
   pos = 0;
   line = 1;
-  constructor(
-    readonly buf: Uint8Array,
-    readonly file: string,
-  ) {}
+  readonly buf: Uint8Array;
+  readonly file: string;
+
+  constructor(buf: Uint8Array, file: string) {
+    this.buf = buf;
+    this.file = file;
+  }
 
   fail(msg: string, where: "line" | "offset" = "line"): never {
     if (where === "offset")

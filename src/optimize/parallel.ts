@@ -131,13 +131,16 @@ export class ParallelObjective {
   /** a worker's failure message (shared memory: readable while this thread waits) */
   private readonly failure = failureBuffer();
 
+  private readonly local: ShardEvaluator;
+
   constructor(
     arch: LinearChain,
     data: readonly Instance[],
     config: ObjectiveConfig,
-    private readonly local: ShardEvaluator,
+    local: ShardEvaluator,
     threads = defaultThreads(),
   ) {
+    this.local = local;
     const n = Math.max(1, Math.min(threads, data.length));
     // Balance shards by tokens (the cost is O(T·L²) per instance).
     let total = 0;

@@ -196,10 +196,10 @@ class Stepper {
   private readonly dH1: Float64Array;
   private readonly dOut = new Float64Array(1);
 
-  constructor(
-    private readonly m: ImplicitRegressor,
-    out: number,
-  ) {
+  private readonly m: ImplicitRegressor;
+
+  constructor(m: ImplicitRegressor, out: number) {
+    this.m = m;
     this.h1 = new Float64Array(out);
     this.dH1 = new Float64Array(out);
   }
