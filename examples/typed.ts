@@ -21,6 +21,7 @@ const many: string[][] = tagger.predict([
 ]);
 const best: ScoredLabeling[] = tagger.kbest(["a", "dog", "sleeps"], 2);
 const marginals: Record<string, number>[] = tagger.marginals(["a", "dog"], { beta: 2 });
+// biome-ignore lint/complexity/useLiteralKeys: noPropertyAccessFromIndexSignature asks for brackets
 const pNoun: number | undefined = marginals[1]?.["NOUN"];
 const bytes: Uint8Array = tagger.toBytes();
 try {

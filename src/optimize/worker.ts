@@ -5,9 +5,9 @@
 import { workerData } from "node:worker_threads";
 import { type Encoding, encodingConstraints, withEnd } from "../architecture/labels.ts";
 import { LinearChain } from "../architecture/linear-chain.ts";
+import { writeFailure } from "../core/threads.ts";
 import { getBackend } from "../inference/registry.ts";
 import { viterbiBackend } from "../inference/viterbi.ts";
-import { writeFailure } from "../core/threads.ts";
 import { makeLoss } from "../loss/index.ts";
 import { EnergyObjective } from "./objective.ts";
 import { CTRL, type ObjectiveConfig, type Packed, unpack } from "./parallel.ts";
