@@ -42,4 +42,6 @@ function walk(dir) {
   }
 }
 walk(dist);
-console.log(`build: dist/ written (${files} declaration files, ${rewritten} import paths rewritten)`);
+console.log(
+  `build: dist/ written (${files} declaration files, ${rewritten} import paths rewritten)`,
+);

@@ -77,7 +77,10 @@ export async function main(argv: string[]): Promise<number> {
         `unknown command '${name}'${guess ? ` (did you mean ${guess}?)` : ""}; expected one of ${names.join(", ")}`,
       );
     }
-    const [cmd, { helpText, parseCommand }] = await Promise.all([entry.load(), import("./args.ts")]);
+    const [cmd, { helpText, parseCommand }] = await Promise.all([
+      entry.load(),
+      import("./args.ts"),
+    ]);
     const { values, positionals, help } = parseCommand(cmd, rest);
     if (help) {
       process.stdout.write(`${helpText(cmd)}\n`);

@@ -12,7 +12,9 @@
  * and then imports `name.ts`.
  */
 export function workerUrl(base: string, name: string): URL {
-  return base.endsWith(".ts") ? new URL(`./${name}-entry.mjs`, base) : new URL(`./${name}.js`, base);
+  return base.endsWith(".ts")
+    ? new URL(`./${name}-entry.mjs`, base)
+    : new URL(`./${name}.js`, base);
 }
 
 /** Bytes of shared memory for a failure message. */
