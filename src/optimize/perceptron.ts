@@ -8,6 +8,13 @@ import {
   loadCheckpoint,
   saveCheckpoint,
 } from "./checkpoint.ts";
+import {
+  divergedError,
+  firstNonFinite,
+  largestMagnitude,
+  OVERFLOW,
+  smallerStep,
+} from "./finite.ts";
 import type { TrainOptions } from "./options.ts";
 
 /** Write ŷ = argmin_y E(W, y, x) (with any decoding constraints) into out[0 … T). */
@@ -79,6 +86,7 @@ export function trainPerceptron(
   const reports: EpochReport[] = [];
   const progressEvery = Math.max(1, Math.floor(data.length / 100));
   const kind = opts.average ? "perceptron-averaged" : "perceptron";
+  const hint = smallerStep(opts.eta, "perceptron");
   let first = 1;
   if (opts.resume) {
     // The whole state of the run: W, U and the step count c, the RNG and the
@@ -110,7 +118,20 @@ export function trainPerceptron(
       if (x.T > 0) {
         if (yHat.length < x.T) yHat = new Int32Array(x.T);
         const out = yHat;
-        decode(x, W, out);
+        try {
+          decode(x, W, out);
+        } catch (e) {
+          // non-finite weights make every energy infinite ("no labeling satisfies…")
+          const big = largestMagnitude(W);
+          if (big >= OVERFLOW) {
+            throw divergedError(
+              `epoch ${epoch}`,
+              `the weights reached ${big} and the energies overflowed (${(e as Error).message})`,
+              hint,
+            );
+          }
+          throw e;
+        }
         const y = x.labels;
         let differs = false;
         for (let t = 0; t < x.T; t++) {
@@ -136,6 +157,19 @@ export function trainPerceptron(
       if (hooks.onProgress && n % progressEvery === 0) hooks.onProgress(n, order.length);
     }
     if (U && avg !== W) averageInto(avg, W, U, c);
+    const bad = firstNonFinite(avg !== W ? avg : W);
+    const badU = U && bad < 0 ? firstNonFinite(U) : -1;
+    if (bad >= 0 || badU >= 0 || lossSum - lossSum !== 0) {
+      throw divergedError(
+        `epoch ${epoch}`,
+        bad >= 0
+          ? `weight ${bad} became ${(avg !== W ? avg : W)[bad]}`
+          : badU >= 0
+            ? `the averaging sum of weight ${badU} became ${U![badU]}`
+            : `the summed perceptron loss became ${lossSum}`,
+        hint,
+      );
+    }
     const dev = hooks.evaluate ? hooks.evaluate(avg) : undefined;
     if (dev !== undefined && opts.keepBest && dev > bestScore) {
       bestScore = dev;

@@ -12,8 +12,16 @@ import {
   loadCheckpoint,
   saveCheckpoint,
 } from "./checkpoint.ts";
+import {
+  divergedError,
+  firstNonFinite,
+  hasGold,
+  largestMagnitude,
+  OVERFLOW,
+  smallerStep,
+} from "./finite.ts";
 import { RowGradient } from "./gradient.ts";
-import { type LbfgsState, lbfgs } from "./lbfgs.ts";
+import { type LbfgsResult, type LbfgsState, lbfgs } from "./lbfgs.ts";
 import { EnergyObjective } from "./objective.ts";
 import { makeOnlineOptimizer } from "./online.ts";
 import type { TrainOptions } from "./options.ts";
@@ -230,7 +238,18 @@ export function trainEnergy(
       inference.labels ? threads : 1,
     );
     const fg = (w: Float64Array, g: Float64Array): number => {
-      let f = batch.fg(w, g);
+      let f: number;
+      try {
+        f = batch.fg(w, g);
+      } catch (e) {
+        // weights this large overflow the energies: no labeling keeps a finite energy
+        const big = largestMagnitude(w);
+        if (big >= OVERFLOW) {
+          nonFinite = `the weights reached ${big} and the energies overflowed (${(e as Error).message})`;
+          return Number.POSITIVE_INFINITY;
+        }
+        throw e;
+      }
       if (c2 > 0) {
         let sq = 0;
         for (let k = 0; k < w.length; k++) {
@@ -239,10 +258,25 @@ export function trainEnergy(
         }
         f += 0.5 * c2 * sq;
       }
+      // A point where the objective, a weight or the gradient is not finite
+      // is refused (+∞: the line search backs off from it).
+      const kw = firstNonFinite(w);
+      const kg = kw < 0 ? firstNonFinite(g) : -1;
+      if (f - f !== 0 || kw >= 0 || kg >= 0) {
+        nonFinite =
+          kw >= 0
+            ? `weight ${kw} became ${w[kw]}`
+            : kg >= 0
+              ? `gradient entry ${kg} became ${g[kg]}`
+              : `the ${loss.name} objective became ${f}`;
+        return Number.POSITIVE_INFINITY;
+      }
       return f;
     };
+    let nonFinite = "";
+    let result: LbfgsResult;
     try {
-      lbfgs(W, fg, {
+      result = lbfgs(W, fg, {
         maxIterations: opts.iterations,
         resume,
         onIteration: (iteration, f, w, _gnorm, state) => {
@@ -274,6 +308,13 @@ export function trainEnergy(
       });
     } finally {
       batch.close(); // worker threads end with the run, even when it throws
+    }
+    if (!Number.isFinite(result.f) || firstNonFinite(W) >= 0) {
+      throw divergedError(
+        `iteration ${result.iterations} of L-BFGS`,
+        nonFinite || "the objective is not finite",
+        smallerStep(opts.eta, "lbfgs"),
+      );
     }
     if (select.best) return { W: select.best, bestEpoch: select.bestEpoch, reports };
     return { W, bestEpoch: done + reports.length, reports };
@@ -309,6 +350,7 @@ export function trainEnergy(
   }
   const grad = new RowGradient(arch);
   const W = new Float64Array(arch.K);
+  const hint = smallerStep(opts.eta, opts.optimizer);
   const progressEvery = Math.max(1, Math.floor(data.length / 100));
   for (let epoch = first; epoch <= opts.epochs; epoch++) {
     const t0 = performance.now();
@@ -318,7 +360,28 @@ export function trainEnergy(
     for (let n = 0; n < order.length; n++) {
       const x = data[order[n]!]!;
       grad.touch(x);
-      const v = objective.evaluate(x, opt.V, opt.scale, grad.g, 1);
+      let v: number;
+      try {
+        v = objective.evaluate(x, opt.V, opt.scale, grad.g, 1);
+      } catch (e) {
+        // non-finite weights make every energy infinite ("no labeling satisfies…")
+        const big = largestMagnitude(opt.V, opt.scale);
+        if (big >= OVERFLOW) {
+          throw divergedError(
+            `epoch ${epoch}`,
+            `the weights reached ${big} and the energies overflowed (${(e as Error).message})`,
+            hint,
+          );
+        }
+        throw e;
+      }
+      if (v - v !== 0 && (!Number.isNaN(v) || hasGold(x.labels, x.T))) {
+        throw divergedError(
+          `epoch ${epoch}, example ${n + 1} of the shuffled order`,
+          `the ${loss.name} loss became ${v}`,
+          hint,
+        );
+      }
       if (!Number.isNaN(v)) {
         lossSum += v;
         if (v > 0) mistakes++;
@@ -330,6 +393,16 @@ export function trainEnergy(
       if (hooks.onProgress && n % progressEvery === 0) hooks.onProgress(n, order.length);
     }
     opt.weights(W, opts.average);
+    const bad = firstNonFinite(W);
+    if (bad >= 0 || lossSum - lossSum !== 0) {
+      throw divergedError(
+        `epoch ${epoch}`,
+        bad >= 0
+          ? `weight ${bad} became ${W[bad]}`
+          : `the summed ${loss.name} loss became ${lossSum}`,
+        hint,
+      );
+    }
     const dev = hooks.evaluate ? hooks.evaluate(W) : undefined;
     const stop = select.see(epoch, dev, W);
     const r: EpochReport = {

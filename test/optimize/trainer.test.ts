@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Model } from "../../src/model.ts";
@@ -357,6 +357,57 @@ describe("checkpoint versions", () => {
     expect(e.code).toBe("E_MODEL");
     expect(e.message).toMatch(/version 1 checkpoints .* start the run again/);
   });
+});
+
+describe("training that diverges stops with a clear error and writes nothing", () => {
+  /** A model of the task with every weight ±1e308 (a warm start whose energies overflow). */
+  const huge = (): Model => {
+    const m = train({ epochs: 1 }).model;
+    for (let k = 0; k < m.W.length; k++) m.W[k] = k % 2 ? 1e308 : -1e308;
+    return m;
+  };
+  const cases: [string, Partial<TrainOptions>, boolean, RegExp][] = [
+    [
+      "sgd + log, η = 1e308",
+      { loss: "log", optimizer: "sgd", eta: 1e308, epochs: 3 },
+      false,
+      /^training diverged at epoch 1, example \d+ of the shuffled order: the log loss became NaN; .*--eta 1e\+307/,
+    ],
+    [
+      "adagrad + nll, η = 1e200 (was: no labeling satisfies the constraints)",
+      { loss: "nll", optimizer: "adagrad", eta: 1e200, epochs: 3 },
+      false,
+      /^training diverged at epoch 1: .*--eta 1e\+199/,
+    ],
+    [
+      "the perceptron from weights ±1e308",
+      { epochs: 2 },
+      true,
+      /^training diverged at epoch 1: .*initial weights/,
+    ],
+    [
+      "L-BFGS from weights ±1e308",
+      { loss: "nll", optimizer: "lbfgs", iterations: 5 },
+      true,
+      /^training diverged at iteration 0 of L-BFGS: the weights reached 1e\+308/,
+    ],
+  ];
+  for (const [name, o, fromHuge, message] of cases) {
+    it(name, () => {
+      const ck = join(tmp.dir, `diverged-${o.optimizer}-${o.loss}.ckpt`);
+      const e = nadirError(() =>
+        trainTagger({
+          spec: synSpec,
+          train: sentences,
+          init: fromHuge ? huge() : undefined,
+          options: { threads: 1, ...o, checkpoint: ck },
+        }),
+      );
+      expect(e.code).toBe("E_ARG");
+      expect(e.message).toMatch(message);
+      expect(existsSync(ck)).toBe(false);
+    });
+  }
 });
 
 describe("early stopping", () => {
