@@ -29,6 +29,13 @@ export {
   logGibbsProbability,
 } from "./forward-backward.ts";
 export { kbestViterbi } from "./kbest.ts";
+export {
+  type MeanFieldOptions,
+  type MeanFieldResult,
+  meanField,
+  meanFieldBackend,
+  meanFieldDecoder,
+} from "./mean-field.ts";
 export * from "./mincut/index.ts";
 export {
   hamming,
@@ -41,6 +48,13 @@ export {
   type OffendingOptions,
 } from "./offending.ts";
 export { backendNames, getBackend, hasKBest, registerBackend } from "./registry.ts";
+export {
+  type GibbsOptions,
+  type GibbsResult,
+  gibbsSample,
+  type SampleOptions,
+  sampleChain,
+} from "./sampling.ts";
 export { type SumProductOptions, type SumProductResult, sumProduct } from "./sum-product.ts";
 export {
   type TrwsBackend,

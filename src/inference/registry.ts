@@ -1,12 +1,13 @@
 import { NadirError } from "../core/errors.ts";
 import { bpBackend } from "./bp.ts";
 import { exhaustiveBackend } from "./exhaustive.ts";
+import { meanFieldBackend } from "./mean-field.ts";
 import { expansionBackend, mincutBackend, swapBackend } from "./mincut/index.ts";
 import { trwsBackend } from "./trws.ts";
 import type { Backend, KBestBackend } from "./types.ts";
 import { viterbiBackend } from "./viterbi.ts";
 
-/** Inference backends by name; exhaustive, viterbi, bp, trws, mincut, expansion and swap are built in. */
+/** Inference backends by name; exhaustive, viterbi, bp, trws, mincut, expansion, swap and meanfield are built in. */
 const backends = new Map<string, Backend>([
   [exhaustiveBackend.name, exhaustiveBackend],
   [viterbiBackend.name, viterbiBackend],
@@ -15,6 +16,7 @@ const backends = new Map<string, Backend>([
   [mincutBackend.name, mincutBackend],
   [expansionBackend.name, expansionBackend],
   [swapBackend.name, swapBackend],
+  [meanFieldBackend.name, meanFieldBackend],
 ]);
 
 /**

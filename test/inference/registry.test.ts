@@ -26,7 +26,7 @@ describe("backend registry", () => {
       expect(e).toBeInstanceOf(NadirError);
       expect((e as NadirError).code).toBe("E_ARG");
       expect((e as NadirError).message).toBe(
-        "unknown inference backend 'x'; expected one of: exhaustive, viterbi, bp, trws, mincut, expansion, swap",
+        "unknown inference backend 'x'; expected one of: exhaustive, viterbi, bp, trws, mincut, expansion, swap, meanfield",
       );
     }
   });
