@@ -19,12 +19,7 @@ import { writeFileAtomic } from "./core/io.ts";
 import { chainEnergy } from "./graph/chain.ts";
 import { chain2Energy } from "./graph/chain2.ts";
 import { bpBackend } from "./inference/bp.ts";
-import {
-  entropy,
-  forwardBackward,
-  freeEnergy,
-  gibbsProbability,
-} from "./inference/forward-backward.ts";
+import { gibbsDensity } from "./inference/forward-backward.ts";
 import { kbestViterbi } from "./inference/kbest.ts";
 import type { Constraints, InferenceResult } from "./inference/types.ts";
 import { viterbi } from "./inference/viterbi.ts";
@@ -233,7 +228,9 @@ export class Model {
    * Conditional density at inverse temperature β: the free energy
    * F_β = −(1/β) log Z, the marginals μₜ(l) of the Gibbs distribution
    * P(y|x) = exp(−β E(y, x)) / Z over the well-formed labelings, its entropy
-   * (nats), and the probability of a labeling when one is given.
+   * (nats), and the probability of a labeling when one is given. Computed
+   * relative to the minimum energy (see `gibbsDensity`), so any finite β > 0
+   * works: P ≤ 1, H ≥ 0 (→ log #minimizers as β → ∞), nothing infinite.
    */
   density(
     tokens: string[][],
@@ -247,15 +244,13 @@ export class Model {
     probability: number | undefined;
   } {
     const { p } = this.potentialsOf(tokens, "the Gibbs density (forward-backward)");
-    const m = forwardBackward(p, beta, { constraints: this.constraintsFor(tokens.length) });
-    const probability =
-      y === undefined ? undefined : gibbsProbability(p, this.labelIds(y), beta, m.freeEnergy);
+    const d = gibbsDensity(p, beta, this.constraintsFor(tokens.length));
     return {
-      freeEnergy: m.freeEnergy,
-      logZ: m.logZ,
-      entropy: entropy(p, m, beta),
-      marginals: m.unary,
-      probability,
+      freeEnergy: d.freeEnergy,
+      logZ: d.logZ,
+      entropy: d.entropy,
+      marginals: d.marginals,
+      probability: y === undefined ? undefined : Math.exp(d.logProbability(this.labelIds(y))),
     };
   }
 
@@ -266,8 +261,9 @@ export class Model {
   detectionScore(tokens: string[][], y: readonly string[], beta = 1): number {
     if (tokens.length === 0) return 0;
     const { p } = this.potentialsOf(tokens, "detection (free energy)");
-    const F = freeEnergy(p, beta, this.constraintsFor(tokens.length));
-    return (chainEnergy(p, this.labelIds(y)) - F) / tokens.length;
+    const d = gibbsDensity(p, beta, this.constraintsFor(tokens.length));
+    // E(y) − F = (E(y) − E*) + log Z₀/β: two non-negative terms, no cancellation at large β
+    return (d.gap(this.labelIds(y)) + d.logZ0 / beta) / tokens.length;
   }
 
   /**

@@ -817,3 +817,273 @@ export function entropy(p: ChainPotentials, m: ChainMarginals, beta: number): nu
   const h = beta * (expectedEnergy(p, m) - m.freeEnergy);
   return Math.max(h, 0);
 }
+
+// ─── the Gibbs density relative to the minimum (any β) ─────────────────────
+
+/**
+ * The Gibbs distribution of a chain described relative to its minimum
+ * energy E*, so that nothing overflows or cancels at large β (tested to
+ * β = 1e300). See {@link gibbsDensity}.
+ */
+export interface GibbsDensity {
+  T: number;
+  L: number;
+  beta: number;
+  /** E* = min_y E(y) over the allowed labelings. */
+  minEnergy: number;
+  /** log Z₀ = log Σ_y exp(−β (E(y) − E*)) ≥ 0 (the log of the number of minimizers as β → ∞). */
+  logZ0: number;
+  /** log Z(β) = −β E* + log Z₀. */
+  logZ: number;
+  /** F_β = E* − log Z₀ / β ≤ E*. */
+  freeEnergy: number;
+  /** H = log Z₀ + β ⟨E − E*⟩ ≥ 0 nats (a sum of non-negative terms). */
+  entropy: number;
+  /** μₜ(l) at [t·L + l], T×L. */
+  marginals: Float64Array;
+  /** E(y) − E* ≥ 0, summed from the reparametrized potentials (+∞ for a forbidden labeling). */
+  gap(y: ArrayLike<number>): number;
+  /** log P_β(y) = −β (E(y) − E*) − log Z₀ ≤ 0 (−∞ for a forbidden labeling). */
+  logProbability(y: ArrayLike<number>): number;
+}
+
+let gA = new Float64Array(0);
+let gF = new Float64Array(0);
+let gB = new Float64Array(0);
+let gU = new Float64Array(0);
+let gW = new Float64Array(0);
+
+/**
+ * The Gibbs density at any finite β > 0, computed in log space relative to
+ * the minimum. A forward min-sum pass gives Aₜ(y), the least energy of a
+ * prefix ending in y (start and unaries included); the potentials are then
+ * reparametrized as
+ *   τₜ(y, y') = (Aₜ(y) + W(y, y') + uₜ₊₁(y')) − Aₜ₊₁(y') ≥ 0,
+ *   e(y) = (A_{T−1}(y) + end(y)) − E* ≥ 0,
+ * each the difference between a candidate and the minimum taken over those
+ * very candidates, so ≥ 0 holds exactly in floating point; for every labeling
+ * E(y) − E* = Σₜ τₜ(yₜ, yₜ₊₁) + e(y_{T−1}) (the Aₜ telescope). Log-space
+ * forward and backward passes over exp(−β τ) then give log Z₀ ≥ 0 (every
+ * prefix extends a minimizing one, whose weights are exp(0)), the marginals,
+ * and H = log Z₀ + β Σ μ·τ with every term ≥ 0 and → 0 as β → ∞ for a
+ * unique minimum. Nothing is clamped. Throws like {@link forwardBackward}
+ * (E_ARG for β, E_UNSUPPORTED when no labeling satisfies the constraints).
+ * Cost: 3·T·L² (one min-sum pass, two log-sum-exp passes), T·L memory.
+ */
+export function gibbsDensity(
+  p: ChainPotentials,
+  beta: number,
+  constraints?: Constraints,
+): GibbsDensity {
+  checkBeta(beta);
+  const c = constraints;
+  if (c !== undefined) checkConstraints(WHO, p, c);
+  const { T, L, unary, transition, start, end } = p;
+  const INF = Number.POSITIVE_INFINITY;
+  if (T === 0) {
+    return {
+      T,
+      L,
+      beta,
+      minEnergy: 0,
+      logZ0: 0,
+      logZ: 0,
+      freeEnergy: 0,
+      entropy: 0,
+      marginals: new Float64Array(0),
+      gap: () => 0,
+      logProbability: () => 0,
+    };
+  }
+  const n = T * L;
+  if (gA.length < n) {
+    gA = new Float64Array(Math.max(n, 2 * gA.length));
+    gF = new Float64Array(gA.length);
+    gB = new Float64Array(gA.length);
+    gU = new Float64Array(gA.length);
+  }
+  if (gW.length < L * L) gW = new Float64Array(L * L);
+  const A = gA;
+  const fw = gF;
+  const bw = gB;
+  // Masked copies: +∞ where the constraints forbid.
+  const U = gU;
+  const Wm = gW;
+  const allowed = c?.allowed;
+  const ft = c?.forbiddenTransitions;
+  const fs = c?.forbiddenStart;
+  for (let i = 0; i < n; i++) U[i] = allowed !== undefined && allowed[i] === 0 ? INF : unary[i]!;
+  for (let i = 0; i < L * L; i++) Wm[i] = ft !== undefined && ft[i] !== 0 ? INF : transition[i]!;
+  // τₜ(y, y') is recomputed wherever it is needed, always as
+  //   cand = (Aₜ(y) + W(y, y')) + uₜ₊₁(y');  τ = cand − Aₜ₊₁(y')  (+∞ when cand is)
+  // which is exactly how Aₜ₊₁ took its minimum.
+
+  // Forward min-sum: Aₜ(y).
+  for (let y = 0; y < L; y++) A[y] = (fs !== undefined && fs[y] !== 0 ? INF : start[y]!) + U[y]!;
+  for (let t = 1; t < T; t++) {
+    const prev = (t - 1) * L;
+    const row = t * L;
+    for (let y2 = 0; y2 < L; y2++) {
+      const uy = U[row + y2]!;
+      let m = INF;
+      for (let y = 0; y < L; y++) {
+        const cand = A[prev + y]! + Wm[y * L + y2]! + uy;
+        if (cand < m) m = cand;
+      }
+      A[row + y2] = m;
+    }
+  }
+  const last = (T - 1) * L;
+  let Emin = INF;
+  for (let y = 0; y < L; y++) {
+    const v = A[last + y]! + end[y]!;
+    if (v < Emin) Emin = v;
+  }
+  if (Emin === INF) throw infeasible(WHO);
+  /** e(y) = (A_{T−1}(y) + end(y)) − E* ≥ 0. */
+  const e = (y: number): number => {
+    const v = A[last + y]! + end[y]!;
+    return v === INF ? INF : v - Emin;
+  };
+  const nb = -beta;
+
+  // Forward log-sum-exp over exp(−β τ): fwₜ(y) ≥ 0 where reachable.
+  for (let y = 0; y < L; y++) fw[y] = A[y] === INF ? NEG_INF : 0;
+  for (let t = 0; t + 1 < T; t++) {
+    const row = t * L;
+    const next = row + L;
+    for (let y2 = 0; y2 < L; y2++) {
+      const a2 = A[next + y2]!;
+      const uy = U[next + y2]!;
+      let m = NEG_INF;
+      if (a2 !== INF) {
+        for (let y = 0; y < L; y++) {
+          const f = fw[row + y]!;
+          if (f === NEG_INF) continue;
+          const cand = A[row + y]! + Wm[y * L + y2]! + uy;
+          if (cand === INF) continue;
+          const x = f + nb * (cand - a2);
+          if (x > m) m = x;
+        }
+      }
+      let v = NEG_INF;
+      if (m !== NEG_INF) {
+        let s = 0;
+        for (let y = 0; y < L; y++) {
+          const f = fw[row + y]!;
+          if (f === NEG_INF) continue;
+          const cand = A[row + y]! + Wm[y * L + y2]! + uy;
+          if (cand !== INF) s += Math.exp(f + nb * (cand - a2) - m);
+        }
+        v = m + Math.log(s);
+      }
+      fw[next + y2] = v;
+    }
+  }
+  let m0 = NEG_INF;
+  for (let y = 0; y < L; y++) {
+    const f = fw[last + y]!;
+    if (f !== NEG_INF && e(y) !== INF) m0 = Math.max(m0, f + nb * e(y));
+  }
+  let s0 = 0;
+  for (let y = 0; y < L; y++) {
+    const f = fw[last + y]!;
+    if (f !== NEG_INF && e(y) !== INF) s0 += Math.exp(f + nb * e(y) - m0);
+  }
+  const logZ0 = m0 + Math.log(s0);
+
+  // Backward: bwₜ(y) = log Σ over suffixes of exp(−β (τ… + e)); and, from
+  // the same terms, the expected gap ⟨E − E*⟩ = Σ μ(y, y')·τ + Σ μ(y)·e.
+  let expGap = 0;
+  for (let y = 0; y < L; y++) {
+    const ev = e(y);
+    bw[last + y] = ev === INF ? NEG_INF : nb * ev;
+  }
+  for (let t = T - 2; t >= 0; t--) {
+    const row = t * L;
+    const next = row + L;
+    for (let y = 0; y < L; y++) {
+      const ay = A[row + y]!;
+      const f = fw[row + y]!;
+      let m = NEG_INF;
+      if (ay !== INF) {
+        for (let y2 = 0; y2 < L; y2++) {
+          const b = bw[next + y2]!;
+          if (b === NEG_INF) continue;
+          const cand = ay + Wm[y * L + y2]! + U[next + y2]!;
+          if (cand === INF) continue;
+          const x = b + nb * (cand - A[next + y2]!);
+          if (x > m) m = x;
+        }
+      }
+      let v = NEG_INF;
+      if (m !== NEG_INF) {
+        let s = 0;
+        // μ(y, y') = exp(fw + x − log Z₀) = ex·k with k = exp(fw + m − log Z₀)
+        const k = f === NEG_INF ? 0 : Math.exp(f + m - logZ0);
+        for (let y2 = 0; y2 < L; y2++) {
+          const b = bw[next + y2]!;
+          if (b === NEG_INF) continue;
+          const cand = ay + Wm[y * L + y2]! + U[next + y2]!;
+          if (cand === INF) continue;
+          const tv = cand - A[next + y2]!;
+          const ex = Math.exp(b + nb * tv - m);
+          s += ex;
+          if (tv > 0) {
+            const mu = ex * k;
+            if (mu > 0) expGap += mu * (beta * tv);
+          }
+        }
+        v = m + Math.log(s);
+      }
+      bw[row + y] = v;
+    }
+  }
+
+  // Marginals, and the last position's share of the expected gap.
+  const marginals = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const f = fw[i]!;
+    const b = bw[i]!;
+    marginals[i] = f === NEG_INF || b === NEG_INF ? 0 : Math.exp(f + b - logZ0);
+  }
+  for (let y = 0; y < L; y++) {
+    const mu = marginals[last + y]!;
+    const ev = e(y);
+    if (mu > 0 && ev > 0) expGap += mu * (beta * ev);
+  }
+  // The tables are module workspaces: keep this result's own copies for gap().
+  const Ac = A.slice(0, n);
+  const Uc = U.slice(0, n);
+  const Wc = Wm.slice(0, L * L);
+  const gap = (y: ArrayLike<number>): number => {
+    checkLabeling(p, y);
+    if (Ac[y[0]!] === INF) return INF;
+    let g = 0;
+    for (let t = 0; t + 1 < T; t++) {
+      const a = y[t]!;
+      const b = y[t + 1]!;
+      const cand = Ac[t * L + a]! + Wc[a * L + b]! + Uc[(t + 1) * L + b]!;
+      if (cand === INF) return INF;
+      g += cand - Ac[(t + 1) * L + b]!;
+    }
+    const v = Ac[last + y[T - 1]!]! + end[y[T - 1]!]!;
+    return v === INF ? INF : g + (v - Emin);
+  };
+  return {
+    T,
+    L,
+    beta,
+    minEnergy: Emin,
+    logZ0,
+    logZ: -beta * Emin + logZ0,
+    freeEnergy: Emin - logZ0 / beta,
+    entropy: logZ0 + expGap,
+    marginals,
+    gap,
+    logProbability: (y) => {
+      const g = gap(y);
+      return g === INF ? NEG_INF : -beta * g - logZ0;
+    },
+  };
+}

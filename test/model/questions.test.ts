@@ -163,6 +163,33 @@ describe("density()", () => {
   });
 });
 
+describe("density and detection at large β (computed relative to the minimum energy)", () => {
+  it("β from 1e6 to 1e300: P(best) ≤ 1 and → 1, entropy ≥ 0 and → 0, F → E(best), nothing infinite", () => {
+    for (const s of small) {
+      const best = model.decide(s.tokens, 2);
+      for (const beta of [1e6, 1e12, 1e100, 1e300]) {
+        const d = model.density(s.tokens, beta, best[0]!.labels);
+        expect(d.probability!).toBeLessThanOrEqual(1);
+        expect(d.entropy).toBeGreaterThanOrEqual(0);
+        expect(Number.isFinite(d.logZ)).toBe(true);
+        expect(Number.isFinite(d.freeEnergy)).toBe(true);
+        if (best[1]!.energy > best[0]!.energy) {
+          expect(d.probability!).toBeGreaterThan(1 - 1e-9);
+          expect(d.entropy).toBeLessThan(1e-9);
+          expect(d.freeEnergy).toBeCloseTo(best[0]!.energy, 9);
+        }
+        const second = model.density(s.tokens, beta, best[1]!.labels).probability!;
+        expect(second).toBeGreaterThanOrEqual(0);
+        expect(second).toBeLessThanOrEqual(1 - d.probability! + 1e-12);
+        const score = model.detectionScore(s.tokens, best[1]!.labels, beta);
+        expect(score).toBeGreaterThanOrEqual(0);
+        expect(score).toBeCloseTo((best[1]!.energy - best[0]!.energy) / s.tokens.length, 9);
+        expect(model.detectionScore(s.tokens, best[0]!.labels, beta)).toBeLessThan(1e-9);
+      }
+    }
+  });
+});
+
 describe("detection", () => {
   /** Calibrate on slice A, then the AUC of detectionScore on slice B (gold vs corrupted at 0.1). */
   function heldOutAuc(m: Model): { calibrated: number; heldOut: number; balanced: number } {
