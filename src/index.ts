@@ -8,6 +8,11 @@
  * optimizers) are exported for building your own energies.
  */
 export {
+  type ClassificationData,
+  Classifier,
+  readClassificationData,
+} from "./api/classifier.ts";
+export {
   type CompleteOptions,
   Completer,
   type Completion,
@@ -40,6 +45,15 @@ export { LinearChain, observedRows, type StateRows } from "./architecture/linear
 // non-linear energies: modules with fprop/bprop, the collapse experiment, sentence completion
 export * as modules from "./architecture/modules.ts";
 export { type GraphSpec, loadSpec, parseSpec } from "./architecture/spec.ts";
+export { type LabeledData, parseCsv, parseLibsvm } from "./classify/data.ts";
+export {
+  type Dataset,
+  LINEAR_DEFAULTS,
+  LinearModel,
+  type LinearTrainOptions,
+  linearObjective,
+  trainLinear,
+} from "./classify/linear.ts";
 export { Lbl } from "./complete/lbl.ts";
 export {
   accuracy as completionAccuracy,
