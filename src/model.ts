@@ -61,6 +61,13 @@ export class Model {
     nColumns: number,
     rows: StateRows | null = null,
   ) {
+    checkSize(
+      fx.numAttributes,
+      labels.length,
+      rows,
+      orderOf(spec),
+      spec.structure === "skip-chain",
+    );
     this.spec = spec;
     this.labels = labels;
     this.fx = fx;
@@ -507,6 +514,44 @@ export class Model {
     const model = new Model(spec, h.labels, fx, W, h.nColumns, rows);
     if (h.extra && typeof h.extra === "object") Object.assign(model.extra, h.extra);
     return model;
+  }
+}
+
+/**
+ * The largest number of weights a model may have (default 2²⁸ = 268,435,456,
+ * 2 GiB per copy of W; training holds a few copies). Raise it with the
+ * environment variable NADIR_MAX_WEIGHTS.
+ */
+export function maxWeights(): number {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env?.NADIR_MAX_WEIGHTS;
+  const n = env === undefined || env === "" ? Number.NaN : Number(env);
+  return Number.isSafeInteger(n) && n > 0 ? n : 2 ** 28;
+}
+
+/**
+ * Refuse, before anything is allocated, a model whose weight vector
+ * K = states + L² + 2L (+ L³ second-order, + L² skip edges) exceeds the
+ * limit: a huge label set otherwise ends in "Invalid typed array length".
+ */
+function checkSize(
+  A: number,
+  L: number,
+  rows: StateRows | null,
+  order: 1 | 2,
+  skip: boolean,
+): void {
+  const states = rows ? rows.rowPtr[A]! : A * L;
+  const K = states + L * L + 2 * L + (order === 2 ? L * L * L : 0) + (skip ? L * L : 0);
+  const max = maxWeights();
+  if (K > max) {
+    const parts = rows
+      ? `${states.toLocaleString("en")} state weights`
+      : `${A.toLocaleString("en")} attributes × ${L.toLocaleString("en")} labels`;
+    throw new NadirError(
+      "E_TOO_LARGE",
+      `the model would have ${K.toLocaleString("en")} weights (${parts}, plus ${order === 2 ? "L³ + " : ""}L² transitions for ${L.toLocaleString("en")} labels), above the limit of ${max.toLocaleString("en")}; check the label column of the data, use fewer attributes (--min-count, features "observed"), or raise the limit with NADIR_MAX_WEIGHTS=<n> (8 bytes per weight, a few copies while training)`,
+    );
   }
 }
 

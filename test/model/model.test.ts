@@ -181,6 +181,37 @@ describe("Model files of version 1 (before the container)", () => {
   });
 });
 
+describe("resource guard on the model size", () => {
+  it("a huge label set is refused before any L×L table is allocated (E_TOO_LARGE, limit and how to raise it)", () => {
+    const labels = 20_000; // L² = 4·10⁸ transition weights > 2²⁸
+    const train = Array.from({ length: labels / 100 }, (_, i) => ({
+      tokens: Array.from({ length: 100 }, (_, t) => ["1", `w${t % 7}`, "_", `L${i * 100 + t}`]),
+    }));
+    const e = nadirError(() =>
+      trainTagger({ spec: loadSpec(join(GRAPHS, "pos.json")), train, options: { epochs: 1 } }),
+    );
+    expect(e.code).toBe("E_TOO_LARGE");
+    expect(e.message).toMatch(/20,000 labels.*above the limit of 268,435,456.*NADIR_MAX_WEIGHTS=/);
+  });
+
+  it("NADIR_MAX_WEIGHTS sets the limit", () => {
+    const old = process.env.NADIR_MAX_WEIGHTS;
+    try {
+      process.env.NADIR_MAX_WEIGHTS = String(model.arch.K - 1);
+      const make = () =>
+        new Model(model.spec, model.labels, model.fx, model.W, model.nColumns, model.arch.rows);
+      const e = nadirError(make);
+      expect(e.code).toBe("E_TOO_LARGE");
+      expect(e.message).toContain(`above the limit of ${(model.arch.K - 1).toLocaleString("en")}`);
+      process.env.NADIR_MAX_WEIGHTS = String(model.arch.K);
+      expect(make().arch.K).toBe(model.arch.K);
+    } finally {
+      if (old === undefined) delete process.env.NADIR_MAX_WEIGHTS;
+      else process.env.NADIR_MAX_WEIGHTS = old;
+    }
+  });
+});
+
 describe("Model bytes without a file system", () => {
   it("toBytes gives the bytes save writes, and fromBytes reads them back", () => {
     const b = model.toBytes();
