@@ -228,3 +228,32 @@ describe("GridModel files", () => {
     );
   });
 });
+
+describe("segmentation memory guard", () => {
+  const W = Float64Array.from({ length: 2 * spec.features.length + 2 }, (_, k) => (k % 3) - 0.5);
+  const m = new GridModel(spec, W);
+
+  it("an image needing more than the budget is E_TOO_LARGE with the estimate, the limit and how to raise it", () => {
+    // 2¹⁴ × 2¹⁴ pixels (under the 2²⁸ image cap) would need ~90 GB: refused before any allocation
+    const img = { width: 1 << 14, height: 1 << 14, maxval: 255, data: new Uint8Array(0) };
+    const e = nadirError(() => m.segment(img));
+    expect(e.code).toBe("E_TOO_LARGE");
+    expect(e.message).toMatch(
+      /16384×16384 image needs about [\d,]+ MB .* above the limit of 4,096 MB; .*NADIR_MAX_MEMORY_MB=/,
+    );
+  });
+
+  it("NADIR_MAX_MEMORY_MB sets the budget", () => {
+    const old = process.env.NADIR_MAX_MEMORY_MB;
+    const img = grayImage(100, 100, 255, new Uint8Array(100 * 100).fill(128));
+    try {
+      process.env.NADIR_MAX_MEMORY_MB = "1";
+      expect(nadirError(() => m.segment(img)).message).toContain("above the limit of 1 MB");
+      process.env.NADIR_MAX_MEMORY_MB = "64";
+      expect(m.segment(img).mask.width).toBe(100);
+    } finally {
+      if (old === undefined) delete process.env.NADIR_MAX_MEMORY_MB;
+      else process.env.NADIR_MAX_MEMORY_MB = old;
+    }
+  });
+});
