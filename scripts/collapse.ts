@@ -9,7 +9,10 @@
  * over the targets' range Y ∈ [0, 1], averaged over test X), writes out/collapse.png (energy | square-square |
  * NLL), and ends with one JSON line {"energy":{…},"square_square":{…},"nll":{…}}.
  *
- *   npx tsx scripts/collapse.ts [--epochs N] [--seed S]
+ * With --inference gradient, Y* and square-square's most offending Ȳ are
+ * found by gradient descent through the modules (7 restarts) instead.
+ *
+ *   npx tsx scripts/collapse.ts [--epochs N] [--seed S] [--inference grid|gradient]
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -21,12 +24,18 @@ const { values } = parseArgs({
   options: {
     epochs: { type: "string" },
     seed: { type: "string" },
+    inference: { type: "string", default: "grid" },
     out: { type: "string", default: "out/collapse.png" },
   },
 });
 const opts = { ...DEFAULT_COLLAPSE };
 if (values.epochs !== undefined) opts.epochs = Number.parseInt(values.epochs, 10);
 if (values.seed !== undefined) opts.seed = Number.parseInt(values.seed, 10);
+if (values.inference !== "grid" && values.inference !== "gradient") {
+  console.error("ERROR: --inference expected grid or gradient");
+  process.exit(1);
+}
+opts.inference = values.inference;
 if (!(opts.epochs >= 1) || !Number.isInteger(opts.seed)) {
   console.error("ERROR: --epochs must be a positive integer and --seed an integer");
   process.exit(1);
@@ -38,7 +47,7 @@ const secs = (Date.now() - t0) / 1000;
 
 console.log(
   `Y = X², ${opts.nTrain} train / ${opts.nTest} test, ${opts.epochs} epochs, lr ${opts.lr}, ` +
-    `grid ${opts.gridN} on [${opts.gridMin}, ${opts.gridMax}], m ${opts.margin}, ε ${opts.epsilon}, β ${opts.beta} (${secs.toFixed(1)} s)`,
+    `${opts.inference} inference, grid ${opts.gridN} on [${opts.gridMin}, ${opts.gridMax}], m ${opts.margin}, ε ${opts.epsilon}, β ${opts.beta} (${secs.toFixed(1)} s)`,
 );
 console.log("loss            test MSE    spread  spread on [0,1]");
 const summary: Record<string, Metrics> = {};

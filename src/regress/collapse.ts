@@ -26,6 +26,12 @@ import {
   zeroGrad,
 } from "../architecture/modules.ts";
 import { Rng } from "../core/rng.ts";
+import {
+  type EnergyGrad,
+  type GradientSearchOptions,
+  minimizeEnergy,
+  mostOffendingContinuous,
+} from "./continuous.ts";
 
 export type LossName = "energy" | "square_square" | "nll";
 export const LOSSES: readonly LossName[] = ["energy", "square_square", "nll"];
@@ -53,6 +59,12 @@ export interface CollapseOptions {
   outputScale: number;
   /** L2 weight decay on the weight matrices (same for every loss). */
   weightDecay: number;
+  /**
+   * How Y is inferred (and square-square's most offending Ȳ found): "grid"
+   * search, or "gradient" descent through the modules with restarts over
+   * [gridMin, gridMax]. NLL's partition function is summed on the grid in both.
+   */
+  inference: "grid" | "gradient";
 }
 
 export const DEFAULT_COLLAPSE: CollapseOptions = {
@@ -72,6 +84,7 @@ export const DEFAULT_COLLAPSE: CollapseOptions = {
   inputScale: 3,
   outputScale: 1 / Math.sqrt(8),
   weightDecay: 0,
+  inference: "grid",
 };
 
 export interface Metrics {
@@ -132,6 +145,7 @@ export class ImplicitRegressor {
   private readonly xin = new Float64Array(1);
   private readonly yin = new Float64Array(1);
   private readonly h1: Float64Array;
+  private readonly one = new Float64Array([1]);
 
   constructor(
     hidden: number,
@@ -173,6 +187,32 @@ export class ImplicitRegressor {
       out[k] = this.dist.forward([this.h1, this.g2.forward([this.yin])])[0]!;
     }
     return out;
+  }
+
+  /**
+   * E(x, y) and ∂E/∂y, by the modules' backward pass with respect to their
+   * input (it also adds to the parameters' gradients: zero them before a
+   * training step's own backward passes).
+   */
+  energyGrad(x: number, y: number): [number, number] {
+    const e = this.energy(x, y); // caches G₁(x), G₂(y) and the distance's inputs
+    const [, db] = this.dist.backward(this.one);
+    const [dy] = this.g2.backward(db!);
+    return [e, dy![0]!];
+  }
+
+  /** The energy of Y at this x as a function for continuous inference (src/regress/continuous.ts). */
+  at(x: number): EnergyGrad {
+    return (y, g) => {
+      const [e, d] = this.energyGrad(x, y[0]!);
+      g[0] = d;
+      return e;
+    };
+  }
+
+  /** Gradient-descent inference: argmin_Y E(x, Y) over [lo, hi] with restarts. */
+  inferGradient(x: number, search: Partial<GradientSearchOptions>): number {
+    return minimizeEnergy(this.at(x), search).y;
   }
 
   /** Grid-search inference: the grid Y of lowest energy. */
@@ -245,15 +285,28 @@ export function train(
   const order = new Int32Array(xs.length);
   for (let i = 0; i < order.length; i++) order[i] = i;
   const gStep = (opts.gridMax - opts.gridMin) / (opts.gridN - 1);
+  const search = searchOf(opts);
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     rng.shuffle(order);
     for (let t = 0; t < order.length; t++) {
       const x = xs[order[t]!]!;
       const y = x * x;
+      // gradient search for Ȳ runs backward passes: before this step's zeroGrad
+      const offending =
+        loss === "square_square" && opts.inference === "gradient"
+          ? mostOffendingContinuous(model.at(x), y, opts.epsilon, search)
+          : undefined;
       zeroGrad(model.modules);
       if (loss === "energy") {
         step.begin(x);
         step.add(y, 1);
+        step.end();
+      } else if (loss === "square_square" && offending) {
+        const ei = model.energy(x, y);
+        step.begin(x);
+        step.add(y, 2 * ei);
+        const hinge = opts.margin - offending.energy;
+        if (hinge > 0) step.add(offending.y, -2 * hinge);
         step.end();
       } else if (loss === "square_square") {
         model.energies(x, ys, E);
@@ -290,10 +343,23 @@ export function train(
   return model;
 }
 
-export function evaluate(model: ImplicitRegressor, xs: Float64Array, ys: Float64Array): Metrics {
+/** The continuous search of the experiment: the grid's interval, 7 restarts, 60 steps each. */
+function searchOf(opts: CollapseOptions): Partial<GradientSearchOptions> {
+  return { lo: opts.gridMin, hi: opts.gridMax, restarts: 7, steps: 60 };
+}
+
+export function evaluate(
+  model: ImplicitRegressor,
+  xs: Float64Array,
+  ys: Float64Array,
+  opts: Pick<CollapseOptions, "inference" | "gridMin" | "gridMax"> = DEFAULT_COLLAPSE,
+): Metrics {
   let se = 0;
+  const search = searchOf(opts as CollapseOptions);
   for (let i = 0; i < xs.length; i++) {
-    const r = model.infer(xs[i]!, ys) - xs[i]! * xs[i]!;
+    const yhat =
+      opts.inference === "gradient" ? model.inferGradient(xs[i]!, search) : model.infer(xs[i]!, ys);
+    const r = yhat - xs[i]! * xs[i]!;
     se += r * r;
   }
   return {
@@ -316,6 +382,6 @@ export function runCollapse(opts: CollapseOptions = DEFAULT_COLLAPSE): CollapseR
   const ys = grid(opts);
   return LOSSES.map((loss) => {
     const model = train(loss, xs, opts, new Rng(opts.seed + 17));
-    return { loss, model, metrics: evaluate(model, test, ys) };
+    return { loss, model, metrics: evaluate(model, test, ys, opts) };
   });
 }
