@@ -19,7 +19,12 @@ import { parseTemplate, type Template } from "./templates.ts";
 export interface GraphSpec {
   name: string;
   description: string;
-  format: "conll" | "conllu";
+  /**
+   * Corpus format: CoNLL columns, CoNLL-U, or CRFsuite data files
+   * (`label<TAB>attr[:value]…`: the attributes are given, so a crfsuite spec
+   * has no columns, templates or derived columns; the label is field 0).
+   */
+  format: "conll" | "conllu" | "crfsuite";
   /** Base column name → column index in the file (CoNLL-U names resolved). */
   columns: Record<string, number>;
   /** Index of the label column; negative counts from the end (conll). */
@@ -129,10 +134,20 @@ export function parseSpec(json: unknown, file: string): GraphSpec {
     return v as T;
   };
   const name = str("name");
-  const format = oneOf("format", ["conll", "conllu"] as const, "conll");
+  const format = oneOf("format", ["conll", "conllu", "crfsuite"] as const, "conll");
+  const crfsuite = format === "crfsuite";
+  if (crfsuite) {
+    for (const k of ["columns", "label", "derived", "templates", "boundary"]) {
+      if (o[k] !== undefined)
+        fail(
+          `${file}: key '${k}'`,
+          "a crfsuite spec reads the attributes as given (label<TAB>attr[:value]…); remove this key",
+        );
+    }
+  }
 
   const columns: Record<string, number> = {};
-  const rawCols = o.columns;
+  const rawCols = crfsuite ? {} : o.columns;
   if (Array.isArray(rawCols)) {
     rawCols.forEach((c, i) => {
       if (typeof c !== "string" || c === "")
@@ -151,13 +166,11 @@ export function parseSpec(json: unknown, file: string): GraphSpec {
   } else {
     fail(`${file}: key 'columns'`, "expected an array of column names or an object name → column");
   }
-  if (Object.keys(columns).length === 0)
+  if (!crfsuite && Object.keys(columns).length === 0)
     fail(`${file}: key 'columns'`, "expected at least one input column");
-  const label = columnIndex(
-    o.label ?? (format === "conll" ? -1 : "UPOS"),
-    format,
-    `${file}: key 'label'`,
-  );
+  const label = crfsuite
+    ? 0
+    : columnIndex(o.label ?? (format === "conll" ? -1 : "UPOS"), format, `${file}: key 'label'`);
 
   const derived: DerivedColumn[] = [];
   const known = new Set(Object.keys(columns));
@@ -177,12 +190,13 @@ export function parseSpec(json: unknown, file: string): GraphSpec {
     known.add(k);
   }
 
-  if (!Array.isArray(o.templates) || o.templates.length === 0) {
+  const rawTemplates = crfsuite ? [] : o.templates;
+  if (!crfsuite && (!Array.isArray(rawTemplates) || rawTemplates.length === 0)) {
     fail(`${file}: key 'templates'`, 'expected a non-empty array of templates like "w[0]"');
   }
   const templates: Template[] = [];
   const seen = new Set<string>();
-  o.templates.forEach((t, i) => {
+  (rawTemplates as unknown[]).forEach((t, i) => {
     const where = `${file}: key 'templates[${i}]'`;
     if (typeof t !== "string") fail(where, `expected a template string, got ${JSON.stringify(t)}`);
     const tpl = parseTemplate(t, where);
@@ -199,7 +213,7 @@ export function parseSpec(json: unknown, file: string): GraphSpec {
   if (typeof minCount !== "number" || !Number.isInteger(minCount) || minCount < 1) {
     fail(`${file}: key 'minCount'`, `expected an integer ≥ 1, got ${JSON.stringify(minCount)}`);
   }
-  const boundary = o.boundary ?? true;
+  const boundary = o.boundary ?? !crfsuite;
   if (typeof boundary !== "boolean")
     fail(`${file}: key 'boundary'`, `expected true or false, got ${JSON.stringify(boundary)}`);
   const constrained = o.constrained ?? false;

@@ -1,4 +1,5 @@
 import type { GraphSpec } from "../architecture/spec.ts";
+import { readCrfsuiteData } from "../interop/crfsuite-data.ts";
 import { readConll } from "./conll.ts";
 import { readConllu } from "./conllu.ts";
 
@@ -29,6 +30,8 @@ export async function* streamCorpus(
 ): AsyncGenerator<CorpusSentence> {
   if (format === "conllu") {
     for await (const s of readConllu(path)) yield s;
+  } else if (format === "crfsuite") {
+    for await (const s of readCrfsuiteData(path)) yield s;
   } else {
     for await (const s of readConll(path)) yield s;
   }

@@ -1,0 +1,177 @@
+/**
+ * CRFsuite data files (what `crfsuite learn` / `crfsuite tag` read and
+ * CRFsuite's example scripts write): one item per line,
+ *
+ *   LABEL<TAB>ATTR[:VALUE]<TAB>ATTR[:VALUE]…
+ *
+ * a blank line between sequences. Inside a field `\:` is a literal colon and
+ * `\\` a backslash; the first unescaped colon starts the value (a real
+ * number, default 1). The label field may be empty (tagging unlabeled data).
+ * Lines whose first field starts with `@` are declarations (`@weight:…`),
+ * skipped as CRFsuite does.
+ *
+ * A sentence's rows keep the raw fields (label first, escapes and values
+ * untouched), so `nadir tag` can echo them; the feature extractor of a
+ * `"format": "crfsuite"` spec turns fields into attribute names and values
+ * with `parseAttributeField`.
+ */
+import { NadirError } from "../core/errors.ts";
+import type { Sentence } from "../data/conll.ts";
+import { displayName, readLineBatches, splitLines } from "../data/lines.ts";
+
+/** An attribute field split into its (unescaped) name and its value. */
+export interface AttributeField {
+  name: string;
+  value: number;
+}
+
+/**
+ * Split a field at its first unescaped colon and unescape the name; the
+ * value is NaN when the text after the colon is not a finite number (the
+ * caller reports it). Fast path: a field without `\` and `:` is its own name.
+ */
+export function parseAttributeField(field: string): AttributeField {
+  const colon = field.indexOf(":");
+  const slash = field.indexOf("\\");
+  if (slash < 0) {
+    if (colon < 0) return { name: field, value: 1 };
+    return { name: field.slice(0, colon), value: parseValue(field.slice(colon + 1)) };
+  }
+  let name = "";
+  let i = 0;
+  const n = field.length;
+  for (; i < n; i++) {
+    const c = field.charCodeAt(i);
+    if (c === 92 /* \ */ && i + 1 < n) {
+      const d = field.charCodeAt(i + 1);
+      if (d === 58 /* : */ || d === 92) {
+        name += field[i + 1];
+        i++;
+        continue;
+      }
+    } else if (c === 58) {
+      return { name, value: parseValue(field.slice(i + 1)) };
+    }
+    name += field[i];
+  }
+  return { name, value: 1 };
+}
+
+const NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
+
+function parseValue(s: string): number {
+  return NUMBER.test(s) ? Number(s) : Number.NaN;
+}
+
+/** Escape an attribute name for a CRFsuite data file (`:` → `\:`, `\` → `\\`). */
+export function escapeAttribute(name: string): string {
+  return name.replace(/[\\:]/g, (c) => `\\${c}`);
+}
+
+/** A field as written: the escaped name, `:value` when the value is not 1. */
+export function formatAttributeField(name: string, value = 1): string {
+  return value === 1 ? escapeAttribute(name) : `${escapeAttribute(name)}:${value}`;
+}
+
+/**
+ * Incremental parser of CRFsuite data: `push` lines in order, then `end`.
+ * Every attribute field is checked here (a value that is not a finite number
+ * is an E_PARSE at file:line), so the feature extractor can trust the rows.
+ */
+export class CrfsuiteParser {
+  private readonly file: string;
+  private tokens: string[][] = [];
+  private lines: string[] = [];
+  private firstLine = 0;
+  private raw: (Uint8Array | undefined)[] | undefined;
+
+  constructor(file: string) {
+    this.file = file;
+  }
+
+  push(text: string, line: number, out: Sentence[], raw?: Uint8Array): void {
+    if (text.length === 0 || /^[ \t]*$/.test(text)) {
+      this.flush(out);
+      return;
+    }
+    if (text.charCodeAt(0) === 64 /* @ */) return; // a declaration (@weight:…)
+    const fields = text.split("\t");
+    // a trailing tab (common in generated files) adds no attribute
+    while (fields.length > 1 && fields[fields.length - 1] === "") fields.pop();
+    for (let i = 1; i < fields.length; i++) {
+      const f = fields[i]!;
+      if (f === "") {
+        throw new NadirError(
+          "E_PARSE",
+          `field ${i + 1}: expected an attribute (name or name:value), got an empty field`,
+          { file: this.file, line },
+        );
+      }
+      if (f.indexOf(":") >= 0) {
+        const a = parseAttributeField(f);
+        if (Number.isNaN(a.value)) {
+          throw new NadirError(
+            "E_PARSE",
+            `field ${i + 1}: expected name:value with a finite number after the first unescaped ':' (write a literal ':' as '\\:'), got '${f.length > 60 ? `${f.slice(0, 60)}…` : f}'`,
+            { file: this.file, line },
+          );
+        }
+        if (a.name === "") {
+          throw new NadirError(
+            "E_PARSE",
+            `field ${i + 1}: expected an attribute name before ':', got '${f}'`,
+            { file: this.file, line },
+          );
+        }
+      }
+    }
+    if (this.tokens.length === 0) this.firstLine = line;
+    if (raw) {
+      this.raw ??= [];
+      this.raw[this.tokens.length] = raw;
+    }
+    this.tokens.push(fields);
+    this.lines.push(text);
+  }
+
+  end(out: Sentence[]): void {
+    this.flush(out);
+  }
+
+  private flush(out: Sentence[]): void {
+    if (this.tokens.length === 0) return;
+    out.push({
+      tokens: this.tokens,
+      lines: this.lines,
+      firstLine: this.firstLine,
+      file: this.file,
+      ...(this.raw ? { raw: this.raw } : {}),
+    });
+    this.tokens = [];
+    this.lines = [];
+    this.raw = undefined;
+  }
+}
+
+/** Stream the sequences of a CRFsuite data file ("-" = stdin, ".gz" ok). */
+export async function* readCrfsuiteData(path: string): AsyncGenerator<Sentence> {
+  const parser = new CrfsuiteParser(displayName(path));
+  const out: Sentence[] = [];
+  for await (const { lines, firstLine, raw } of readLineBatches(path)) {
+    for (let i = 0; i < lines.length; i++) parser.push(lines[i]!, firstLine + i, out, raw?.[i]);
+    for (let i = 0; i < out.length; i++) yield out[i]!;
+    out.length = 0;
+  }
+  parser.end(out);
+  for (let i = 0; i < out.length; i++) yield out[i]!;
+}
+
+/** Parse CRFsuite data text (all of it); `file` names it in errors. */
+export function parseCrfsuiteData(text: string, file = "<text>"): Sentence[] {
+  const parser = new CrfsuiteParser(file);
+  const out: Sentence[] = [];
+  const lines = splitLines(text);
+  for (let i = 0; i < lines.length; i++) parser.push(lines[i]!, i + 1, out);
+  parser.end(out);
+  return out;
+}
