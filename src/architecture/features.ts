@@ -1,4 +1,5 @@
 import { NadirError } from "../core/errors.ts";
+import { parseAttributeField } from "../interop/crfsuite-data.ts";
 import { TupleTable } from "./attribute-table.ts";
 import type { GraphSpec } from "./spec.ts";
 
@@ -11,6 +12,11 @@ export interface Instance {
   T: number;
   offsets: Int32Array;
   attrs: Int32Array;
+  /**
+   * Real attribute values parallel to `attrs` (CRFsuite's `attr:value`): the
+   * state term is value × weight. Absent: every value is 1 (the fast path).
+   */
+  values?: Float64Array;
   labels: Int32Array;
   /** skip-chain only: pairs (i, j), i < j, of positions joined by a skip factor, flat */
   skips?: Int32Array;
@@ -134,9 +140,15 @@ export class FeatureExtractor {
    * −1: no such attribute); cleared whenever attribute ids change.
    */
   private unigram: Int32Array[] = [];
+  /**
+   * `"format": "crfsuite"` specs: the attributes are given (a row is the
+   * label, then `name[:value]` fields); names ↔ ids here, no templates.
+   */
+  private raw: Dictionary | null;
 
   constructor(spec: GraphSpec, state?: ExtractorState) {
     this.spec = spec;
+    this.raw = spec.format === "crfsuite" ? new Dictionary() : null;
     const bySlot = new Map<string, number>();
     let minCols = 0;
     for (const [name, index] of Object.entries(spec.columns)) {
@@ -165,7 +177,7 @@ export class FeatureExtractor {
         cache: new Int32Array(0),
       });
     }
-    this.minColumns = minCols;
+    this.minColumns = this.raw ? 1 : minCols;
     let maxParts = 0;
     for (const t of spec.templates) {
       const slots = new Int32Array(t.parts.length);
@@ -194,7 +206,7 @@ export class FeatureExtractor {
 
   /** Number of distinct attributes known. */
   get numAttributes(): number {
-    return this.table.size;
+    return this.raw ? this.raw.size : this.table.size;
   }
 
   /** Id of value `s` in a slot, or UNKNOWN; `grow` adds it. Derived slots follow through the cache. */
@@ -272,10 +284,11 @@ export class FeatureExtractor {
   extract(
     tokens: readonly (readonly string[])[],
     grow: boolean,
-  ): { offsets: Int32Array; attrs: Int32Array } {
+  ): { offsets: Int32Array; attrs: Int32Array; values?: Float64Array } {
     const T = tokens.length;
     const offsets = new Int32Array(T + 1);
     if (T === 0) return { offsets, attrs: new Int32Array(0) };
+    if (this.raw) return this.extractRaw(tokens, grow, offsets);
     this.fillIds(tokens, grow);
     const ids = this.ids;
     const pad = this.spec.outside === "pad";
@@ -356,8 +369,53 @@ export class FeatureExtractor {
     return { offsets, attrs: buf.slice(0, n) };
   }
 
+  /**
+   * Given attributes (crfsuite format): fields 1… of each row are
+   * `name[:value]`; values are kept only when one differs from 1.
+   */
+  private extractRaw(
+    tokens: readonly (readonly string[])[],
+    grow: boolean,
+    offsets: Int32Array,
+  ): { offsets: Int32Array; attrs: Int32Array; values?: Float64Array } {
+    const dict = this.raw!;
+    const attrs: number[] = [];
+    let values: number[] | null = null;
+    for (let t = 0; t < tokens.length; t++) {
+      const row = tokens[t]!;
+      for (let i = 1; i < row.length; i++) {
+        const f = row[i]!;
+        let name = f;
+        let value = 1;
+        if (f.indexOf(":") >= 0 || f.indexOf("\\") >= 0) {
+          const a = parseAttributeField(f);
+          name = a.name;
+          value = a.value;
+          if (!Number.isFinite(value))
+            throw new NadirError(
+              "E_PARSE",
+              `attribute '${f}': expected name:value with a finite value`,
+            );
+        }
+        const id = grow ? dict.add(name) : dict.get(name);
+        if (id < 0) continue;
+        if (value !== 1 && values === null) values = new Array<number>(attrs.length).fill(1);
+        attrs.push(id);
+        if (values !== null) values.push(value);
+      }
+      offsets[t + 1] = attrs.length;
+    }
+    const out: { offsets: Int32Array; attrs: Int32Array; values?: Float64Array } = {
+      offsets,
+      attrs: Int32Array.from(attrs),
+    };
+    if (values !== null) out.values = Float64Array.from(values);
+    return out;
+  }
+
   /** The CRFsuite-style name of an attribute: `w[-1]|w[0]=He|said`, `__BOS__`, `bias`. */
   attributeName(id: number): string {
+    if (this.raw) return this.raw.names[id]!;
     const keys = this.table.keys;
     const base = id * this.stride;
     const k = keys[base]!;
@@ -380,6 +438,12 @@ export class FeatureExtractor {
    * returns nothing — instances encoded before must be remapped by the caller.
    */
   retain(keep: ArrayLike<number>): void {
+    if (this.raw) {
+      const next = new Dictionary();
+      for (let i = 0; i < keep.length; i++) next.add(this.raw.names[keep[i]!]!);
+      this.raw = next;
+      return;
+    }
     const s = this.stride;
     const old = this.table;
     const next = new TupleTable(s, Math.max(16, keep.length));
@@ -393,6 +457,15 @@ export class FeatureExtractor {
 
   /** The vocabularies and attribute tuples a model file needs, for the attributes `keep`. */
   state(keep?: ArrayLike<number>): ExtractorState {
+    if (this.raw) {
+      // given attributes: one vocabulary (the names), stride 1, key i = i
+      const n = keep ? keep.length : this.raw.size;
+      const names = new Array<string>(n);
+      for (let i = 0; i < n; i++) names[i] = this.raw.names[keep ? keep[i]! : i]!;
+      const keys = new Int32Array(n);
+      for (let i = 0; i < n; i++) keys[i] = i;
+      return { vocabs: [names], stride: 1, keys };
+    }
     const s = this.stride;
     const n = keep ? keep.length : this.table.size;
     const keys = new Int32Array(n * s);
@@ -404,6 +477,27 @@ export class FeatureExtractor {
   }
 
   private restore(st: ExtractorState): void {
+    if (this.raw) {
+      const names = st.vocabs[0];
+      if (st.vocabs.length !== 1 || st.stride !== 1 || !Array.isArray(names))
+        throw new NadirError(
+          "E_MODEL",
+          `attribute names: expected one vocabulary and stride 1, got ${st.vocabs.length} and ${st.stride}`,
+        );
+      for (const n of names) {
+        if (typeof n !== "string")
+          throw new NadirError("E_MODEL", `attribute names: expected strings, got ${typeof n}`);
+        this.raw.add(n);
+      }
+      if (this.raw.size !== names.length)
+        throw new NadirError("E_MODEL", "attribute table holds duplicate attributes");
+      if (st.keys.length !== names.length)
+        throw new NadirError(
+          "E_MODEL",
+          `attribute table: expected ${names.length} keys, got ${st.keys.length}`,
+        );
+      return;
+    }
     if (st.stride !== this.stride || st.vocabs.length !== this.slots.length) {
       throw new NadirError(
         "E_MODEL",
@@ -491,10 +585,12 @@ export function buildTrainingSet(
     checkColumns(s, need);
     const T = s.tokens.length;
     if (T === 0) continue;
-    const { offsets, attrs } = fx.extract(s.tokens, true);
+    const { offsets, attrs, values } = fx.extract(s.tokens, true);
     const y = new Int32Array(T);
     for (let t = 0; t < T; t++) y[t] = labels.add(labelOf(s.tokens[t]!, spec.label)!);
-    instances.push(withSkips(spec, s.tokens, { T, offsets, attrs, labels: y }));
+    const x: Instance = { T, offsets, attrs, labels: y };
+    if (values) x.values = values;
+    instances.push(withSkips(spec, s.tokens, x));
   }
   // Keep attributes seen ≥ minCount times, renumbered by decreasing frequency
   // (ties: first appearance): the hot rows of W then share cache lines.
@@ -514,15 +610,28 @@ export function buildTrainingSet(
 export function remapInstance(x: Instance, remap: Int32Array): Instance {
   const offsets = new Int32Array(x.T + 1);
   const attrs = new Int32Array(x.attrs.length);
+  const xv = x.values;
+  const values = xv ? new Float64Array(x.attrs.length) : null;
   let n = 0;
   for (let t = 0; t < x.T; t++) {
     for (let j = x.offsets[t]!; j < x.offsets[t + 1]!; j++) {
       const a = remap[x.attrs[j]!]!;
-      if (a >= 0) attrs[n++] = a;
+      if (a >= 0) {
+        if (values) values[n] = xv![j]!;
+        attrs[n++] = a;
+      }
     }
     offsets[t + 1] = n;
   }
-  return { T: x.T, offsets, attrs: attrs.slice(0, n), labels: x.labels, skips: x.skips };
+  const out: Instance = {
+    T: x.T,
+    offsets,
+    attrs: attrs.slice(0, n),
+    labels: x.labels,
+    skips: x.skips,
+  };
+  if (values) out.values = values.slice(0, n);
+  return out;
 }
 
 /** Encode a sentence under the frozen tables; gold labels unknown to the model become −1. */
@@ -533,7 +642,7 @@ export function encodeSentence(
   withGold: boolean,
 ): Instance {
   checkColumns(s, fx.minColumns);
-  const { offsets, attrs } = fx.extract(s.tokens, false);
+  const { offsets, attrs, values } = fx.extract(s.tokens, false);
   const T = s.tokens.length;
   const y = new Int32Array(T).fill(-1);
   if (withGold) {
@@ -542,7 +651,9 @@ export function encodeSentence(
       if (l !== undefined) y[t] = labels.get(l);
     }
   }
-  return withSkips(fx.spec, s.tokens, { T, offsets, attrs, labels: y });
+  const x: Instance = { T, offsets, attrs, labels: y };
+  if (values) x.values = values;
+  return withSkips(fx.spec, s.tokens, x);
 }
 
 /** Add the spec's skip edges to an instance (skip-chain specs only). */

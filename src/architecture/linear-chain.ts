@@ -55,7 +55,10 @@ export class LinearChain {
    * the passes of batch training stream two flat arrays instead of chasing
    * row pointers.
    */
-  private readonly expanded = new WeakMap<Instance, { k: Int32Array; u: Int32Array }>();
+  private readonly expanded = new WeakMap<
+    Instance,
+    { k: Int32Array; u: Int32Array; v: Float64Array | undefined }
+  >();
   /** Cache resolved state weights per instance (set by trainers that revisit the same instances). */
   cacheExpanded = false;
 
@@ -203,7 +206,23 @@ export class LinearChain {
     const offsets = x.offsets;
     const attrs = x.attrs;
     const rows = this.rows;
-    if (rows === null) {
+    const vals = x.values;
+    if (vals !== undefined) {
+      // real-valued attributes: the state term is value × weight
+      for (let t = 0; t < T; t++) {
+        const row = t * L;
+        const end = offsets[t + 1]!;
+        for (let j = offsets[t]!; j < end; j++) {
+          const a = attrs[j]!;
+          const v = vals[j]!;
+          const kEnd = this.rowEnd(a);
+          for (let k = this.rowStart(a); k < kEnd; k++) {
+            const i = row + this.labelOf(k, a);
+            unary[i] = unary[i]! + v * W[k]!;
+          }
+        }
+      }
+    } else if (rows === null) {
       for (let t = 0; t < T; t++) {
         const row = t * L;
         const end = offsets[t + 1]!;
@@ -244,7 +263,7 @@ export class LinearChain {
   }
 
   /** The resolved state weights of x (sparse rows), built on first use and cached. */
-  private expand(x: Instance): { k: Int32Array; u: Int32Array } {
+  private expand(x: Instance): { k: Int32Array; u: Int32Array; v: Float64Array | undefined } {
     let e = this.expanded.get(x);
     if (e !== undefined) return e;
     const rows = this.rows!;
@@ -256,17 +275,20 @@ export class LinearChain {
     for (let j = 0; j < attrs.length; j++) n += ptr[attrs[j]! + 1]! - ptr[attrs[j]!]!;
     const k = new Int32Array(n);
     const u = new Int32Array(n);
+    const xv = x.values;
+    const v = xv ? new Float64Array(n) : undefined;
     let i = 0;
     for (let t = 0; t < T; t++) {
       for (let j = offsets[t]!; j < offsets[t + 1]!; j++) {
         const a = attrs[j]!;
         for (let q = ptr[a]!; q < ptr[a + 1]!; q++) {
+          if (v) v[i] = xv![j]!;
           k[i] = q;
           u[i++] = t * L + lab[q]!;
         }
       }
     }
-    e = { k, u };
+    e = { k, u, v };
     this.expanded.set(x, e);
     return e;
   }
@@ -312,12 +334,13 @@ export class LinearChain {
     const { T, offsets, attrs } = x;
     if (T === 0) return;
     const L = this.L;
+    const vals = x.values;
     for (let t = 0; t < T; t++) {
       const yt = y[t]!;
       const end = offsets[t + 1]!;
       for (let j = offsets[t]!; j < end; j++) {
         const k = this.stateIndex(attrs[j]!, yt);
-        if (k >= 0) grad[k] = grad[k]! + scale;
+        if (k >= 0) grad[k] = grad[k]! + (vals === undefined ? scale : scale * vals[j]!);
       }
       if (t > 0) {
         const k = this.transOffset + y[t - 1]! * L + yt;
@@ -364,20 +387,29 @@ export class LinearChain {
       );
     }
     const L = this.L;
+    const vals = x.values;
     if (this.rows === null) {
       for (let t = 0; t < T; t++) {
         const row = t * L;
         const end = offsets[t + 1]!;
         for (let j = offsets[t]!; j < end; j++) {
           const base = attrs[j]! * L;
-          for (let l = 0; l < L; l++) grad[base + l] = grad[base + l]! + scale * unary[row + l]!;
+          const s = vals === undefined ? scale : scale * vals[j]!;
+          for (let l = 0; l < L; l++) grad[base + l] = grad[base + l]! + s * unary[row + l]!;
         }
       }
     } else {
-      const { k, u } = this.expand(x);
-      for (let i = 0; i < k.length; i++) {
-        const q = k[i]!;
-        grad[q] = grad[q]! + scale * unary[u[i]!]!;
+      const { k, u, v } = this.expand(x);
+      if (v === undefined) {
+        for (let i = 0; i < k.length; i++) {
+          const q = k[i]!;
+          grad[q] = grad[q]! + scale * unary[u[i]!]!;
+        }
+      } else {
+        for (let i = 0; i < k.length; i++) {
+          const q = k[i]!;
+          grad[q] = grad[q]! + scale * v[i]! * unary[u[i]!]!;
+        }
       }
     }
     const tr = this.transOffset;
@@ -405,6 +437,7 @@ export class LinearChain {
     const L = this.L;
     const tr = this.transOffset;
     const dense = this.rows === null;
+    const vals = x.values;
     for (let t = 0; t < T; t++) {
       const a = y[t]!;
       const b = yHat[t]!;
@@ -412,10 +445,11 @@ export class LinearChain {
         const end = offsets[t + 1]!;
         for (let j = offsets[t]!; j < end; j++) {
           const attr = attrs[j]!;
+          const s = vals === undefined ? scale : scale * vals[j]!;
           const ka = dense ? attr * L + a : this.stateIndex(attr, a);
           const kb = dense ? attr * L + b : this.stateIndex(attr, b);
-          if (ka >= 0) grad[ka] = grad[ka]! + scale;
-          if (kb >= 0) grad[kb] = grad[kb]! - scale;
+          if (ka >= 0) grad[ka] = grad[ka]! + s;
+          if (kb >= 0) grad[kb] = grad[kb]! - s;
         }
       }
       if (t > 0) {
