@@ -24,6 +24,7 @@ import { kbestViterbi } from "./inference/kbest.ts";
 import type { Constraints, InferenceResult } from "./inference/types.ts";
 import { viterbi } from "./inference/viterbi.ts";
 import { viterbi2 } from "./inference/viterbi2.ts";
+import { crfsuiteModelArgs, isCrfsuiteModel } from "./interop/crfsuite-model.ts";
 
 /** Order of the chain a spec asks for. */
 export function orderOf(spec: GraphSpec): 1 | 2 {
@@ -454,6 +455,11 @@ export class Model {
    * `name` stands for the file in error messages.
    */
   static fromBytes(bytes: Uint8Array, name = "<bytes>"): Model {
+    if (isCrfsuiteModel(bytes)) {
+      // a CRFsuite model (crfsuite learn, python-crfsuite): its weights as energies
+      const c = crfsuiteModelArgs(bytes, name);
+      return new Model(c.spec, c.labels, c.fx, c.W, c.nColumns, c.rows);
+    }
     const path = name;
     const bad = (msg: string): never => {
       throw new NadirError("E_MODEL", `not a valid nadir model: ${msg}`, { file: path });
