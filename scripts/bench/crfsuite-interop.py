@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""CRFsuite side of the model-interop benchmark (scripts/bench/crfsuite-interop.ts runs it).
+
+Trains a CRFsuite model with python-crfsuite on a CRFsuite data file (CoNLL-2000 train as
+../shared/tools/conll2crfsuite.py writes it), tags a test file with it and dumps, per
+sentence, the labels CRFsuite predicts and every label's marginal, so that nadir can load
+the same model file and be compared token for token.
+
+usage: crfsuite-interop.py --train TRAIN --test TEST --out DIR [--algorithm ap] [--iterations N]
+       crfsuite-interop.py --model MODEL --test TEST --out DIR      (tag with an existing model)
+writes DIR/model.crfsuite (when training), DIR/predictions.jsonl (one {"labels", "marginals"}
+object per sentence; marginals[t][l] in the order of DIR/meta.json "labels") and
+DIR/meta.json (labels, token count, training and tagging seconds).
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import pycrfsuite
+
+
+def unescape_field(field):
+    """name[:value] -> (name, value): the first unescaped ':' starts the value; '\\:' and '\\\\' escape."""
+    name = []
+    i = 0
+    n = len(field)
+    while i < n:
+        c = field[i]
+        if c == "\\" and i + 1 < n and field[i + 1] in ":\\":
+            name.append(field[i + 1])
+            i += 2
+            continue
+        if c == ":":
+            return "".join(name), float(field[i + 1:])
+        name.append(c)
+        i += 1
+    return "".join(name), 1.0
+
+
+def read_data(path):
+    """Sequences of (attributes, labels); attributes per item as a list of names or a {name: value} dict."""
+    seqs = []
+    xs, ys = [], []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                if xs:
+                    seqs.append((xs, ys))
+                    xs, ys = [], []
+                continue
+            if line.startswith("@"):
+                continue
+            fields = line.split("\t")
+            while len(fields) > 1 and fields[-1] == "":
+                fields.pop()
+            attrs = [unescape_field(a) for a in fields[1:]]
+            if all(v == 1.0 for _, v in attrs):
+                xs.append([a for a, _ in attrs])
+            else:
+                item = {}
+                for a, v in attrs:
+                    item[a] = item.get(a, 0.0) + v
+                xs.append(item)
+            ys.append(fields[0])
+    if xs:
+        seqs.append((xs, ys))
+    return seqs
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--train")
+    ap.add_argument("--model")
+    ap.add_argument("--test", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--algorithm", default="ap")
+    ap.add_argument("--iterations", type=int, default=10)
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    meta = {"pycrfsuite": getattr(pycrfsuite, "__version__", "?")}
+    model = a.model
+    if model is None:
+        if a.train is None:
+            sys.exit("give --train (to train a model) or --model")
+        model = os.path.join(a.out, "model.crfsuite")
+        train = read_data(a.train)
+        t0 = time.perf_counter()
+        trainer = pycrfsuite.Trainer(algorithm=a.algorithm, verbose=False)
+        for xs, ys in train:
+            trainer.append(xs, ys)
+        trainer.set_params({"max_iterations": a.iterations})
+        trainer.train(model)
+        meta["train_seconds"] = time.perf_counter() - t0
+        meta["algorithm"] = a.algorithm
+        meta["iterations"] = a.iterations
+    test = read_data(a.test)
+    tagger = pycrfsuite.Tagger()
+    tagger.open(model)
+    labels = tagger.labels()
+    # tagging throughput: the input already parsed into Python lists, as nadir's side times it
+    t0 = time.perf_counter()
+    predicted = [tagger.tag(xs) for xs, _ in test]
+    meta["tag_seconds"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with open(os.path.join(a.out, "predictions.jsonl"), "w", encoding="utf-8") as w:
+        for (xs, _), ys in zip(test, predicted):
+            tagger.set(xs)
+            marg = [[tagger.marginal(l, t) for l in labels] for t in range(len(xs))]
+            w.write(json.dumps({"labels": ys, "marginals": marg}) + "\n")
+    meta["marginal_seconds"] = time.perf_counter() - t0
+    meta["labels"] = labels
+    meta["sentences"] = len(test)
+    meta["tokens"] = sum(len(xs) for xs, _ in test)
+    meta["model"] = os.path.abspath(model)
+    with open(os.path.join(a.out, "meta.json"), "w", encoding="utf-8") as w:
+        json.dump(meta, w, indent=1)
+    print(json.dumps({k: v for k, v in meta.items() if k != "labels"}))
+
+
+if __name__ == "__main__":
+    main()
