@@ -152,7 +152,10 @@ function formatSentence(
     // fewer labelings than K exist (short sentences): keep the rows rectangular
     for (let i = answers.length; i < o.k; i++) cols += "\t_";
     const raw = s.raw?.[t];
-    if (conllu) {
+    if (model.spec.format === "crfsuite") {
+      // CRFsuite data: the reference label and the prediction(s), as `crfsuite tag -r` writes them
+      text += `${tok[0]}${cols}\n`;
+    } else if (conllu) {
       // CoNLL-U: FORM, gold label, prediction(s) — the columns `nadir eval` reads.
       const rest = `\t${tok[labelCol] || "_"}${cols}\n`;
       const rawForm = raw ? tabField(raw, formCol) : undefined;
