@@ -235,7 +235,7 @@ describe("segmentation memory guard", () => {
 
   it("an image needing more than the budget is E_TOO_LARGE with the estimate, the limit and how to raise it", () => {
     // 2¹⁴ × 2¹⁴ pixels (under the 2²⁸ image cap) would need ~90 GB: refused before any allocation
-    const img = { width: 1 << 14, height: 1 << 14, maxval: 255, data: new Uint8Array(0) };
+    const img = { width: 1 << 14, height: 1 << 14, maxval: 255, data: new Uint16Array(0) };
     const e = nadirError(() => m.segment(img));
     expect(e.code).toBe("E_TOO_LARGE");
     expect(e.message).toMatch(
@@ -245,7 +245,7 @@ describe("segmentation memory guard", () => {
 
   it("NADIR_MAX_MEMORY_MB sets the budget", () => {
     const old = process.env.NADIR_MAX_MEMORY_MB;
-    const img = grayImage(100, 100, 255, new Uint8Array(100 * 100).fill(128));
+    const img = grayImage(100, 100, 255, new Uint16Array(100 * 100).fill(128));
     try {
       process.env.NADIR_MAX_MEMORY_MB = "1";
       expect(nadirError(() => m.segment(img)).message).toContain("above the limit of 1 MB");
