@@ -8,6 +8,7 @@
 import type { SentenceLike } from "../architecture/features.ts";
 import type { GraphSpec } from "../architecture/spec.ts";
 import { NadirError } from "../core/errors.ts";
+import { formatAttributeField } from "../interop/crfsuite-data.ts";
 
 /** A token's input columns by name, e.g. `{ w: "dog", pos: "NN" }`. */
 export type TokenColumns = Readonly<Record<string, string>>;
@@ -58,7 +59,7 @@ export class RowMaker {
     this.names = entries.map(([n]) => n);
     this.index = entries.map(([, i]) => i);
     this.conllu = spec.format === "conllu";
-    const maxIn = Math.max(...this.index);
+    const maxIn = Math.max(0, ...this.index);
     if (this.conllu) {
       this.width = 10;
       this.labelAt = spec.label;
@@ -94,6 +95,7 @@ export class RowMaker {
       fail(where, `expected one label per token (${tokens.length}), got ${labels.length}`);
     const out = new Array<string[]>(tokens.length);
     const labeled = labels !== undefined;
+    if (this.spec.format === "crfsuite") return this.attributeRows(tokens, where, labels);
     const width = labeled ? this.width : this.conllu ? 10 : Math.max(...this.index) + 1;
     for (let t = 0; t < tokens.length; t++) {
       const tok = tokens[t];
@@ -122,6 +124,51 @@ export class RowMaker {
         if (typeof l !== "string" || l === "")
           fail(at, `expected a non-empty string label, got ${describe(l)}`);
         row[this.labelAt] = l as string;
+      }
+      out[t] = row;
+    }
+    return out;
+  }
+
+  /**
+   * crfsuite specs: a token is its attributes — names (`["w[0]=dog", "pos[0]=NN"]`,
+   * one name as a string) or a record name → value (`{ "w[0]=dog": 1, len: 0.75 }`);
+   * the row is the label, then the fields as a CRFsuite data file writes them.
+   */
+  private attributeRows(
+    tokens: unknown[],
+    where: string,
+    labels: readonly string[] | undefined,
+  ): string[][] {
+    const out = new Array<string[]>(tokens.length);
+    for (let t = 0; t < tokens.length; t++) {
+      const tok = tokens[t];
+      const at = `${where}, token ${t}`;
+      const row = [""];
+      if (typeof tok === "string") row.push(formatAttributeField(tok));
+      else if (Array.isArray(tok)) {
+        for (const a of tok) {
+          if (typeof a !== "string")
+            fail(at, `expected attribute names (strings), got ${describe(a)}`);
+          row.push(formatAttributeField(a as string));
+        }
+      } else if (tok !== null && typeof tok === "object") {
+        for (const [a, v] of Object.entries(tok)) {
+          if (typeof v !== "number" || !Number.isFinite(v))
+            fail(at, `expected a finite number for attribute '${a}', got ${describe(v)}`);
+          row.push(formatAttributeField(a, v as number));
+        }
+      } else {
+        fail(
+          at,
+          `expected the token's attributes (an array of names or a record name → value), got ${describe(tok)}`,
+        );
+      }
+      if (labels !== undefined) {
+        const l = labels[t];
+        if (typeof l !== "string" || l === "")
+          fail(at, `expected a non-empty string label, got ${describe(l)}`);
+        row[0] = l as string;
       }
       out[t] = row;
     }
