@@ -62,14 +62,14 @@ describe("CRFsuite model files", () => {
     const same = Tagger.fromBytes(readFileSync(MODEL));
     const s = sentences[0]!;
     // tokens as arrays of names: a sentence of arrays goes inside a list (as column arrays do)
-    const unescape = (f: string) => f.replace(/\\([:\\])/g, "$1");
-    const names = s.tokens.map((row) => row.slice(1).map((f) => unescape(f)));
+    const unescapeField = (f: string) => f.replace(/\\([:\\])/g, "$1");
+    const names = s.tokens.map((row) => row.slice(1).map((f) => unescapeField(f)));
     // (values other than 1 need records; the fixture's `len:x` fields are records below)
     const records = s.tokens.map((row) => {
       const rec: Record<string, number> = {};
       for (const f of row.slice(1)) {
         const m = /^(.*?)(?<!\\):(-?[\d.]+)$/.exec(f);
-        rec[unescape(m ? m[1]! : f)] = m ? Number(m[2]) : 1;
+        rec[unescapeField(m ? m[1]! : f)] = m ? Number(m[2]) : 1;
       }
       return rec;
     });
