@@ -62,6 +62,10 @@ function pack(data: readonly Instance[]) {
   const offsets = shared(Int32Array, nOff);
   const attrs = shared(Int32Array, nAttr);
   const labels = shared(Int32Array, nOff);
+  // real attribute values (crfsuite data), only when some instance has them
+  const hasValues = data.some((x) => x.values !== undefined);
+  const values = shared(Float64Array, hasValues ? nAttr : 0);
+  const valued = shared(Int32Array, hasValues ? data.length : 0);
   let o = 0;
   let a = 0;
   let l = 0;
@@ -72,6 +76,10 @@ function pack(data: readonly Instance[]) {
     offsets.set(x.offsets, o);
     attrs.set(x.attrs, a);
     labels.set(x.labels, l);
+    if (x.values) {
+      values.set(x.values, a);
+      valued[i] = 1;
+    }
     o += x.T + 1;
     a += x.attrs.length;
     l += x.T;
@@ -87,12 +95,19 @@ function pack(data: readonly Instance[]) {
     skipIndex,
     skips,
     hasSkips: nSkip > 0 || data.some((x) => x.skips),
+    values,
+    valued,
     n: data.length,
   };
 }
 
 /** Rebuild instances from packed shared arrays (views, no copy). */
-export function unpack(p: ReturnType<typeof pack>): Instance[] {
+export function unpack(
+  p: Omit<ReturnType<typeof pack>, "values" | "valued"> & {
+    values?: Float64Array;
+    valued?: Int32Array;
+  },
+): Instance[] {
   const out: Instance[] = [];
   for (let i = 0; i < p.n; i++) {
     const o0 = p.index[3 * i]!;
@@ -108,6 +123,7 @@ export function unpack(p: ReturnType<typeof pack>): Instance[] {
       labels: p.labels.subarray(l0, l0 + T),
     };
     if (p.hasSkips) x.skips = p.skips.subarray(p.skipIndex[i]!, p.skipIndex[i + 1]!);
+    if (p.valued?.[i] === 1) x.values = p.values!.subarray(a0, a1);
     out.push(x);
   }
   return out;
