@@ -105,4 +105,18 @@ export type { EpochReport } from "./optimize/perceptron.ts";
 export { type TrainInput, type TrainResult, trainTagger } from "./optimize/train.ts";
 export { trainEnergy } from "./optimize/trainer.ts";
 export { runCollapse } from "./regress/collapse.ts";
+export {
+  type EnergyGrad,
+  type GradientSearchOptions,
+  type HmcOptions,
+  hmc,
+  minimizeEnergy,
+  mostOffendingContinuous,
+} from "./regress/continuous.ts";
 export * from "./segment/index.ts";
+export {
+  calibrationError,
+  EnergySum,
+  fitTemperature,
+  sequenceNll,
+} from "./tagger/calibration.ts";
