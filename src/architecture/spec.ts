@@ -1,7 +1,9 @@
+import { readFileSync } from "node:fs";
 import { NadirError } from "../core/errors.ts";
 import { readJsonFile } from "../core/json.ts";
 import { resolveSpecPath } from "../core/shipped.ts";
 import { conlluColumnIndex } from "../data/conllu.ts";
+import { looksLikeCrfppTemplate, readCrfppTemplate } from "../interop/crfpp-template.ts";
 import { type DerivedColumn, parseDerived } from "./columns.ts";
 import { parseTemplate, type Template } from "./templates.ts";
 
@@ -286,12 +288,25 @@ export function parseSpec(json: unknown, file: string): GraphSpec {
   };
 }
 
+/** Does this file hold a CRF++ template rather than JSON? */
+function isCrfppTemplateFile(path: string): boolean {
+  try {
+    return looksLikeCrfppTemplate(readFileSync(path, "utf8").replace(/^\uFEFF/, ""));
+  } catch {
+    return false; // unreadable: readJsonFile reports it
+  }
+}
+
 /**
  * Read and check a spec file; errors name the file and the key. A bare name
  * (`chunk`, `pos`, `ner`, …) is the package's own graphs/NAME.json.
  */
 export function loadSpec(pathOrName: string): GraphSpec {
   const path = resolveSpecPath(pathOrName);
+  if (!path.endsWith(".json") && isCrfppTemplateFile(path)) {
+    // a CRF++ template file (U00:%x[0,0] … B): translated into a spec
+    return parseSpec(readCrfppTemplate(path).spec, path);
+  }
   const json = readJsonFile(path, "spec");
   return parseSpec(json, path);
 }
