@@ -427,6 +427,8 @@ export class FeatureExtractor {
     for (let i = 0; i < tp.slots.length; i++) {
       const v = keys[base + 1 + i]!;
       if (v >= 0) vals.push(this.slots[tp.slots[i]!]!.vocab.names[v]!);
+      else if (this.spec.padding === "crfpp")
+        vals.push(v % 2 === 0 ? `_B${v / 2}` : `_B+${(-v - 1) / 2}`);
       else if (v % 2 === 0) vals.push(`__BOS${v / 2}__`);
       else vals.push(`__EOS+${(-v - 1) / 2}__`);
     }

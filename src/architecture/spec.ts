@@ -35,6 +35,11 @@ export interface GraphSpec {
   templates: Template[];
   /** Template windows reaching outside the sentence: "skip" the attribute or "pad" with __BOS-1__ etc. */
   outside: "skip" | "pad";
+  /**
+   * How padded values are named in attribute names: nadir's `__BOS-1__` /
+   * `__EOS+1__`, or CRF++'s `_B-1` / `_B+1` (the same features either way).
+   */
+  padding: "nadir" | "crfpp";
   /** Emit __BOS__ on the first and __EOS__ on the last position. */
   boundary: boolean;
   /** Attributes seen fewer times than this in training are dropped. */
@@ -79,6 +84,7 @@ const KEYS = new Set([
   "derived",
   "templates",
   "outside",
+  "padding",
   "boundary",
   "minCount",
   "structure",
@@ -270,6 +276,7 @@ export function parseSpec(json: unknown, file: string): GraphSpec {
     derived,
     templates,
     outside: oneOf("outside", ["skip", "pad"] as const, "pad"),
+    padding: oneOf("padding", ["nadir", "crfpp"] as const, "nadir"),
     boundary,
     minCount,
     structure,

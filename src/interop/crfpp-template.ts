@@ -131,6 +131,7 @@ export function translateCrfppTemplate(text: string, file: string): CrfppTransla
       label: -1,
       templates,
       outside: "pad",
+      padding: "crfpp",
       boundary: false,
       structure: "chain",
     },
