@@ -25,6 +25,7 @@ import type { Constraints, InferenceResult } from "./inference/types.ts";
 import { viterbi } from "./inference/viterbi.ts";
 import { viterbi2 } from "./inference/viterbi2.ts";
 import { crfsuiteModelArgs, isCrfsuiteModel } from "./interop/crfsuite-model.ts";
+import { describeModel, type ModelDescription } from "./interop/inspect.ts";
 
 /** Order of the chain a spec asks for. */
 export function orderOf(spec: GraphSpec): 1 | 2 {
@@ -294,6 +295,14 @@ export class Model {
     const beta = (this.extra.detectBeta as number | undefined) ?? 1;
     const score = this.detectionScore(tokens, y, beta);
     return { compatible: score <= th, score, threshold: th };
+  }
+
+  /**
+   * What the model holds: labels, transition energies, the `top` lowest- and
+   * highest-energy attributes per label, counts, the spec (`nadir dump`).
+   */
+  describe(top = 10): ModelDescription {
+    return describeModel(this, top);
   }
 
   /** Does a token line of this many columns carry a gold label? */
