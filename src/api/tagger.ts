@@ -13,6 +13,11 @@ import { loadSpec, parseSpec } from "../architecture/spec.ts";
 import { NadirError } from "../core/errors.ts";
 import type { DetectionCalibration } from "../eval/detection.ts";
 import { evaluateTagger } from "../eval/evaluate.ts";
+import {
+  explainSentence,
+  type ModelDescription,
+  type SentenceExplanation,
+} from "../interop/inspect.ts";
 import { Model } from "../model.ts";
 import type { TrainOptions } from "../optimize/options.ts";
 import type { EpochReport } from "../optimize/perceptron.ts";
@@ -242,6 +247,23 @@ export class Tagger {
       probability: d.probability ?? 0,
       detection: calibrated ? this.model.detect(rows, labels) : undefined,
     };
+  }
+
+  /**
+   * What the model holds (`nadir dump`): labels, transition energies, the
+   * `top` lowest- and highest-energy attributes per label, counts, the spec.
+   */
+  dump(options: { top?: number } = {}): ModelDescription {
+    return this.model.describe(options.top ?? 10);
+  }
+
+  /**
+   * Why the model labels a sentence as it does (`nadir explain`): per token
+   * the chosen label, the runner-up and its margin, and the `top` attributes
+   * for and against the choice as energy contributions (they add up to E).
+   */
+  explain(sentence: TokenSentence, options: { top?: number } = {}): SentenceExplanation {
+    return explainSentence(this.model, this.rows.rows(sentence, "sentence"), options.top ?? 5);
   }
 
   /** Tag labeled sentences and score the predictions against their labels. */
