@@ -28,6 +28,18 @@ const COMMANDS: readonly { name: string; summary: string; load: () => Promise<Co
     load: async () => (await import("./score.ts")).scoreCommand,
   },
   {
+    name: "dump",
+    summary:
+      "show a model: labels, transition energies, strongest attributes per label, counts, spec",
+    load: async () => (await import("./dump.ts")).dumpCommand,
+  },
+  {
+    name: "explain",
+    summary:
+      "per token, the attributes behind the chosen label and against the runner-up, as energies",
+    load: async () => (await import("./explain.ts")).explainCommand,
+  },
+  {
     name: "segment",
     summary: "binary image segmentation / denoising by graph cuts (train a grid energy, apply it)",
     load: async () => (await import("./segment.ts")).segmentCommand,
