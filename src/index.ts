@@ -97,6 +97,34 @@ export { evaluateTagger, scoreSequences } from "./eval/evaluate.ts";
 export * from "./eval/index.ts";
 export * from "./graph/index.ts";
 export * from "./inference/index.ts";
+export {
+  type CrfppTranslation,
+  looksLikeCrfppTemplate,
+  readCrfppTemplate,
+  translateCrfppTemplate,
+} from "./interop/crfpp-template.ts";
+export {
+  type AttributeField,
+  escapeAttribute,
+  formatAttributeField,
+  parseAttributeField,
+  parseCrfsuiteData,
+  readCrfsuiteData,
+} from "./interop/crfsuite-data.ts";
+export {
+  type CrfsuiteModelParts,
+  isCrfsuiteModel,
+  readCrfsuiteModel,
+} from "./interop/crfsuite-model.ts";
+export {
+  type AttributeContribution,
+  type AttributeEnergy,
+  describeModel,
+  explainSentence,
+  type ModelDescription,
+  type SentenceExplanation,
+  type TokenExplanation,
+} from "./interop/inspect.ts";
 export * from "./loss/index.ts";
 export { Model } from "./model.ts";
 export { lbfgs } from "./optimize/lbfgs.ts";
