@@ -233,6 +233,14 @@ export function parseSpec(json: unknown, file: string): GraphSpec {
   const train = o.train ?? {};
   if (typeof train !== "object" || train === null || Array.isArray(train))
     fail(`${file}: key 'train'`, "expected an object of training options");
+  // a spec (often downloaded) may not name files: paths come from the command line or the library call
+  for (const k of ["init", "checkpoint", "resume"]) {
+    if (Object.hasOwn(train, k))
+      fail(
+        `${file}: key 'train.${k}'`,
+        `a spec may not name files; give --${k} on the command line (or ${k} in the library call)`,
+      );
+  }
   const encoding = oneOf("encoding", ["iob2", "iob1", "bioes", "none"] as const, "none");
   if (constrained && encoding === "none")
     fail(`${file}: key 'constrained'`, "needs an encoding (iob2, iob1 or bioes)");

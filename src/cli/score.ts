@@ -10,7 +10,7 @@
 import { NadirError } from "../core/errors.ts";
 import { ConllParser, type Sentence } from "../data/conll.ts";
 import { ConlluParser, type ConlluSentence } from "../data/conllu.ts";
-import { lineOfToken } from "../data/corpus.ts";
+import { checkTokenColumns, lineOfToken } from "../data/corpus.ts";
 import { displayName, readLineBatches } from "../data/lines.ts";
 import type { Model } from "../model.ts";
 import { Model as ModelClass } from "../model.ts";
@@ -206,6 +206,7 @@ async function* readScoreInput(
         return row;
       });
     }
+    checkTokenColumns({ ...s, tokens }, model.fx.minColumns);
     return { tokens, labelings, file: s.file, lineOf };
   };
   const minColumns = mode === "conll" ? inputCols + 1 : 2;

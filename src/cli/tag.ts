@@ -22,7 +22,7 @@
  *     "kbest": [{"labels": […], "energy": -12.3}, …] } // --kbest K > 1, best first
  */
 import { NadirError } from "../core/errors.ts";
-import { type CorpusSentence, streamCorpus } from "../data/corpus.ts";
+import { type CorpusSentence, checkTokenColumns, streamCorpus } from "../data/corpus.ts";
 import { Model } from "../model.ts";
 import { type Command, flag } from "./args.ts";
 import { Output } from "./output.ts";
@@ -79,6 +79,7 @@ export const tagCommand: Command = {
     try {
       let n = 0;
       for await (const s of streamCorpus(input, model.spec.format)) {
+        checkTokenColumns(s, model.fx.minColumns);
         await out.write(formatSentence(model, s, ++n, opts));
       }
       await out.close();

@@ -1,10 +1,35 @@
+import { existsSync, realpathSync } from "node:fs";
+import { resolve } from "node:path";
 import { loadSpec } from "../architecture/spec.ts";
 import { NadirError } from "../core/errors.ts";
 import { readCorpus } from "../data/corpus.ts";
-import { TRAIN_OPTIONS } from "../optimize/options.ts";
+import {
+  applySpecOptions,
+  SPEC_OPTIONS,
+  splitSpecOptions,
+  TRAIN_OPTIONS,
+  trainOptions,
+} from "../optimize/options.ts";
+import type { EpochReport } from "../optimize/perceptron.ts";
 import { trainTagger } from "../optimize/train.ts";
 import { type Command, flag } from "./args.ts";
 import { Progress } from "./progress.ts";
+
+/** An L-BFGS iteration report; `gradNorm` and `step` when the trainer gives them. */
+type IterationReport = EpochReport & { objective?: number; gradNorm?: number; step?: number };
+
+/** The same file (after symlinks) when it exists, else the same absolute path. */
+function samePath(a: string, b: string): boolean {
+  const real = (p: string) => (existsSync(p) ? realpathSync(p) : resolve(p));
+  return real(a) === real(b);
+}
+
+const num = (x: number | undefined, digits = 4): string =>
+  x === undefined
+    ? "-"
+    : Math.abs(x) >= 1e5 || (x !== 0 && Math.abs(x) < 1e-3)
+      ? x.toExponential(3)
+      : x.toFixed(digits);
 
 export const trainCommand: Command = {
   name: "train",
@@ -16,39 +41,71 @@ export const trainCommand: Command = {
     flag("dev", "development corpus: scored after every epoch, best epoch kept"),
     flag("model", "where to write the model (written atomically)"),
     ...TRAIN_OPTIONS,
+    ...SPEC_OPTIONS,
   ],
   async run(v) {
     for (const k of ["graph", "train", "model"]) {
       if (!v[k])
         throw new NadirError("E_ARG", `train: --${k} is required (see nadir train --help)`);
     }
+    const modelPath = v.model as string;
+    for (const k of ["train", "dev", "graph", "init", "resume"]) {
+      const p = v[k] as string | undefined;
+      if (p && p !== "-" && samePath(p, modelPath))
+        throw new NadirError(
+          "E_ARG",
+          `train: --model ${modelPath} is also the --${k} file; it would be overwritten (choose another --model)`,
+        );
+    }
     const spec = loadSpec(v.graph as string);
-    const train = await readCorpus(v.train as string, spec.format);
-    const dev = v.dev ? await readCorpus(v.dev as string, spec.format) : undefined;
-    const progress = new Progress("training");
     const options: Record<string, unknown> = {};
-    for (const o of TRAIN_OPTIONS) if (v[o.name] !== undefined) options[o.name] = v[o.name];
+    for (const o of [...TRAIN_OPTIONS, ...SPEC_OPTIONS])
+      if (v[o.name] !== undefined) options[o.name] = v[o.name];
+    // bad options fail now, before the corpus is read
+    const split = splitSpecOptions(options);
+    trainOptions(applySpecOptions(spec, split.spec).train, split.train);
+    const read = async (path: string, what: string) => {
+      const t0 = performance.now();
+      const s = await readCorpus(path, spec.format);
+      let tokens = 0;
+      for (const x of s) tokens += x.tokens.length;
+      process.stderr.write(
+        `read ${what} ${path === "-" ? "<stdin>" : path}: ${s.length} sentences, ${tokens} tokens (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
+      );
+      return s;
+    };
+    const train = await read(v.train as string, "training data");
+    const dev = v.dev ? await read(v.dev as string, "dev data") : undefined;
+    const progress = new Progress("training");
+    const lbfgs = (v.optimizer ?? (spec.train.optimizer as string | undefined)) === "lbfgs";
     let epochs = 0;
     const result = trainTagger({
       spec,
       train,
       dev,
       options,
-      onProgress: (done, total) => progress.update(done, total, `epoch ${epochs + 1}`),
-      onEpoch: (r) => {
+      onExtracted: (x) =>
+        process.stderr.write(
+          `extracted ${x.attributes} attributes, ${x.labels} labels from ${x.sentences} sentences (${x.seconds.toFixed(1)} s)\n`,
+        ),
+      onProgress: (done, total) =>
+        progress.update(done, total, lbfgs ? `iteration ${done}` : `epoch ${epochs + 1}`),
+      onEpoch: (r: IterationReport) => {
         epochs = r.epoch;
         progress.done();
-        const dev = r.dev === undefined ? "" : ` dev ${spec.metric} ${r.dev.toFixed(2)}`;
+        const devScore = r.dev === undefined ? "" : `, dev ${spec.metric} ${r.dev.toFixed(2)}`;
         process.stderr.write(
-          `epoch ${r.epoch}: ${r.mistakes} mistakes, loss ${r.loss.toFixed(3)}${dev} (${r.seconds.toFixed(1)} s)\n`,
+          lbfgs
+            ? `iteration ${r.epoch}, objective ${num(r.objective ?? r.loss * train.length)}, ‖g‖ ${num(r.gradNorm)}, step ${num(r.step)}${devScore} (${r.seconds.toFixed(1)} s)\n`
+            : `epoch ${r.epoch}: ${r.mistakes} mistakes, loss ${r.loss.toFixed(3)}${devScore.replace(",", "")} (${r.seconds.toFixed(1)} s)\n`,
         );
       },
     });
     process.stderr.write(`inference: ${result.inference}\n`);
-    result.model.save(v.model as string);
+    result.model.save(modelPath);
     process.stderr.write(
       `trained on ${train.length} sentences: ${result.model.fx.numAttributes} attributes, ${result.model.labels.length} labels; ` +
-        `kept epoch ${result.bestEpoch}; model written to ${v.model}\n`,
+        `kept ${lbfgs ? "iteration" : "epoch"} ${result.bestEpoch}; model written to ${modelPath}\n`,
     );
   },
 };

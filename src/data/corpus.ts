@@ -1,4 +1,5 @@
 import type { GraphSpec } from "../architecture/spec.ts";
+import { NadirError } from "../core/errors.ts";
 import { readCrfsuiteData } from "../interop/crfsuite-data.ts";
 import { readConll } from "./conll.ts";
 import { readConllu } from "./conllu.ts";
@@ -45,4 +46,17 @@ export async function readCorpus(
   const out: CorpusSentence[] = [];
   for await (const s of streamCorpus(path, format)) out.push(s);
   return out;
+}
+
+/** Every token has at least `need` columns (E_PARSE at the token's file:line otherwise). */
+export function checkTokenColumns(s: CorpusSentence, need: number): void {
+  for (let t = 0; t < s.tokens.length; t++) {
+    const n = s.tokens[t]!.length;
+    if (n < need) {
+      throw new NadirError("E_PARSE", `expected at least ${need} columns for the spec, got ${n}`, {
+        file: s.file,
+        line: lineOfToken(s, t),
+      });
+    }
+  }
 }

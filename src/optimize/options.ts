@@ -1,5 +1,6 @@
+import { type GraphSpec, parseSpec } from "../architecture/spec.ts";
 import { NadirError } from "../core/errors.ts";
-import { LOSS_NAMES } from "../loss/index.ts";
+import { LOSS_NAMES, makeLoss } from "../loss/index.ts";
 
 /**
  * Training options, declared once: the library reads defaults from here and
@@ -12,6 +13,8 @@ export interface OptionDecl {
   help: string;
   choices?: readonly string[];
   min?: number;
+  /** The value names a file: accepted from the command line or a library call, never from a spec. */
+  file?: boolean;
 }
 
 export const OPTIMIZERS = ["perceptron", "sgd", "adagrad", "pa", "lbfgs"] as const;
@@ -145,6 +148,7 @@ export const TRAIN_OPTIONS = [
     name: "init",
     type: "string",
     default: "",
+    file: true,
     help: "start from this model's weights (matched by attribute and label names), e.g. to warm-start mee or mce",
   },
   {
@@ -158,12 +162,14 @@ export const TRAIN_OPTIONS = [
     name: "checkpoint",
     type: "string",
     default: "",
+    file: true,
     help: "write a checkpoint here (atomically) after every epoch / dev evaluation",
   },
   {
     name: "resume",
     type: "string",
     default: "",
+    file: true,
     help: "resume training from this checkpoint (same data and spec)",
   },
 ] as const satisfies readonly OptionDecl[];
@@ -248,6 +254,12 @@ export function resolveOptions(
       if (v === undefined) continue;
       const kebab = k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
       const d = byName.get(kebab) ?? byName.get(k);
+      if (d?.file && i === 0) {
+        throw new NadirError(
+          "E_SPEC",
+          `spec key 'train.${k}': a spec may not name files; give --${d.name} on the command line (or ${camel(d.name)} in the library call)`,
+        );
+      }
       if (!d) {
         throw new NadirError(
           "E_ARG",
@@ -261,5 +273,115 @@ export function resolveOptions(
 }
 
 export function trainOptions(...layers: (Record<string, unknown> | undefined)[]): TrainOptions {
-  return resolveOptions(TRAIN_OPTIONS, ...layers) as unknown as TrainOptions;
+  const o = resolveOptions(TRAIN_OPTIONS, ...layers) as unknown as TrainOptions;
+  // combinations that cannot train, refused before any data is read
+  if (o.optimizer === "lbfgs" && !makeLoss(o.loss).smooth) {
+    throw new NadirError(
+      "E_ARG",
+      `lbfgs needs a smooth loss (log, mce, square-exp, nll, mee, energy); ${o.loss} is not — use sgd, adagrad or pa`,
+    );
+  }
+  return o;
+}
+
+/**
+ * Spec-level options: settings of the graph spec that `nadir train` (and
+ * `trainTagger`'s options) may override. Unset, the spec's value holds.
+ */
+export const SPEC_OPTIONS = [
+  {
+    name: "features",
+    type: "string",
+    default: "",
+    choices: ["observed", "all"],
+    help: "state weights for the (attribute, label) pairs observed in training (CRFsuite's default: smaller, faster) or all pairs; default: the spec's",
+  },
+  {
+    name: "min-count",
+    type: "int",
+    default: "",
+    min: 1,
+    help: "drop attributes seen fewer times in training; default: the spec's",
+  },
+  {
+    name: "encoding",
+    type: "string",
+    default: "",
+    choices: ["iob2", "iob1", "bioes", "none"],
+    help: "label encoding for chunk scores and constraints; default: the spec's",
+  },
+  {
+    name: "constrained",
+    type: "boolean",
+    default: false,
+    help: "forbid transitions the encoding cannot produce (--no-constrained: allow them); default: the spec's",
+  },
+  {
+    name: "metric",
+    type: "string",
+    default: "",
+    choices: ["accuracy", "chunk-f1"],
+    help: "model selection metric on dev; default: the spec's",
+  },
+  {
+    name: "outside",
+    type: "string",
+    default: "",
+    choices: ["skip", "pad"],
+    help: "template windows reaching outside the sentence: skip the attribute or pad; default: the spec's",
+  },
+  {
+    name: "boundary",
+    type: "boolean",
+    default: false,
+    help: "emit __BOS__ / __EOS__ attributes (--no-boundary: don't); default: the spec's",
+  },
+  {
+    name: "submodular",
+    type: "boolean",
+    default: false,
+    help: "binary labels: keep pairwise energies submodular while training; default: the spec's",
+  },
+] as const satisfies readonly OptionDecl[];
+
+/**
+ * Split explicit options into spec-level settings (SPEC_OPTIONS, by kebab or
+ * camel name) and training options.
+ */
+export function splitSpecOptions(options: Record<string, unknown> | undefined): {
+  spec: Record<string, unknown>;
+  train: Record<string, unknown>;
+} {
+  const spec: Record<string, unknown> = {};
+  const train: Record<string, unknown> = {};
+  const names = new Set<string>(SPEC_OPTIONS.map((o) => o.name));
+  for (const [k, v] of Object.entries(options ?? {})) {
+    if (v === undefined) continue;
+    const kebab = k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    if (names.has(kebab)) spec[kebab] = v;
+    else train[k] = v;
+  }
+  return { spec, train };
+}
+
+/**
+ * The spec with spec-level overrides applied: its JSON source is rewritten
+ * and checked again (so the model file records what was trained).
+ */
+export function applySpecOptions(spec: GraphSpec, overrides: Record<string, unknown>): GraphSpec {
+  const keys = Object.keys(overrides);
+  if (keys.length === 0) return spec;
+  const source = spec.source;
+  if (typeof source !== "object" || source === null || Array.isArray(source)) {
+    throw new NadirError(
+      "E_ARG",
+      `spec options (${keys.join(", ")}) need a spec read from JSON (parseSpec / loadSpec)`,
+    );
+  }
+  const json: Record<string, unknown> = { ...(source as Record<string, unknown>) };
+  for (const d of SPEC_OPTIONS as readonly OptionDecl[]) {
+    const v = overrides[d.name];
+    if (v !== undefined) json[camel(d.name)] = coerceOption(d, v, "train");
+  }
+  return parseSpec(json, `${spec.name} spec with options`);
 }

@@ -17,7 +17,7 @@ import type { Backend } from "../inference/types.ts";
 import { viterbiBackend, viterbiInto } from "../inference/viterbi.ts";
 import { viterbi2 } from "../inference/viterbi2.ts";
 import { Model } from "../model.ts";
-import { type TrainOptions, trainOptions } from "./options.ts";
+import { applySpecOptions, splitSpecOptions, type TrainOptions, trainOptions } from "./options.ts";
 import { type Decoder, type EpochReport, trainPerceptron } from "./perceptron.ts";
 import { trainEnergy } from "./trainer.ts";
 
@@ -25,10 +25,21 @@ export interface TrainInput {
   spec: GraphSpec;
   train: readonly SentenceLike[];
   dev?: readonly SentenceLike[];
-  /** Explicit options; they win over the spec's `train` section and the defaults. */
+  /**
+   * Explicit options; they win over the spec's `train` section and the
+   * defaults. Spec-level settings (SPEC_OPTIONS: features, min-count, …)
+   * override the spec's own.
+   */
   options?: Partial<TrainOptions> | Record<string, unknown>;
   onEpoch?: (r: EpochReport) => void;
   onProgress?: (done: number, total: number) => void;
+  /** Called once the attributes are extracted, before the first epoch. */
+  onExtracted?: (info: {
+    sentences: number;
+    attributes: number;
+    labels: number;
+    seconds: number;
+  }) => void;
   /** Start from this model's weights (a warm start; `options.init` names a model file instead). */
   init?: Model;
 }
@@ -60,8 +71,9 @@ export function chooseBackend(name: string): Backend {
  * set) keep the evaluation with the best dev score under the spec's metric.
  */
 export function trainTagger(input: TrainInput): TrainResult {
-  const { spec } = input;
-  const options = trainOptions(spec.train, input.options as Record<string, unknown> | undefined);
+  const split = splitSpecOptions(input.options as Record<string, unknown> | undefined);
+  const spec = applySpecOptions(input.spec, split.spec);
+  const options = trainOptions(spec.train, split.train);
   const t0 = performance.now();
   const fx = new FeatureExtractor(spec);
   const set = buildTrainingSet(fx, input.train);
@@ -84,6 +96,12 @@ export function trainTagger(input: TrainInput): TrainResult {
       ),
     }));
   const extractSeconds = (performance.now() - t0) / 1000;
+  input.onExtracted?.({
+    sentences: set.instances.length,
+    attributes: fx.numAttributes,
+    labels: labelNames.length,
+    seconds: extractSeconds,
+  });
 
   const t1 = performance.now();
   const arch = model.arch;
