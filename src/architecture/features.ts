@@ -378,9 +378,14 @@ export class FeatureExtractor {
     grow: boolean,
     offsets: Int32Array,
   ): { offsets: Int32Array; attrs: Int32Array; values?: Float64Array } {
+    const ids = this.raw!.ids;
     const dict = this.raw!;
-    const attrs: number[] = [];
-    let values: number[] | null = null;
+    let total = 0;
+    for (let t = 0; t < tokens.length; t++) total += tokens[t]!.length;
+    if (this.buf.length < total) this.buf = new Int32Array(Math.max(total, this.buf.length * 2));
+    const buf = this.buf;
+    let values: Float64Array | null = null;
+    let n = 0;
     for (let t = 0; t < tokens.length; t++) {
       const row = tokens[t]!;
       for (let i = 1; i < row.length; i++) {
@@ -397,19 +402,22 @@ export class FeatureExtractor {
               `attribute '${f}': expected name:value with a finite value`,
             );
         }
-        const id = grow ? dict.add(name) : dict.get(name);
-        if (id < 0) continue;
-        if (value !== 1 && values === null) values = new Array<number>(attrs.length).fill(1);
-        attrs.push(id);
-        if (values !== null) values.push(value);
+        let id = ids.get(name);
+        if (id === undefined) {
+          if (!grow) continue;
+          id = dict.add(name);
+        }
+        if (value !== 1 && values === null) values = new Float64Array(total).fill(1);
+        if (values !== null) values[n] = value;
+        buf[n++] = id;
       }
-      offsets[t + 1] = attrs.length;
+      offsets[t + 1] = n;
     }
     const out: { offsets: Int32Array; attrs: Int32Array; values?: Float64Array } = {
       offsets,
-      attrs: Int32Array.from(attrs),
+      attrs: buf.slice(0, n),
     };
-    if (values !== null) out.values = Float64Array.from(values);
+    if (values !== null) out.values = values.slice(0, n);
     return out;
   }
 
