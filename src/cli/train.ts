@@ -1,8 +1,9 @@
 import { existsSync, realpathSync } from "node:fs";
 import { resolve } from "node:path";
-import { loadSpec } from "../architecture/spec.ts";
+import { loadSpec, parseSpec } from "../architecture/spec.ts";
 import { NadirError } from "../core/errors.ts";
 import { readCorpus } from "../data/corpus.ts";
+import { readCrfppTemplate } from "../interop/crfpp-template.ts";
 import {
   applySpecOptions,
   SPEC_OPTIONS,
@@ -31,12 +32,24 @@ const num = (x: number | undefined, digits = 4): string =>
       ? x.toExponential(3)
       : x.toFixed(digits);
 
+/** The spec of a CRF++ template file; what the translation dropped goes to stderr. */
+function templateSpec(path: string) {
+  const t = readCrfppTemplate(path);
+  for (const note of t.notes) process.stderr.write(`${path}: ${note}\n`);
+  return parseSpec(t.spec, path);
+}
+
 export const trainCommand: Command = {
   name: "train",
   summary: "train a sequence labeler on a corpus and write a model file",
-  usage: "nadir train --graph SPEC --train FILE [--dev FILE] --model OUT [options]",
+  usage:
+    "nadir train --graph SPEC --train FILE [--dev FILE] --model OUT [options]\n       nadir train --template CRFPP_TEMPLATE --train FILE --model OUT [options]",
   options: [
     flag("graph", "graph spec (graphs/*.json): columns, templates, structure"),
+    flag(
+      "template",
+      "a CRF++ template file (U00:%x[-1,0]/%x[0,0] … B) instead of --graph: translated into a spec",
+    ),
     flag("train", "training corpus (CoNLL columns or CoNLL-U per the spec; .gz ok; - = stdin)"),
     flag("dev", "development corpus: scored after every epoch, best epoch kept"),
     flag("model", "where to write the model (written atomically)"),
@@ -44,12 +57,19 @@ export const trainCommand: Command = {
     ...SPEC_OPTIONS,
   ],
   async run(v) {
-    for (const k of ["graph", "train", "model"]) {
+    if (v.graph && v.template)
+      throw new NadirError("E_ARG", "train: give --graph or --template, not both");
+    if (!v.graph && !v.template)
+      throw new NadirError(
+        "E_ARG",
+        "train: --graph (or --template, a CRF++ template) is required (see nadir train --help)",
+      );
+    for (const k of ["train", "model"]) {
       if (!v[k])
         throw new NadirError("E_ARG", `train: --${k} is required (see nadir train --help)`);
     }
     const modelPath = v.model as string;
-    for (const k of ["train", "dev", "graph", "init", "resume"]) {
+    for (const k of ["train", "dev", "graph", "template", "init", "resume"]) {
       const p = v[k] as string | undefined;
       if (p && p !== "-" && samePath(p, modelPath))
         throw new NadirError(
@@ -57,7 +77,7 @@ export const trainCommand: Command = {
           `train: --model ${modelPath} is also the --${k} file; it would be overwritten (choose another --model)`,
         );
     }
-    const spec = loadSpec(v.graph as string);
+    const spec = v.template ? templateSpec(v.template as string) : loadSpec(v.graph as string);
     const options: Record<string, unknown> = {};
     for (const o of [...TRAIN_OPTIONS, ...SPEC_OPTIONS])
       if (v[o.name] !== undefined) options[o.name] = v[o.name];

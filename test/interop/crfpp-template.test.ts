@@ -191,5 +191,49 @@ describe("CRF++ templates", () => {
       expect(tg.code, tg.stderr).toBe(0);
       expect(tg.stdout.split("\n")[0]).toMatch(/^The DT B-NP \S+$/);
     });
+
+    it("nadir train --template translates the template (notes on stderr); --graph with it is refused", async () => {
+      const dup = join(dir, "dup.template");
+      writeFileSync(dup, "U00:%x[0,0]\nU01:%x[0,0]\nB\nB\n");
+      const model = join(dir, "t.nadir");
+      const tr = await run([
+        "train",
+        "--template",
+        dup,
+        "--train",
+        join(dir, "train.txt"),
+        "--model",
+        model,
+      ]);
+      expect(tr.code, tr.stderr).toBe(0);
+      expect(tr.stderr).toContain(`${dup}: line 2: 'U01:%x[0,0]' fires exactly like line 1`);
+      expect(tr.stderr).toContain("line 4: 'B' repeats the label bigrams");
+      const both = await run([
+        "train",
+        "--template",
+        dup,
+        "--graph",
+        "chunk",
+        "--train",
+        join(dir, "train.txt"),
+        "--model",
+        model,
+      ]);
+      expect(both.code).toBe(1);
+      expect(both.stderr).toContain("give --graph or --template, not both");
+      const bad = join(dir, "bad.template");
+      writeFileSync(bad, "U00:%x[0,0]\nB01:%x[0,0]\n");
+      const e = await run([
+        "train",
+        "--template",
+        bad,
+        "--train",
+        join(dir, "train.txt"),
+        "--model",
+        model,
+      ]);
+      expect(e.code).toBe(1);
+      expect(e.stderr).toContain(`${bad}:2: 'B01:%x[0,0]': bigram templates with %x macros`);
+    });
   });
 });
