@@ -145,6 +145,12 @@ export class FeatureExtractor {
    * label, then `name[:value]` fields); names ↔ ids here, no templates.
    */
   private raw: Dictionary | null;
+  /** Numeric columns: the slot's column index and the offset of each (spec.numeric). */
+  private readonly numCol: Int32Array;
+  private readonly numOff: Int32Array;
+  /** Positions in `buf` of numeric attributes and their values, for the current sentence. */
+  private numAt: number[] = [];
+  private numVal: number[] = [];
 
   constructor(spec: GraphSpec, state?: ExtractorState) {
     this.spec = spec;
@@ -177,6 +183,9 @@ export class FeatureExtractor {
         cache: new Int32Array(0),
       });
     }
+    this.numCol = Int32Array.from(spec.numeric ?? [], (q) => spec.columns[q.column]!);
+    this.numOff = Int32Array.from(spec.numeric ?? [], (q) => q.offset);
+    for (let i = 0; i < this.numCol.length; i++) minCols = Math.max(minCols, this.numCol[i]! + 1);
     this.minColumns = this.raw ? 1 : minCols;
     let maxParts = 0;
     for (const t of spec.templates) {
@@ -298,7 +307,10 @@ export class FeatureExtractor {
     const key = this.key;
     const stride = this.stride;
     const table = this.table;
-    const need = T * (nT + 2);
+    const nNum = this.numCol.length;
+    const need = T * (nT + 2 + nNum);
+    this.numAt.length = 0;
+    this.numVal.length = 0;
     if (this.buf.length < need) this.buf = new Int32Array(Math.max(need, this.buf.length * 2));
     const buf = this.buf;
     let n = 0;
@@ -364,9 +376,48 @@ export class FeatureExtractor {
           if (id >= 0) buf[n++] = id;
         }
       }
+      if (nNum > 0) n = this.numericAt(tokens, t, nT, n, grow);
       offsets[t + 1] = n;
     }
-    return { offsets, attrs: buf.slice(0, n) };
+    if (nNum === 0) return { offsets, attrs: buf.slice(0, n) };
+    const values = new Float64Array(n).fill(1);
+    for (let i = 0; i < this.numAt.length; i++) values[this.numAt[i]!] = this.numVal[i]!;
+    return { offsets, attrs: buf.slice(0, n), values };
+  }
+
+  /**
+   * The numeric attributes of position t, written at buf[n…]: one per
+   * numeric column whose offset stays inside the sentence, valued by the
+   * column's number (checked at the boundary by `checkNumeric`).
+   */
+  private numericAt(
+    tokens: readonly (readonly string[])[],
+    t: number,
+    nT: number,
+    n: number,
+    grow: boolean,
+  ): number {
+    const key = this.key;
+    const T = tokens.length;
+    for (let i = 0; i < this.numCol.length; i++) {
+      const j = t + this.numOff[i]!;
+      if (j < 0 || j >= T) continue;
+      const v = Number(tokens[j]![this.numCol[i]!]);
+      if (!Number.isFinite(v)) {
+        throw new NadirError(
+          "E_PARSE",
+          `numeric column '${this.spec.numeric[i]!.column}' of token ${j + 1}: expected a finite number, got '${tokens[j]![this.numCol[i]!]}'`,
+        );
+      }
+      key.fill(0);
+      key[0] = nT + 2 + i;
+      const id = grow ? this.table.add(key) : this.table.get(key);
+      if (id < 0) continue;
+      this.numAt.push(n);
+      this.numVal.push(v);
+      this.buf[n++] = id;
+    }
+    return n;
   }
 
   /**
@@ -429,6 +480,8 @@ export class FeatureExtractor {
     const k = keys[base]!;
     if (k === this.templates.length) return "__BOS__";
     if (k === this.templates.length + 1) return "__EOS__";
+    if (k >= this.templates.length + 2)
+      return this.spec.numeric[k - this.templates.length - 2]!.name;
     const tp = this.templates[k]!;
     if (tp.slots.length === 0) return tp.name;
     const vals: string[] = [];
@@ -552,6 +605,27 @@ export interface SentenceLike {
   tokenLines?: readonly number[];
 }
 
+/** Numeric columns hold finite numbers (E_PARSE at the token's file:line otherwise). */
+function checkNumeric(fx: FeatureExtractor, s: SentenceLike): void {
+  const numeric = fx.spec.numeric;
+  if (numeric === undefined || numeric.length === 0) return;
+  for (let t = 0; t < s.tokens.length; t++) {
+    for (const q of numeric) {
+      const raw = s.tokens[t]![fx.spec.columns[q.column]!];
+      if (raw === undefined || raw.trim() === "" || !Number.isFinite(Number(raw))) {
+        throw new NadirError(
+          "E_PARSE",
+          `numeric column '${q.column}': expected a finite number, got '${raw ?? ""}'`,
+          {
+            file: s.file,
+            line: s.tokenLines?.[t] ?? (s.firstLine === undefined ? undefined : s.firstLine + t),
+          },
+        );
+      }
+    }
+  }
+}
+
 function checkColumns(s: SentenceLike, need: number): void {
   for (let t = 0; t < s.tokens.length; t++) {
     const n = s.tokens[t]!.length;
@@ -593,6 +667,7 @@ export function buildTrainingSet(
   );
   for (const s of sentences) {
     checkColumns(s, need);
+    checkNumeric(fx, s);
     const T = s.tokens.length;
     if (T === 0) continue;
     const { offsets, attrs, values } = fx.extract(s.tokens, true);
@@ -652,6 +727,7 @@ export function encodeSentence(
   withGold: boolean,
 ): Instance {
   checkColumns(s, fx.minColumns);
+  checkNumeric(fx, s);
   const { offsets, attrs, values } = fx.extract(s.tokens, false);
   const T = s.tokens.length;
   const y = new Int32Array(T).fill(-1);

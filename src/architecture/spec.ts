@@ -33,6 +33,12 @@ export interface GraphSpec {
   label: number;
   derived: DerivedColumn[];
   templates: Template[];
+  /**
+   * Numeric input columns (`"emb3"` or `"emb3[-1]"`): each is one attribute
+   * whose value is the column's number at that offset (value × weight in the
+   * energy) — users' own real-valued features: embeddings, gazetteer scores.
+   */
+  numeric: { name: string; column: string; offset: number }[];
   /** Template windows reaching outside the sentence: "skip" the attribute or "pad" with __BOS-1__ etc. */
   outside: "skip" | "pad";
   /**
@@ -83,6 +89,7 @@ const KEYS = new Set([
   "label",
   "derived",
   "templates",
+  "numeric",
   "outside",
   "padding",
   "boundary",
@@ -145,7 +152,7 @@ export function parseSpec(json: unknown, file: string): GraphSpec {
   const format = oneOf("format", ["conll", "conllu", "crfsuite"] as const, "conll");
   const crfsuite = format === "crfsuite";
   if (crfsuite) {
-    for (const k of ["columns", "label", "derived", "templates", "boundary"]) {
+    for (const k of ["columns", "label", "derived", "templates", "boundary", "numeric"]) {
       if (o[k] !== undefined)
         fail(
           `${file}: key '${k}'`,
@@ -199,7 +206,8 @@ export function parseSpec(json: unknown, file: string): GraphSpec {
   }
 
   const rawTemplates = crfsuite ? [] : o.templates;
-  if (!crfsuite && (!Array.isArray(rawTemplates) || rawTemplates.length === 0)) {
+  const hasNumeric = Array.isArray(o.numeric) && o.numeric.length > 0;
+  if (!crfsuite && (!Array.isArray(rawTemplates) || (rawTemplates.length === 0 && !hasNumeric))) {
     fail(`${file}: key 'templates'`, 'expected a non-empty array of templates like "w[0]"');
   }
   const templates: Template[] = [];
@@ -215,6 +223,30 @@ export function parseSpec(json: unknown, file: string): GraphSpec {
     if (seen.has(tpl.name)) fail(where, `template '${tpl.name}' appears twice`);
     seen.add(tpl.name);
     templates.push(tpl);
+  });
+
+  const numeric: GraphSpec["numeric"] = [];
+  const rawNumeric = o.numeric ?? [];
+  if (!Array.isArray(rawNumeric))
+    fail(
+      `${file}: key 'numeric'`,
+      'expected an array of numeric columns like "emb0" or "emb0[-1]"',
+    );
+  (rawNumeric as unknown[]).forEach((t, i) => {
+    const where = `${file}: key 'numeric[${i}]'`;
+    if (typeof t !== "string") fail(where, `expected a column name, got ${JSON.stringify(t)}`);
+    const tpl = parseTemplate(t.includes("[") ? t : `${t}[0]`, where);
+    const part = tpl.parts[0];
+    if (tpl.parts.length !== 1 || part === undefined)
+      fail(where, `expected one column like "emb0" or "emb0[-1]", got '${t}'`);
+    if (!Object.hasOwn(columns, part.column))
+      fail(
+        where,
+        `unknown input column '${part.column}'; input columns: ${Object.keys(columns).join(", ")}`,
+      );
+    if (seen.has(tpl.name) || numeric.some((q) => q.name === tpl.name))
+      fail(where, `'${tpl.name}' appears twice`);
+    numeric.push({ name: tpl.name, column: part.column, offset: part.offset });
   });
 
   const minCount = o.minCount ?? 1;
@@ -283,6 +315,7 @@ export function parseSpec(json: unknown, file: string): GraphSpec {
     label,
     derived,
     templates,
+    numeric,
     outside: oneOf("outside", ["skip", "pad"] as const, "pad"),
     padding: oneOf("padding", ["nadir", "crfpp"] as const, "nadir"),
     boundary,
