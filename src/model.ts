@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import {
   Dictionary,
   encodeSentence,
@@ -13,8 +12,11 @@ import {
   decodeContainer,
   encodeContainer,
   type SectionArray,
+  u32,
+  utf8Text,
 } from "./core/container.ts";
 import { NadirError } from "./core/errors.ts";
+import { readFileBytes } from "./core/host.ts";
 import { writeFileAtomic } from "./core/io.ts";
 import { chainEnergy } from "./graph/chain.ts";
 import { chain2Energy } from "./graph/chain2.ts";
@@ -450,9 +452,9 @@ export class Model {
 
   /** Read and check a model file: gzip integrity, magic, version, sizes, finite weights. */
   static load(path: string): Model {
-    let raw: Buffer;
+    let raw: Uint8Array;
     try {
-      raw = readFileSync(path);
+      raw = readFileBytes(path);
     } catch (e) {
       throw new NadirError("E_MODEL", `cannot read model: ${(e as Error).message}`, { file: path });
     }
@@ -606,14 +608,14 @@ function checkHeader(h: Record<string, unknown>, bad: (msg: string) => never): M
  * Int32 row pointers (A + 1) and row labels (the rest).
  */
 function readModelV1(
-  buf: Buffer,
+  buf: Uint8Array,
   bad: (msg: string) => never,
 ): { h: ModelHeader; tables: Record<string, SectionArray> } {
-  const hlen = buf.readUInt32LE(12);
+  const hlen = u32(buf, 12);
   if (16 + hlen > buf.length) return bad("header runs past the end of the file");
   let raw: unknown;
   try {
-    raw = JSON.parse(buf.toString("utf8", 16, 16 + hlen));
+    raw = JSON.parse(utf8Text(buf, 16, 16 + hlen));
   } catch (e) {
     return bad(`header is not JSON: ${(e as Error).message}`);
   }

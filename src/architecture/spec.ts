@@ -1,8 +1,8 @@
-import { readFileSync } from "node:fs";
 import { NadirError } from "../core/errors.ts";
+import { readFileText } from "../core/host.ts";
 import { readJsonFile } from "../core/json.ts";
 import { resolveSpecPath } from "../core/shipped.ts";
-import { conlluColumnIndex } from "../data/conllu.ts";
+import { conlluColumnIndex } from "../data/conllu-columns.ts";
 import { looksLikeCrfppTemplate, readCrfppTemplate } from "../interop/crfpp-template.ts";
 import { type DerivedColumn, parseDerived } from "./columns.ts";
 import { parseTemplate, type Template } from "./templates.ts";
@@ -339,7 +339,7 @@ export function parseSpec(json: unknown, file: string): GraphSpec {
 /** Does this file hold a CRF++ template rather than JSON? */
 function isCrfppTemplateFile(path: string): boolean {
   try {
-    return looksLikeCrfppTemplate(readFileSync(path, "utf8").replace(/^\uFEFF/, ""));
+    return looksLikeCrfppTemplate(readFileText(path).replace(/^\uFEFF/, ""));
   } catch {
     return false; // unreadable: readJsonFile reports it
   }

@@ -9,15 +9,17 @@
  *   E(context, w) = −(r · Q[w] + b[w]).
  * Lower is better. The reserved ids <unk> and <s> are never candidates.
  */
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import {
   type ContainerFormat,
   decodeContainer,
   encodeContainer,
+  latin1,
   type SectionArray,
+  u32,
+  utf8Text,
 } from "../core/container.ts";
 import { NadirError } from "../core/errors.ts";
+import { nodeBuiltin, readFileBytes } from "../core/host.ts";
 import { writeFileAtomic } from "../core/io.ts";
 import type { Rng } from "../core/rng.ts";
 import { BOUNDARY_ID, FIRST_WORD, Vocab } from "./text.ts";
@@ -374,9 +376,9 @@ export class Lbl {
   }
 
   static load(path: string): Lbl {
-    let buf: Buffer;
+    let buf: Uint8Array;
     try {
-      buf = readFileSync(path);
+      buf = readFileBytes(path);
     } catch (e) {
       throw new NadirError("E_MODEL", `cannot read model: ${(e as Error).message}`, { file: path });
     }
@@ -391,8 +393,8 @@ export class Lbl {
     const fail = (why: string): never => {
       throw new NadirError("E_MODEL", `not a valid completion model (${why})`, { file: name });
     };
-    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (buf.toString("latin1", 0, LEGACY_MAGIC.length) === LEGACY_MAGIC) {
+    const buf = bytes;
+    if (latin1(buf, 0, LEGACY_MAGIC.length) === LEGACY_MAGIC) {
       const legacy = readLegacy(buf, fail);
       return Lbl.assemble(legacy.h, legacy.tables, fail);
     }
@@ -472,16 +474,16 @@ const LEGACY_MAGIC = "NADIR-LBL 2\n";
  * verbatim, so a converted file scores identically).
  */
 function readLegacy(
-  buf: Buffer,
+  buf: Uint8Array,
   fail: (why: string) => never,
 ): { h: Record<string, unknown>; tables: Record<string, SectionArray> } {
   const m = LEGACY_MAGIC.length;
   if (buf.length < m + 4) return fail("truncated header");
-  const hl = buf.readUInt32LE(m);
+  const hl = u32(buf, m);
   if (m + 4 + hl > buf.length) return fail("truncated header");
   let h: Record<string, unknown>;
   try {
-    h = JSON.parse(buf.toString("utf8", m + 4, m + 4 + hl));
+    h = JSON.parse(utf8Text(buf, m + 4, m + 4 + hl));
   } catch {
     return fail("corrupt header");
   }
@@ -504,6 +506,7 @@ function readLegacy(
   const payload = buf.subarray(m + 4 + hl);
   if (payload.length !== n || h.bytes !== payload.length)
     return fail("truncated or padded payload");
+  const { createHash } = nodeBuiltin("node:crypto", "reading a NADIR-LBL 2 file");
   if (createHash("sha256").update(payload).digest("hex") !== h.sha256)
     return fail("checksum mismatch");
   let off = 0;
@@ -544,8 +547,8 @@ export function convertLegacyLbl(bytes: Uint8Array, name = "<bytes>"): Uint8Arra
   const fail = (why: string): never => {
     throw new NadirError("E_MODEL", `not a valid completion model (${why})`, { file: name });
   };
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buf.toString("latin1", 0, LEGACY_MAGIC.length) !== LEGACY_MAGIC)
+  const buf = bytes;
+  if (latin1(buf, 0, LEGACY_MAGIC.length) !== LEGACY_MAGIC)
     return fail("not the NADIR-LBL 2 layout");
   const { h, tables } = readLegacy(buf, fail);
   Lbl.fromBytes(bytes, name); // the full checks

@@ -2,8 +2,9 @@
  * Text for sentence completion: Project Gutenberg clean-up, a simple
  * lower-casing tokenizer, and a frequency-ranked vocabulary.
  */
-import { readFileSync } from "node:fs";
+
 import { NadirError } from "../core/errors.ts";
+import { readFileText } from "../core/host.ts";
 
 /** Reserved ids: unknown word and the sentence/file boundary (padding). */
 export const UNK = "<unk>";
@@ -144,7 +145,7 @@ export function readDocuments(paths: readonly string[]): string[][] {
   return paths.map((p) => {
     let raw: string;
     try {
-      raw = readFileSync(p, "latin1");
+      raw = readFileText(p, "latin1");
     } catch (e) {
       throw new NadirError("E_IO", `cannot read: ${(e as Error).message}`, { file: p });
     }

@@ -1,4 +1,5 @@
-import { gunzipSync, gzipSync, crc32 as zlibCrc32 } from "node:zlib";
+import { crc32 } from "./crc32.ts";
+import { gunzip, gzip as gzipBytes, isGzip } from "./gzip.ts";
 
 /**
  * The one file container of nadir (models, checkpoints, completion and grid
@@ -14,6 +15,9 @@ import { gunzipSync, gzipSync, crc32 as zlibCrc32 } from "node:zlib";
  * header is refused like a changed weight. The whole may be gzipped (gzip's
  * own CRC then guards the compressed stream; the inner CRC still guards the
  * content). Sections are read into fresh, aligned typed arrays.
+ *
+ * Pure bytes in, bytes out (gzip by fflate, CRC-32 in TypeScript): the same
+ * code reads models in Node and in a browser.
  */
 
 /** Element types a section may hold. */
@@ -43,8 +47,26 @@ export interface ContainerFormat {
 }
 
 /** The one CRC-32 (ISO 3309, as in gzip and PNG) the file formats use. */
-export function crc32(bytes: Uint8Array, crc = 0): number {
-  return zlibCrc32(bytes, crc) >>> 0;
+export { crc32 };
+
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Latin-1 text of bytes [start, end). */
+export function latin1(bytes: Uint8Array, start: number, end: number): string {
+  let s = "";
+  for (let i = start; i < Math.min(end, bytes.length); i++) s += String.fromCharCode(bytes[i]!);
+  return s;
+}
+
+/** UTF-8 text of bytes [start, end) (invalid sequences throw, so a corrupt header is an error). */
+export function utf8Text(bytes: Uint8Array, start: number, end: number): string {
+  return utf8Decoder.decode(bytes.subarray(start, end));
+}
+
+/** The little-endian u32 at `at`. */
+export function u32(bytes: Uint8Array, at: number): number {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(at, true);
 }
 
 const pad8 = (n: number): number => (8 - (n % 8)) % 8;
@@ -59,18 +81,19 @@ export function encodeContainer(
   if ("sections" in header) throw new Error("container header: 'sections' is reserved");
   const names = Object.keys(sections);
   const table = names.map((n) => [n, dtypeOf(sections[n]!), sections[n]!.length]);
-  const h = Buffer.from(JSON.stringify({ ...header, sections: table }), "utf8");
+  const h = utf8.encode(JSON.stringify({ ...header, sections: table }));
   let size = 16 + h.length;
   size += pad8(size);
   for (const n of names) {
     const b = sections[n]!.byteLength;
     size += b + pad8(b);
   }
-  const buf = Buffer.alloc(size + 4);
-  buf.write(fmt.magic, 0, "latin1");
-  buf.writeUInt32LE(fmt.version, 8);
-  buf.writeUInt32LE(h.length, 12);
-  h.copy(buf, 16);
+  const buf = new Uint8Array(size + 4);
+  const view = new DataView(buf.buffer);
+  for (let i = 0; i < 8; i++) buf[i] = fmt.magic.charCodeAt(i) & 0xff;
+  view.setUint32(8, fmt.version, true);
+  view.setUint32(12, h.length, true);
+  buf.set(h, 16);
   let off = 16 + h.length;
   off += pad8(off);
   for (const n of names) {
@@ -78,8 +101,8 @@ export function encodeContainer(
     buf.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), off);
     off += a.byteLength + pad8(a.byteLength);
   }
-  buf.writeUInt32LE(crc32(buf.subarray(0, size)), size);
-  return gzip ? gzipSync(buf, { level: gzip }) : buf;
+  view.setUint32(size, crc32(buf.subarray(0, size)), true);
+  return gzip ? gzipBytes(buf, gzip) : buf;
 }
 
 /** A decoded container, or (for a version the caller reads itself) the raw bytes. */
@@ -90,7 +113,7 @@ export type Decoded =
       header: Record<string, unknown>;
       sections: Record<string, SectionArray>;
     }
-  | { legacy: true; version: number; bytes: Buffer };
+  | { legacy: true; version: number; bytes: Uint8Array };
 
 /**
  * Check and decode a container: gunzip if gzipped, then magic, version, CRC
@@ -104,17 +127,17 @@ export function decodeContainer(
   fail: (msg: string) => never,
   legacy: readonly number[] = [],
 ): Decoded {
-  let buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+  let buf = bytes;
+  if (isGzip(buf)) {
     try {
-      buf = gunzipSync(buf);
+      buf = gunzip(buf);
     } catch (e) {
       return fail(`${(e as Error).message} (truncated or corrupt file?)`);
     }
   }
-  if (buf.length < 16 || buf.toString("latin1", 0, 8) !== fmt.magic)
+  if (buf.length < 16 || latin1(buf, 0, 8) !== fmt.magic)
     return fail(`missing the ${fmt.magic} header`);
-  const version = buf.readUInt32LE(8);
+  const version = u32(buf, 8);
   if (legacy.includes(version)) return { legacy: true, version, bytes: buf };
   if (version !== fmt.version) {
     const newer = version > fmt.version ? " (written by a newer nadir?)" : "";
@@ -122,13 +145,13 @@ export function decodeContainer(
   }
   if (buf.length < 20) return fail("truncated file");
   const end = buf.length - 4;
-  if (crc32(buf.subarray(0, end)) !== buf.readUInt32LE(end))
+  if (crc32(buf.subarray(0, end)) !== u32(buf, end))
     return fail("CRC mismatch (the file is truncated, corrupt or was modified)");
-  const hlen = buf.readUInt32LE(12);
+  const hlen = u32(buf, 12);
   if (16 + hlen > end) return fail("header runs past the end of the file");
   let h: Record<string, unknown>;
   try {
-    h = JSON.parse(buf.toString("utf8", 16, 16 + hlen));
+    h = JSON.parse(utf8Text(buf, 16, 16 + hlen));
   } catch (e) {
     return fail(`header is not JSON: ${(e as Error).message}`);
   }

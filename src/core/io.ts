@@ -1,14 +1,5 @@
-import {
-  closeSync,
-  fsyncSync,
-  openSync,
-  readdirSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
-import { basename, dirname, join } from "node:path";
 import { NadirError } from "./errors.ts";
+import { nodeBuiltin } from "./host.ts";
 
 /** Is a process with this id running (or owned by another user)? */
 function alive(pid: number): boolean {
@@ -27,6 +18,8 @@ function alive(pid: number): boolean {
  * are ignored (the write itself decides success).
  */
 export function removeOrphans(path: string): string[] {
+  const { readdirSync, unlinkSync } = nodeBuiltin("node:fs", "writing files");
+  const { basename, dirname, join } = nodeBuiltin("node:path", "writing files");
   const dir = dirname(path);
   const prefix = `${basename(path)}.tmp-`;
   const removed: string[] = [];
@@ -59,12 +52,16 @@ export function removeOrphans(path: string): string[] {
  * Temporary files of earlier writes whose process died are removed first.
  */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+  const { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } = nodeBuiltin(
+    "node:fs",
+    `writing ${path}`,
+  );
   removeOrphans(path);
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   let fd = -1;
   try {
     fd = openSync(tmp, "w");
-    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
     let off = 0;
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
     fsyncSync(fd);

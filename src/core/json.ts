@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { NadirError } from "./errors.ts";
+import { readFileText } from "./host.ts";
 
 /**
  * Read a JSON file (a UTF-8 BOM is tolerated): E_IO when it cannot be read,
@@ -8,7 +8,7 @@ import { NadirError } from "./errors.ts";
 export function readJsonFile(path: string, what = "file"): unknown {
   let text: string;
   try {
-    text = readFileSync(path, "utf8").replace(/^\uFEFF/, "");
+    text = readFileText(path).replace(/^\uFEFF/, "");
   } catch (e) {
     throw new NadirError("E_IO", `cannot read ${what}: ${(e as Error).message}`, { file: path });
   }

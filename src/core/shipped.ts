@@ -3,19 +3,23 @@
  * own location — two levels below the package root both as src/core/x.ts and
  * as dist/core/x.js — so they resolve from any working directory.
  */
-import { existsSync, readdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { NadirError } from "./errors.ts";
+import { hasNodeHost, nodeBuiltin } from "./host.ts";
 
 /** Absolute path of a file in the package, e.g. `shippedFile("models/completion.lbl")`. */
 export function shippedFile(relative: string): string {
-  return fileURLToPath(new URL(`../../${relative}`, import.meta.url));
+  const base = import.meta.url; // (a variable: bundlers leave the URL alone)
+  const url = new URL(`../../${relative}`, base);
+  // Without Node (a browser) there is no package directory: the URL stands in.
+  if (!hasNodeHost()) return url.href;
+  return nodeBuiltin("node:url").fileURLToPath(url);
 }
 
 /** Names of the shipped graph specs (graphs/NAME.json). */
 export function shippedSpecNames(): string[] {
   try {
-    return readdirSync(shippedFile("graphs"))
+    return nodeBuiltin("node:fs", "listing shipped specs")
+      .readdirSync(shippedFile("graphs"))
       .filter((f) => f.endsWith(".json"))
       .map((f) => f.slice(0, -5))
       .sort();
@@ -30,7 +34,12 @@ export function shippedSpecNames(): string[] {
  */
 export function resolveSpecPath(ref: string): string {
   if (ref === "") throw new NadirError("E_ARG", "expected a spec: a path or a shipped name");
-  if (existsSync(ref) || /[\\/]/.test(ref) || ref.endsWith(".json")) return ref;
+  if (
+    nodeBuiltin("node:fs", `reading spec ${ref}`).existsSync(ref) ||
+    /[\\/]/.test(ref) ||
+    ref.endsWith(".json")
+  )
+    return ref;
   const names = shippedSpecNames();
   if (names.includes(ref)) return shippedFile(`graphs/${ref}.json`);
   throw new NadirError(

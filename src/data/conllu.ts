@@ -5,21 +5,10 @@
  * the syntactic words 1..n. One parser serves `readConllu` and `parseConllu`.
  */
 import { NadirError } from "../core/errors.ts";
+import type { CONLLU_COLUMNS } from "./conllu-columns.ts";
 import { displayName, readLineBatches, splitLines } from "./lines.ts";
 
-/** The ten CoNLL-U columns, in file order. */
-export const CONLLU_COLUMNS = [
-  "ID",
-  "FORM",
-  "LEMMA",
-  "UPOS",
-  "XPOS",
-  "FEATS",
-  "HEAD",
-  "DEPREL",
-  "DEPS",
-  "MISC",
-] as const;
+export { CONLLU_COLUMNS, conlluColumnIndex } from "./conllu-columns.ts";
 
 export type ConlluColumn = (typeof CONLLU_COLUMNS)[number];
 
@@ -42,18 +31,6 @@ export interface ConlluSentence {
 export interface ConlluOptions {
   /** Check that word IDs run 1, 2, …, n within each sentence (default true). */
   checkIds?: boolean;
-}
-
-/** Index (0..9) of a CoNLL-U column name, case-insensitive; unknown names → E_SPEC. */
-export function conlluColumnIndex(name: string): number {
-  const i = (CONLLU_COLUMNS as readonly string[]).indexOf(name.toUpperCase());
-  if (i < 0) {
-    throw new NadirError(
-      "E_SPEC",
-      `unknown CoNLL-U column "${name}": expected one of ${CONLLU_COLUMNS.join(", ")}`,
-    );
-  }
-  return i;
 }
 
 /** Kind of an ID field: 0 word (returns the integer), -1 range, -2 empty node, -3 malformed. */

@@ -23,9 +23,9 @@
  * and `U02:%x[0,0]`) fire identically, so the second is dropped; a line
  * without macros is a constant (bias) attribute.
  */
-import { readFileSync } from "node:fs";
-import { basename } from "node:path";
+
 import { NadirError } from "../core/errors.ts";
+import { readFileText } from "../core/host.ts";
 
 const MACRO = /%x\[\s*([+-]?\d+)\s*,\s*(\d+)\s*\]/g;
 
@@ -124,8 +124,8 @@ export function translateCrfppTemplate(text: string, file: string): CrfppTransla
   if (maxCol < 0) columns.c0 = 0;
   return {
     spec: {
-      name: basename(file).replace(/\.[^.]*$/, "") || "crfpp",
-      description: `translated from the CRF++ template ${basename(file)} (columns c0, c1, … are CRF++'s %x columns; positions outside the sentence padded as CRF++ pads them)`,
+      name: baseName(file).replace(/\.[^.]*$/, "") || "crfpp",
+      description: `translated from the CRF++ template ${baseName(file)} (columns c0, c1, … are CRF++'s %x columns; positions outside the sentence padded as CRF++ pads them)`,
       format: "conll",
       columns,
       label: -1,
@@ -143,9 +143,14 @@ export function translateCrfppTemplate(text: string, file: string): CrfppTransla
 export function readCrfppTemplate(path: string): CrfppTranslation {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readFileText(path);
   } catch (e) {
     throw new NadirError("E_IO", `cannot read template: ${(e as Error).message}`, { file: path });
   }
   return translateCrfppTemplate(text, path);
+}
+
+/** The last component of a path (either slash). */
+function baseName(path: string): string {
+  return path.replace(/^.*[\\/]/, "");
 }

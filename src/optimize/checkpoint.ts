@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { type ContainerFormat, decodeContainer, encodeContainer } from "../core/container.ts";
 import { NadirError } from "../core/errors.ts";
+import { readFileBytes } from "../core/host.ts";
 import { writeFileAtomic } from "../core/io.ts";
 
 /** Version 2: the checksummed container (version 1 checkpoints are refused). */
@@ -24,9 +24,9 @@ export function saveCheckpoint(path: string, ck: Checkpoint): void {
 
 /** Read a checkpoint and check its magic, version, CRC (header and arrays) and sizes. */
 export function loadCheckpoint(path: string): Checkpoint {
-  let buf: Buffer;
+  let buf: Uint8Array;
   try {
-    buf = readFileSync(path);
+    buf = readFileBytes(path);
   } catch (e) {
     throw new NadirError("E_MODEL", `cannot read checkpoint: ${(e as Error).message}`, {
       file: path,

@@ -1,8 +1,8 @@
-import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { Instance } from "../architecture/features.ts";
 import type { LinearChain, StateRows } from "../architecture/linear-chain.ts";
 import { NadirError } from "../core/errors.ts";
+import { hasNodeHost, nodeBuiltin } from "../core/host.ts";
 import { failureBuffer, readFailure, workerUrl } from "../core/threads.ts";
 
 /** What a worker needs to rebuild the objective: plain data only. */
@@ -177,6 +177,7 @@ export class ParallelObjective {
     for (let w = 1; w < n; w++) {
       const g = shared(Float64Array, arch.K);
       this.grads.push(g);
+      const { Worker } = nodeBuiltin("node:worker_threads", "training with threads > 1");
       const worker = new Worker(workerUrl(import.meta.url, "worker"), {
         workerData: {
           failure: this.failure,
@@ -264,9 +265,10 @@ export class ParallelObjective {
 
 /** Threads for batch objectives: NADIR_THREADS, or the machine's parallelism (at most 8). */
 export function defaultThreads(): number {
+  if (!hasNodeHost()) return 1; // a browser: the page runs training in one Web Worker
   const env = Number(process.env.NADIR_THREADS);
   if (Number.isInteger(env) && env >= 1) return env;
-  return Math.max(1, Math.min(8, availableParallelism()));
+  return Math.max(1, Math.min(8, nodeBuiltin("node:os").availableParallelism()));
 }
 
 export const CTRL = { GEN, DONE, READY, STOP, FAILED };

@@ -1,7 +1,12 @@
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { type ContainerFormat, decodeContainer, encodeContainer } from "../core/container.ts";
+import {
+  type ContainerFormat,
+  decodeContainer,
+  encodeContainer,
+  latin1,
+  utf8Text,
+} from "../core/container.ts";
 import { NadirError } from "../core/errors.ts";
+import { envVar, nodeBuiltin, readFileBytes } from "../core/host.ts";
 import { writeFileAtomic } from "../core/io.ts";
 import type { BitImage, GrayImage } from "../data/image.ts";
 import { GridCut, gridInstance, gridWeightCount, gridWeightNames } from "./grid.ts";
@@ -70,9 +75,9 @@ export class GridModel {
   }
 
   static load(path: string): GridModel {
-    let bytes: Buffer;
+    let bytes: Uint8Array;
     try {
-      bytes = readFileSync(path);
+      bytes = readFileBytes(path);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       const why = err.code === "ENOENT" ? "no such file or directory" : err.message;
@@ -86,8 +91,8 @@ export class GridModel {
     const bad = (msg: string): never => {
       throw new NadirError("E_MODEL", `not a valid grid model: ${msg}`, { file: name });
     };
-    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (buf.toString("latin1", 0, 8) !== CONTAINER.magic) return fromJsonV1(buf, bad);
+    const buf = bytes;
+    if (latin1(buf, 0, 8) !== CONTAINER.magic) return fromJsonV1(buf, bad);
     const d = decodeContainer(buf, CONTAINER, bad);
     if (d.legacy) return bad("unexpected version");
     const h = d.header;
@@ -125,7 +130,7 @@ export function gridBytesPerPixel(spec: GridSpec): number {
  * environment variable NADIR_MAX_MEMORY_MB.
  */
 export function gridMemoryLimitMb(): number {
-  const env = process.env.NADIR_MAX_MEMORY_MB;
+  const env = envVar("NADIR_MAX_MEMORY_MB");
   const n = env === undefined || env === "" ? Number.NaN : Number(env);
   return Number.isFinite(n) && n > 0 ? n : 4096;
 }
@@ -172,11 +177,10 @@ function finish(
 }
 
 /** Version 1: one JSON object with a SHA-256 of its own text. */
-function fromJsonV1(buf: Buffer, bad: (msg: string) => never): GridModel {
-  const text = buf.toString("utf8");
+function fromJsonV1(buf: Uint8Array, bad: (msg: string) => never): GridModel {
   let o: Record<string, unknown>;
   try {
-    o = JSON.parse(text);
+    o = JSON.parse(utf8Text(buf, 0, buf.length));
   } catch (e) {
     return bad(`${(e as Error).message} (truncated or corrupt file?)`);
   }
@@ -188,6 +192,7 @@ function fromJsonV1(buf: Buffer, bad: (msg: string) => never): GridModel {
       `expected version 1 (JSON) or a ${CONTAINER.magic} file, got version ${JSON.stringify(o.version)}`,
     );
   const { checksum, ...body } = o;
+  const { createHash } = nodeBuiltin("node:crypto", "reading a version 1 grid model");
   const want = `sha256:${createHash("sha256").update(JSON.stringify(body)).digest("hex")}`;
   if (checksum !== want) return bad("checksum mismatch (the file was modified or corrupted)");
   const spec = specOf(body.spec, bad);

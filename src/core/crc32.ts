@@ -1,0 +1,22 @@
+/**
+ * CRC-32 (ISO 3309 / ITU-T V.42, the one of gzip and PNG) in plain
+ * TypeScript, so the file formats check their bytes the same way in Node and
+ * in a browser. Table-driven, one byte at a time.
+ */
+const TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** CRC-32 of `bytes`, continuing from `crc` (0 to start), as an unsigned 32-bit integer. */
+export function crc32(bytes: Uint8Array, crc = 0): number {
+  let c = ~crc >>> 0;
+  const n = bytes.length;
+  for (let i = 0; i < n; i++) c = TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
