@@ -270,6 +270,7 @@ export function train(
   xs: Float64Array,
   opts: CollapseOptions,
   rng: Rng,
+  onEpoch?: (epoch: number, model: ImplicitRegressor) => void,
 ): ImplicitRegressor {
   const model = new ImplicitRegressor(
     opts.hidden,
@@ -339,6 +340,7 @@ export function train(
       }
       sgdStep(model.modules, opts.lr, opts.weightDecay);
     }
+    onEpoch?.(epoch + 1, model); // (the playground redraws E(X, Y) here)
   }
   return model;
 }
