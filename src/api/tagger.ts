@@ -13,6 +13,7 @@ import { loadSpec, parseSpec } from "../architecture/spec.ts";
 import { NadirError } from "../core/errors.ts";
 import type { DetectionCalibration } from "../eval/detection.ts";
 import { evaluateTagger } from "../eval/evaluate.ts";
+import { type CrfsuiteWriteOptions, writeCrfsuiteModel } from "../interop/crfsuite-writer.ts";
 import {
   explainSentence,
   type ModelDescription,
@@ -171,6 +172,15 @@ export class Tagger {
   /** The bytes of the model file. */
   toBytes(): Uint8Array {
     return this.model.toBytes();
+  }
+
+  /**
+   * The model as a CRFsuite model file (`lCRF`), for `crfsuite tag` and
+   * python-crfsuite: weights = −energies; start/end energies folded into the
+   * `__BOS__`/`__EOS__` attributes (first-order chains only).
+   */
+  toCrfsuite(options: CrfsuiteWriteOptions = {}): Uint8Array {
+    return writeCrfsuiteModel(this.model, options);
   }
 
   /** The label set, in the model's order (the order of `marginals`' columns). */
