@@ -117,6 +117,11 @@ export {
   readCrfsuiteModel,
 } from "./interop/crfsuite-model.ts";
 export {
+  type CrfsuiteWriteOptions,
+  hashlittle,
+  writeCrfsuiteModel,
+} from "./interop/crfsuite-writer.ts";
+export {
   type AttributeContribution,
   type AttributeEnergy,
   describeModel,
