@@ -10,13 +10,25 @@
  *   npx tsx scripts/bench/crfsuite-interop.ts [--corpus ../shared/corpora/conll2000]
  *     [--out /tmp/nadir-crfsuite-interop] [--algorithm ap] [--iterations 10]
  *     [--model M.crfsuite]   (skip training: compare on an existing model)
+ *
+ * The other direction (--direction export): nadir trains graphs/chunk.json on the CoNLL
+ * columns (or takes --nadir-model M.nadir), writes it as a CRFsuite model
+ * (start/end energies folded into __BOS__/__EOS__), python-crfsuite tags the
+ * attribute file with it, and its labels and marginals are compared with
+ * nadir's own on the CoNLL test file.
+ *
+ *   npx tsx scripts/bench/crfsuite-interop.ts --direction export [--nadir-model M.nadir]
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { loadSpec } from "../../src/architecture/spec.ts";
+import { readCorpus } from "../../src/data/corpus.ts";
 import { readCrfsuiteData } from "../../src/interop/crfsuite-data.ts";
+import { writeCrfsuiteModel } from "../../src/interop/crfsuite-writer.ts";
 import { Model } from "../../src/model.ts";
+import { trainTagger } from "../../src/optimize/train.ts";
 import { benchArgs } from "./args.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -27,6 +39,8 @@ const a = benchArgs({
   algorithm: "ap",
   iterations: "10",
   model: "",
+  direction: "import",
+  "nadir-model": "",
 });
 mkdirSync(a.out, { recursive: true });
 
@@ -45,6 +59,10 @@ for (const part of ["train", "test"]) {
   }
 }
 const testFile = join(a.out, "test.crfsuite.txt");
+if (a.direction === "export") {
+  await exportToCrfsuite();
+  process.exit(0);
+}
 
 // 2. python-crfsuite: train (or take --model), tag, dump labels and marginals
 const py = [join(here, "crfsuite-interop.py"), "--test", testFile, "--out", a.out];
@@ -126,3 +144,56 @@ console.log(
   `${differ} differing labels out of ${tokens} tokens; max |Δ marginal| = ${maxDiff.toExponential(2)}; ` +
     `tagging: nadir ${report.nadirTokensPerSecond} tokens/s, python-crfsuite ${report.crfsuiteTokensPerSecond} tokens/s`,
 );
+
+/** nadir → CRFsuite: a nadir chunker written as a CRFsuite model, tagged by python-crfsuite. */
+async function exportToCrfsuite(): Promise<void> {
+  const conllTest = join(a.corpus, "test.txt");
+  let nadirModel = a["nadir-model"];
+  if (!nadirModel) {
+    nadirModel = join(a.out, "chunk.nadir");
+    const train = await readCorpus(join(a.corpus, "train.txt"), "conll");
+    const t0 = performance.now();
+    const r = trainTagger({ spec: loadSpec("chunk"), train, options: {} });
+    r.model.save(nadirModel);
+    process.stderr.write(
+      `trained graphs/chunk.json in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+    );
+  }
+  const model = Model.load(nadirModel);
+  const lcrf = join(a.out, "from-nadir.crfsuite");
+  writeFileSync(lcrf, writeCrfsuiteModel(model));
+  const outDir = join(a.out, "from-nadir");
+  execFileSync(
+    "python3",
+    [join(here, "crfsuite-interop.py"), "--model", lcrf, "--test", testFile, "--out", outDir],
+    {
+      stdio: ["ignore", "inherit", "inherit"],
+    },
+  );
+  const meta = JSON.parse(readFileSync(join(outDir, "meta.json"), "utf8"));
+  const ref = readFileSync(join(outDir, "predictions.jsonl"), "utf8")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as { labels: string[]; marginals: number[][] });
+  const sentences = await readCorpus(conllTest, "conll");
+  const L = model.labels.length;
+  let tokens = 0;
+  let differ = 0;
+  let maxDiff = 0;
+  sentences.forEach((s, i) => {
+    const y = model.tag(s.tokens);
+    const mu = model.density(s.tokens, 1).marginals;
+    for (let t = 0; t < y.length; t++) {
+      tokens++;
+      if (y[t] !== ref[i]!.labels[t]) differ++;
+      meta.labels.forEach((lab: string, j: number) => {
+        const d = Math.abs(mu[t * L + model.labels.indexOf(lab)]! - ref[i]!.marginals[t]![j]!);
+        maxDiff = Math.max(maxDiff, d);
+      });
+    }
+  });
+  console.log(
+    `nadir → CRFsuite (${nadirModel} → ${lcrf}): ${differ} differing labels out of ${tokens} tokens ` +
+      `(python-crfsuite on the attribute file vs nadir on the CoNLL columns); max |Δ marginal| = ${maxDiff.toExponential(2)}`,
+  );
+}
