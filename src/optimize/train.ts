@@ -3,6 +3,7 @@ import {
   checkGoldColumns,
   encodeSentence,
   FeatureExtractor,
+  labelOf,
   type SentenceLike,
 } from "../architecture/features.ts";
 import { observedRows } from "../architecture/linear-chain.ts";
@@ -87,6 +88,7 @@ export function trainTagger(input: TrainInput): TrainResult {
       : null;
   const model = new Model(spec, labelNames, fx, null, nColumns, rows);
   for (const s of input.dev ?? []) checkGoldColumns(fx, s);
+  checkDevLabels(input.dev, spec.label, new Set(labelNames));
   const dev = input.dev
     ?.filter((s) => s.tokens.length > 0)
     .map((s) => ({
@@ -158,8 +160,12 @@ export function trainTagger(input: TrainInput): TrainResult {
   const trainSeconds = (performance.now() - t1) / 1000;
   // Tag with the non-zero weights only: the same energies, faster potentials.
   const trained = model.compact();
+  // calibration needs a dev sentence whose labels the model all knows
+  const known = new Set(labelNames);
   const calibration =
-    input.dev?.length && arch.order === 1 && !arch.skip
+    input.dev?.some((s) => s.tokens.every((tok) => known.has(labelOf(tok, spec.label) ?? ""))) &&
+    arch.order === 1 &&
+    !arch.skip
       ? calibrateDetection(trained, input.dev, { seed: options.seed })
       : undefined;
   const inference = arch.skip
@@ -177,4 +183,33 @@ export function trainTagger(input: TrainInput): TrainResult {
     extractSeconds,
     trainSeconds,
   };
+}
+
+/**
+ * A dev set none of whose labels occur in the training data cannot select
+ * anything: refuse it before training, at its first token's file:line.
+ */
+function checkDevLabels(
+  dev: readonly SentenceLike[] | undefined,
+  label: number,
+  known: ReadonlySet<string>,
+): void {
+  if (!dev || dev.length === 0) return;
+  let first: { s: SentenceLike; t: number } | undefined;
+  for (const s of dev) {
+    for (let t = 0; t < s.tokens.length; t++) {
+      if (known.has(labelOf(s.tokens[t]!, label) ?? "")) return;
+      first ??= { s, t };
+    }
+  }
+  if (!first) return;
+  const { s, t } = first;
+  throw new NadirError(
+    "E_ARG",
+    `dev data: none of its labels occurs in the training data (e.g. '${labelOf(s.tokens[t]!, label)}'; training labels: ${[...known].slice(0, 10).join(" ")}${known.size > 10 ? " …" : ""})`,
+    {
+      file: s.file,
+      line: s.tokenLines?.[t] ?? (s.firstLine === undefined ? undefined : s.firstLine + t),
+    },
+  );
 }

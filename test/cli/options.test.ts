@@ -108,7 +108,7 @@ describe("progress lines", () => {
         "--dev",
         file("dev.txt", TEST),
       ],
-      ...["--eval-every", "1", "--features", "observed"],
+      ...["--eval-every", "1", "--features", "observed", "--threads", "1"],
     );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^read training data \S+: 3 sentences, 35 tokens \(/m);
@@ -132,6 +132,18 @@ describe("errors carry file:line", () => {
       `${bad}:3`,
       "expected at least 2 columns for the spec, got 1",
     );
+  });
+
+  it("a dev set with only labels unseen in training fails before training, at file:line", async () => {
+    const dev = file("dev-unseen.txt", "The DT Z-A\ndeficit NN Z-B\n");
+    const r = await train(join(tmp.dir, "du.model"), "--dev", dev);
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(/^epoch/m);
+    expect(r.stderr).toMatch(new RegExp(`^ERROR: ${dev}:1: dev data: none of its labels`, "m"));
+    // some unseen labels, no sentence entirely known: trains (no detection calibration)
+    const partial = file("dev-partial.txt", "The DT B-NP\ndeficit NN Z-A\n");
+    const ok = await train(join(tmp.dir, "dp.model"), "--dev", partial, "--epochs", "2");
+    expect(ok.code, ok.stderr).toBe(0);
   });
 
   it("train --model X --train X refuses to overwrite its own input", async () => {
