@@ -16,9 +16,6 @@ import { trainTagger } from "../optimize/train.ts";
 import { type Command, flag } from "./args.ts";
 import { Progress } from "./progress.ts";
 
-/** An L-BFGS iteration report; `gradNorm` and `step` when the trainer gives them. */
-type IterationReport = EpochReport & { objective?: number; gradNorm?: number; step?: number };
-
 /** The same file (after symlinks) when it exists, else the same absolute path. */
 function samePath(a: string, b: string): boolean {
   const real = (p: string) => (existsSync(p) ? realpathSync(p) : resolve(p));
@@ -110,7 +107,7 @@ export const trainCommand: Command = {
         ),
       onProgress: (done, total) =>
         progress.update(done, total, lbfgs ? `iteration ${done}` : `epoch ${epochs + 1}`),
-      onEpoch: (r: IterationReport) => {
+      onEpoch: (r: EpochReport) => {
         epochs = r.epoch;
         progress.done();
         const devScore = r.dev === undefined ? "" : `, dev ${spec.metric} ${r.dev.toFixed(2)}`;

@@ -29,6 +29,10 @@ export interface EpochReport {
   /** dev score (higher is better) with the weights this epoch would return */
   dev: number | undefined;
   seconds: number;
+  /** L-BFGS only: the objective, ‖∇‖ there, and the length ‖ΔW‖ of the step that reached it */
+  objective?: number;
+  gradNorm?: number;
+  step?: number;
 }
 
 export interface PerceptronResult {

@@ -275,22 +275,32 @@ export function trainEnergy(
     };
     let nonFinite = "";
     let result: LbfgsResult;
+    const prev = new Float64Array(W); // the last point, for the step length in the report
     try {
       result = lbfgs(W, fg, {
         maxIterations: opts.iterations,
         resume,
-        onIteration: (iteration, f, w, _gnorm, state) => {
+        onIteration: (iteration, f, w, gnorm, state) => {
           hooks.onProgress?.(iteration, opts.iterations);
           const evalNow =
             hooks.evaluate && (iteration % opts.evalEvery === 0 || iteration === opts.iterations);
           const dev = evalNow ? hooks.evaluate!(w) : undefined;
           const stop = select.see(iteration, dev, w);
+          let step = 0;
+          for (let k = 0; k < w.length; k++) {
+            const d = w[k]! - prev[k]!;
+            step += d * d;
+          }
+          prev.set(w);
           const r: EpochReport = {
             epoch: iteration,
             mistakes: 0,
             loss: f / Math.max(1, data.length),
             dev,
             seconds: (performance.now() - t0) / 1000,
+            objective: f,
+            gradNorm: gnorm,
+            step: Math.sqrt(step),
           };
           t0 = performance.now();
           reports.push(r);
