@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseSpec } from "../../src/architecture/spec.ts";
+import { progressLine } from "../../src/cli/progress.ts";
 import { Model } from "../../src/model.ts";
 import { SPEC_OPTIONS, trainOptions } from "../../src/optimize/options.ts";
 import { trainTagger } from "../../src/optimize/train.ts";
@@ -158,5 +159,14 @@ describe("errors carry file:line", () => {
       await run(["train", "--graph", CHUNK, "--train", trainFile, "--model", CHUNK]),
       "--graph",
     );
+  });
+});
+
+describe("progress bar (a TTY only)", () => {
+  it("shows the rate and the time left", () => {
+    const line = progressLine("training", 50, 50, 200, 2, "sentences", "epoch 1");
+    expect(line).toContain(" 25% 25.0 sentences/s ETA 6s epoch 1");
+    expect(progressLine("training", 0, 0, 10, 0, "sentences", "")).not.toContain("ETA");
+    expect(progressLine("x", 600, 600, 60600, 1, "sentences", "")).toContain("ETA 1m40s");
   });
 });
