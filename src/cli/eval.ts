@@ -36,7 +36,7 @@ export const evalCommand: Command = {
     const seen = new Set<string>();
     for await (const s of readConll(input, { minColumns: 2 })) {
       const gold = s.tokens.map((t) => t[t.length - 2]!);
-      const pred = s.tokens.map((t) => t[t.length - 1]!);
+      const pred = s.tokens.map((t) => withoutProbability(t[t.length - 1]!));
       for (let t = 0; t < gold.length; t++) {
         seen.add(gold[t]!);
         seen.add(pred[t]!);
@@ -61,3 +61,11 @@ export const evalCommand: Command = {
     }
   },
 };
+
+/** `nadir tag --marginals` writes `label/probability`: the label is what is scored. */
+function withoutProbability(l: string): string {
+  const slash = l.lastIndexOf("/");
+  if (slash <= 0) return l;
+  const p = Number(l.slice(slash + 1));
+  return slash < l.length - 1 && p >= 0 && p <= 1 ? l.slice(0, slash) : l;
+}

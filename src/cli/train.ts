@@ -93,8 +93,8 @@ export const trainCommand: Command = {
     };
     const train = await read(v.train as string, "training data");
     const dev = v.dev ? await read(v.dev as string, "dev data") : undefined;
-    const progress = new Progress("training");
     const lbfgs = (v.optimizer ?? (spec.train.optimizer as string | undefined)) === "lbfgs";
+    const progress = new Progress("training", lbfgs ? "iterations" : "sentences");
     let epochs = 0;
     const result = trainTagger({
       spec,

@@ -166,6 +166,15 @@ describe("nadir eval", () => {
     expect(r.stderr).toMatch(/^warning: .*no B-\/I-\/E-\/S- prefix.*--encoding none/);
   });
 
+  it("tag --marginals output (label/probability) scores like plain output", async () => {
+    const plain = (await run(["tag", "--model", chunkModel, testFile])).stdout;
+    const marg = (await run(["tag", "--model", chunkModel, testFile, "--marginals"])).stdout;
+    const a = await run(["eval", file("plain.txt", plain), "--json"]);
+    const b = await run(["eval", file("marg.txt", marg), "--json"]);
+    expect(b.code, b.stderr).toBe(0);
+    expect(JSON.parse(b.stdout)).toEqual(JSON.parse(a.stdout));
+  });
+
   it("chunk labels: the encoding is chosen from them (iob2 here; bioes when E-/S- appear)", async () => {
     const tagged = (await run(["tag", "--model", chunkModel, testFile])).stdout;
     const r = await run(["eval", file("chunk-rows.txt", tagged)]);
