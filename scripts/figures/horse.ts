@@ -50,7 +50,7 @@ const html = `<!doctype html><html><head><meta charset="utf-8"><style>${PAGE_STY
 contrast-sensitive Potts grid energy (graphs/grid.json) trained with the structured hinge loss on other images' masks — never the horse.
 Bottom: the grayscale horse plus Gaussian noise, segmented by a second grid model with intensity unaries, against a plain threshold.
 IoU against the clean mask; 400 × 328 pixels each.</p>
-<canvas id="c" width="1220" height="860"></canvas>
+<canvas id="c" width="1220" height="830"></canvas>
 </div>
 <script>
 const panels = ${JSON.stringify(panels)};
@@ -81,9 +81,9 @@ img.onload = () => {
   ctx.font = "12px DejaVu Sans, sans-serif"; ctx.textAlign = "left"; ctx.fillStyle = "#1d2330";
   ctx.fillRect(L0, by, 16, 16); ctx.strokeRect(L0, by, 16, 16);
   ctx.fillText("mask 1: horse (foreground)", L0 + 22, by + 13);
-  ctx.fillStyle = "#fff"; ctx.fillRect(L0 + 220, by, 16, 16); ctx.strokeRect(L0 + 220, by, 16, 16);
-  ctx.fillStyle = "#1d2330"; ctx.fillText("mask 0: background", L0 + 242, by + 13);
-  const gx0 = L0 + 430, gw = 300;
+  ctx.fillStyle = "#fff"; ctx.fillRect(L0 + 230, by, 16, 16); ctx.strokeRect(L0 + 230, by, 16, 16);
+  ctx.fillStyle = "#1d2330"; ctx.fillText("mask 0: background", L0 + 252, by + 13);
+  const gx0 = L0 + 520, gw = 300;
   for (let x = 0; x < gw; x++) { const v = Math.round(255 * x / (gw - 1)); ctx.fillStyle = "rgb(" + v + "," + v + "," + v + ")"; ctx.fillRect(gx0 + x, by, 1, 16); }
   ctx.strokeRect(gx0, by, gw, 16);
   ctx.fillStyle = "#1d2330"; ctx.textAlign = "right"; ctx.fillText("gray input", gx0 - 8, by + 13);
@@ -94,5 +94,5 @@ img.onload = () => {
 };
 img.src = "data:image/png;base64,${png}";
 </script></body></html>`;
-await renderPng(html, values.out!, 1260);
+await renderPng(html, values.out!, 1260, { gray: true });
 console.log(`${JSON.stringify(r)}\nwrote ${values.out}`);

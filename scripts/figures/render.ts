@@ -4,12 +4,18 @@
  * figures get real fonts, titles, axes and colour bars without a plotting
  * library. The page signals it is drawn by setting document.body.dataset.done.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { encodePng } from "../../src/data/image.ts";
 
-export async function renderPng(html: string, out: string, width: number): Promise<void> {
+export async function renderPng(
+  html: string,
+  out: string,
+  width: number,
+  options: { gray?: boolean } = {},
+): Promise<void> {
   const profile = mkdtempSync(join(tmpdir(), "nadir-figure-"));
   const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.NADIR_CHROMIUM ?? "/usr/bin/chromium",
@@ -34,7 +40,31 @@ export async function renderPng(html: string, out: string, width: number): Promi
       .catch((e: Error) => {
         throw new Error(`figure page: ${errors.join("; ") || e.message}`);
       });
-    await page.locator("#figure").screenshot({ path: out });
+    const shot = await page.locator("#figure").screenshot();
+    if (!options.gray) {
+      writeFileSync(out, shot);
+      return;
+    }
+    // an 8-bit grayscale PNG (a quarter of RGBA's bytes): luma of each pixel
+    const { w, h, gray } = await page.evaluate(async (b64) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const c = document.createElement("canvas");
+      c.width = img.width;
+      c.height = img.height;
+      const ctx = c.getContext("2d")!;
+      ctx.drawImage(img, 0, 0);
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      const g: number[] = new Array(c.width * c.height);
+      for (let p = 0; p < g.length; p++)
+        g[p] = Math.round(0.2126 * d[4 * p]! + 0.7152 * d[4 * p + 1]! + 0.0722 * d[4 * p + 2]!);
+      return { w: c.width, h: c.height, gray: g };
+    }, shot.toString("base64"));
+    writeFileSync(
+      out,
+      encodePng({ width: w, height: h, maxval: 255, data: Uint16Array.from(gray) }),
+    );
   } finally {
     await ctx.close();
     rmSync(profile, { recursive: true, force: true });
