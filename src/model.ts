@@ -506,7 +506,11 @@ export class Model {
         return bad(`expected ${n} values in the ${key} table, got ${t ? t.length : "none"}`);
       return t;
     };
-    const W = table("W", Float64Array, h.K);
+    // weights saved as float32 (a smaller file, e.g. the playground's) are widened on load
+    const W =
+      tables.W instanceof Float32Array && tables.W.length === h.K
+        ? Float64Array.from(tables.W)
+        : table("W", Float64Array, h.K);
     for (let k = 0; k < W.length; k++)
       if (!Number.isFinite(W[k]!)) return bad(`weight ${k} is ${W[k]}`);
     const keys = table("keys", Int32Array, A * h.stride);
