@@ -39,7 +39,10 @@ try {
   const data = unpack(d.packed);
   Atomics.add(ctrl, CTRL.READY, 1);
   Atomics.notify(ctrl, CTRL.READY);
-  let seen = Atomics.load(ctrl, CTRL.GEN);
+  // Generation 0 is "nothing asked yet". Reading the current generation here
+  // instead would race with the parent: its first fg() may already have moved
+  // GEN to 1 between our READY and this line, and we would wait for 2 forever.
+  let seen = 0;
   for (;;) {
     Atomics.wait(ctrl, CTRL.GEN, seen);
     seen = Atomics.load(ctrl, CTRL.GEN);

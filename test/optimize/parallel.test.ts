@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -181,6 +182,16 @@ describe("ParallelObjective", () => {
     // the worker's own reason reaches the caller as a message
     expect((err as NadirError).message).toContain("unknown loss 'nope'");
     expect(Date.now() - t0).toBeLessThan(30_000);
+  });
+
+  it("a first evaluation right after start-up never hangs (the workers' generation race)", () => {
+    const r = spawnSync(
+      process.execPath,
+      ["--import", "tsx", join(import.meta.dirname, "../fixtures/parallel-race.ts"), "20"],
+      { encoding: "utf8", timeout: 120_000 },
+    );
+    expect(r.signal, "the child hung and was killed").toBeNull();
+    expect(r.stdout.trim()).toBe("ok 20");
   });
 
   it("failing workers never leave an uncaught exception behind (repeated: it was a race)", async () => {
