@@ -22,7 +22,12 @@ export const FAILURE_BYTES = 1024;
 
 /** A shared buffer for a worker's failure message. */
 export function failureBuffer(): Uint8Array {
-  return new Uint8Array(new SharedArrayBuffer(FAILURE_BYTES));
+  // (no SharedArrayBuffer in a page without cross-origin isolation: one thread, plain memory)
+  return new Uint8Array(
+    typeof SharedArrayBuffer === "function"
+      ? new SharedArrayBuffer(FAILURE_BYTES)
+      : new ArrayBuffer(FAILURE_BYTES),
+  );
 }
 
 /** Write the first line of an error's message into `buf` (UTF-8, zero-terminated, truncated). */

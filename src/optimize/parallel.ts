@@ -31,10 +31,15 @@ const STOP = 3;
 const FAILED = 4;
 
 function shared<T extends Int32Array | Float64Array>(
-  Ctor: { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number },
+  Ctor: { new (b: ArrayBufferLike): T; BYTES_PER_ELEMENT: number },
   n: number,
 ): T {
-  return new Ctor(new SharedArrayBuffer(Math.max(1, n) * Ctor.BYTES_PER_ELEMENT));
+  const bytes = Math.max(1, n) * Ctor.BYTES_PER_ELEMENT;
+  // A page without cross-origin isolation has no SharedArrayBuffer; it trains
+  // in one thread, where plain memory does.
+  return new Ctor(
+    typeof SharedArrayBuffer === "function" ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes),
+  );
 }
 
 /** Pack instances into shared arrays: per-instance starts into flat offsets/attrs/labels. */
