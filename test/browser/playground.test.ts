@@ -294,6 +294,20 @@ describe.skipIf(skip)("the playground in headless chromium", () => {
     expect(devs.length).toBe(6);
     expect(Math.max(...devs.slice(1))).toBeGreaterThan(devs[0]!);
     await shot("training");
+    // a smooth loss with L-BFGS too (full batch, one thread, no SharedArrayBuffer in the page)
+    await page.selectOption("#train-loss", "nll");
+    await page.selectOption("#train-optimizer", "lbfgs");
+    await page.fill("#train-epochs", "8");
+    await page.fill("#train-n", "150");
+    await page.click('[data-testid="train-run"]');
+    await page.waitForFunction(
+      () => ["done", "error"].includes(document.getElementById("train-log")?.dataset.state ?? ""),
+      undefined,
+      { timeout: 60_000 },
+    );
+    expect(await data("#train-log", "state")).toBe("done");
+    const nll = JSON.parse((await data("#train-log", "devs"))!) as number[];
+    expect(Math.max(...nll)).toBeGreaterThan(70);
   });
 
   it("the loss playground: the energy loss collapses, square-square and NLL keep a valley", async () => {
@@ -328,7 +342,7 @@ describe.skipIf(skip)("the playground in headless chromium", () => {
     expect(r.taggingTokensPerSecond).toBeGreaterThan(1000);
     const dir = outDir.endsWith("docs") ? join(outDir, "data") : outDir;
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "browser-speed.json"), `${JSON.stringify(r, null, 1)}\n`);
+    writeFileSync(join(dir, "browser-speed.json"), `${JSON.stringify(r, null, 2)}\n`);
   });
 
   it("no console error, page error or failed request", () => {

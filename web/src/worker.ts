@@ -149,6 +149,7 @@ const handlers: Record<string, (a: Record<string, unknown>, progress: Post) => P
       optimizer: a.optimizer as never,
       inference: a.inference as never,
       epochs: a.epochs as number,
+      iterations: a.epochs as number, // (L-BFGS counts iterations)
       onEpoch: (r) =>
         progress({
           epoch: r.epoch,
