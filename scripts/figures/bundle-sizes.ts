@@ -7,6 +7,7 @@
  *
  *   npm run build:web && npx tsx scripts/figures/bundle-sizes.ts
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -52,5 +53,16 @@ const assets = files(dist)
   .map((f) => ({ file: relative(dist, f), bytes: statSync(f).size, gzip: gz(readFileSync(f)) }));
 const result = { library: entry, playground, assets };
 mkdirSync(join(root, "docs/data"), { recursive: true });
-writeFileSync(join(root, "docs/data/bundle-sizes.json"), `${JSON.stringify(result, null, 1)}\n`);
+writeFileSync(join(root, "docs/data/bundle-sizes.json"), `${JSON.stringify(result, null, 2)}\n`);
+// the repository's JSON style (biome check runs in npm test)
+execFileSync(
+  process.execPath,
+  [
+    join(root, "node_modules/@biomejs/biome/bin/biome"),
+    "format",
+    "--write",
+    "docs/data/bundle-sizes.json",
+  ],
+  { cwd: root },
+);
 console.log(JSON.stringify(result, null, 1));
