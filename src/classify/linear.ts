@@ -249,6 +249,11 @@ export function trainLinear(
   checkDataset(data, K);
   if (!(o.c2 >= 0)) throw new NadirError("E_ARG", `trainLinear: expected c2 ≥ 0, got ${o.c2}`);
   const loss = makeLoss(o.loss, { margin: o.margin, beta: o.beta });
+  if (loss.needs === "sample")
+    throw new NadirError(
+      "E_ARG",
+      `trainLinear: ${loss.name} samples answers; with K classes use nll (its exact expectation)`,
+    );
   const optimizer =
     o.optimizer !== "auto"
       ? o.optimizer

@@ -2,7 +2,13 @@ import { NadirError } from "../core/errors.ts";
 import { chainToFactorGraph } from "../graph/convert.ts";
 import type { FactorGraph } from "../graph/factor-graph.ts";
 import { checkConstraints } from "./constraints.ts";
-import type { Backend, Constraints, InferenceResult, Potentials } from "./types.ts";
+import type {
+  Constraints,
+  GraphMarginals,
+  InferenceResult,
+  MarginalsBackend,
+  Potentials,
+} from "./types.ts";
 
 /**
  * Naive mean field at inverse temperature β: the fully factorized
@@ -219,12 +225,21 @@ function variational(
  * mean-field marginal at β (default 1; larger β approaches a greedy
  * minimization). Approximate on every graph.
  */
-export function meanFieldDecoder(options: MeanFieldOptions = {}): Backend {
+export function meanFieldDecoder(options: MeanFieldOptions = {}): MarginalsBackend {
   resolve(options);
   return {
     name: "meanfield",
     exactness: "approximate",
     supports: () => null,
+    /** Mean-field marginals at β; factor marginals are products of the variables' (q is factorized). */
+    marginals(g: FactorGraph, beta: number, constraints?: Constraints): GraphMarginals {
+      const r = meanField(g, { ...options, beta, ...(constraints ? { constraints } : {}) });
+      return {
+        freeEnergy: r.freeEnergy,
+        variableMarginals: r.marginals,
+        factorMarginals: factorMarginals(g, r.marginals),
+      };
+    },
     minimize(p: Potentials, constraints?: Constraints): InferenceResult {
       const r = meanField(p, { ...options, ...(constraints ? { constraints } : {}) });
       const g = p.kind === "chain" ? null : p;
@@ -243,5 +258,29 @@ export function meanFieldDecoder(options: MeanFieldOptions = {}): Backend {
   };
 }
 
-/** The mean-field decoder at β = 1. */
-export const meanFieldBackend: Backend = meanFieldDecoder();
+/** The mean-field decoder at β = 1 (its marginals at any β). */
+export const meanFieldBackend: MarginalsBackend = meanFieldDecoder();
+
+/** Factor marginals of a factorized q: ∏_{v ∈ f} q_v(y_v), in the graph's table layout. */
+function factorMarginals(g: FactorGraph, q: Float64Array): Float64Array {
+  const out = new Float64Array(g.tables.length);
+  const D = g.maxDomain;
+  for (let f = 0; f < g.nFactors; f++) {
+    const s0 = g.factorScopePtr[f]!;
+    const arity = g.factorScopePtr[f + 1]! - s0;
+    const off = g.factorTableOffset[f]!;
+    const size = g.factorTableOffset[f + 1]! - off;
+    for (let e = 0; e < size; e++) {
+      let w = 1;
+      let rest = e;
+      for (let j = 0; j < arity; j++) {
+        const stride = g.factorScopeStrides[s0 + j]!;
+        const y = Math.floor(rest / stride);
+        rest -= y * stride;
+        w *= q[g.factorScopeVars[s0 + j]! * D + y]!;
+      }
+      out[off + e] = w;
+    }
+  }
+  return out;
+}

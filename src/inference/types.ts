@@ -40,6 +40,26 @@ export interface Backend {
   minimize(p: Potentials, constraints?: Constraints): InferenceResult;
 }
 
+/** Marginals of the Gibbs distribution at β on a factor graph, exact or approximate. */
+export interface GraphMarginals {
+  /** F_β, or an approximation of it (Bethe for loopy BP, an upper bound for mean field) */
+  freeEnergy: number;
+  /** P(y_v = l) at [v·maxDomain + l] */
+  variableMarginals: Float64Array;
+  /** factor marginals, laid out like the graph's concatenated tables */
+  factorMarginals: Float64Array;
+}
+
+/** A backend that also computes Gibbs marginals (what free-energy losses need on graphs). */
+export interface MarginalsBackend extends Backend {
+  marginals(g: FactorGraph, beta: number, constraints?: Constraints): GraphMarginals;
+}
+
+/** Whether a backend computes marginals. */
+export function hasMarginals(b: Backend): b is MarginalsBackend {
+  return typeof (b as Partial<MarginalsBackend>).marginals === "function";
+}
+
 /** A backend that can enumerate the k lowest-energy labelings in order. */
 export interface KBestBackend extends Backend {
   kbest(p: Potentials, k: number, constraints?: Constraints): InferenceResult[];

@@ -47,16 +47,18 @@ export type LossName =
   | "square-square"
   | "square-exp"
   | "nll"
-  | "mee";
+  | "mee"
+  | "cd";
 
 /**
  * What a loss needs from inference besides E_C:
  * - "none": nothing;
  * - "answer": the energy of the machine's answer min_Y E(Y) (may be the correct one);
  * - "offending": the energy of the most offending incorrect answer min_{Y ≠ Yⁱ} E(Y);
- * - "free-energy": F_β (and, for the weight gradient, the marginals at β).
+ * - "free-energy": F_β (and, for the weight gradient, the marginals at β);
+ * - "sample": the energy of an answer drawn from the Gibbs distribution P_β(Y|Xⁱ).
  */
-export type LossNeed = "none" | "answer" | "offending" | "free-energy";
+export type LossNeed = "none" | "answer" | "offending" | "free-energy" | "sample";
 
 export interface LossParams {
   /** m, the margin of hinge and square-square (≥ 0; default 1) */
@@ -335,6 +337,25 @@ const mee: LossDef = {
   },
 };
 
+/**
+ * Contrastive divergence: L = E_C − E(Ỹ), Ỹ drawn from P_β(Y|Xⁱ) (an exact
+ * sample on chains; k Gibbs sweeps started at Yⁱ on loopy graphs, CD-k);
+ * ∂L/∂E_C = 1, ∂L/∂E(Ỹ) = −1. In expectation over Ỹ its gradient is NLL's,
+ * ∂E_C/∂W − E_{P_β}[∂E/∂W]: it pulls up one sampled answer instead of all of
+ * them in proportion to their probability. The value is a noisy estimate
+ * (it can be negative).
+ */
+const cd: LossDef = {
+  name: "cd",
+  formula: "E_C − E(Ỹ), Ỹ ~ P_β(Y|X)",
+  margin: "soft via β (in expectation)",
+  needs: "sample",
+  use: "Contrastive divergence: a stochastic NLL that pulls up one sampled answer per example (forward-filtering backward-sampling on chains, Gibbs sweeps from the data on loopy graphs); for SGD-style optimizers, not L-BFGS.",
+  smooth: false,
+  nonNegative: false,
+  kernel: (EC, ES, _p, o) => put(o, EC - ES, 1, -1, 0),
+};
+
 const DEFS: readonly LossDef[] = [
   energy,
   perceptron,
@@ -346,6 +367,7 @@ const DEFS: readonly LossDef[] = [
   squareExp,
   nll,
   mee,
+  cd,
 ];
 
 export const LOSS_NAMES: readonly LossName[] = Object.freeze(DEFS.map((d) => d.name));

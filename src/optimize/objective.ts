@@ -1,6 +1,7 @@
 import type { Instance } from "../architecture/features.ts";
 import type { LinearChain } from "../architecture/linear-chain.ts";
 import { NadirError } from "../core/errors.ts";
+import { Rng } from "../core/rng.ts";
 import { chainEnergy } from "../graph/chain.ts";
 import { type Chain2Potentials, chain2Energy } from "../graph/chain2.ts";
 import { bpBackend } from "../inference/bp.ts";
@@ -14,8 +15,10 @@ import {
   mostOffendingChainInto,
   mostOffendingClamped,
 } from "../inference/offending.ts";
+import { gibbsSample, sampleChain } from "../inference/sampling.ts";
 import { sumProduct } from "../inference/sum-product.ts";
 import type { Backend, Constraints } from "../inference/types.ts";
+import { hasMarginals } from "../inference/types.ts";
 import { viterbiInto } from "../inference/viterbi.ts";
 import { mostOffending2, viterbi2 } from "../inference/viterbi2.ts";
 import { type Loss, type LossValue, makeLoss } from "../loss/index.ts";
@@ -28,6 +31,10 @@ export interface ObjectiveSettings {
   backend: Backend;
   /** decoding constraints for a sequence of length T */
   constraintsFor: (T: number) => Constraints | undefined;
+  /** the random stream of sampling losses (cd); default: seed 1 */
+  rng?: Rng;
+  /** Gibbs sweeps from the data for cd on loopy graphs (CD-k; default 1) */
+  cdSweeps?: number;
 }
 
 /**
@@ -50,14 +57,16 @@ export class EnergyObjective {
   private readonly value: LossValue = { value: 0, dEC: 0, dEI: 0, dF: 0 };
   private marg: ChainMarginals = emptyChainMarginals();
   private other = new Int32Array(64);
+  private readonly rng: Rng;
 
   constructor(arch: LinearChain, set: ObjectiveSettings) {
     this.arch = arch;
     this.set = set;
-    if (arch.order === 2 && set.loss.needs === "free-energy") {
+    this.rng = set.rng ?? new Rng(1);
+    if (arch.order === 2 && (set.loss.needs === "free-energy" || set.loss.needs === "sample")) {
       throw new NadirError(
         "E_ARG",
-        `${set.loss.name} needs the free energy, which second-order chains do not offer here; use perceptron or a margin loss`,
+        `${set.loss.name} needs ${set.loss.needs === "sample" ? "samples of" : "the free energy of"} the Gibbs distribution, which second-order chains do not offer here; use perceptron or a margin loss`,
       );
     }
     this.lossForEI =
@@ -128,6 +137,19 @@ export class EnergyObjective {
         loss.evaluate(EC, m.freeEnergy, lv);
         if (grad && lv.dF !== 0)
           arch.accumulateMarginals(x, m.unary, m.pairwiseSum, gscale * lv.dF, grad);
+        break;
+      }
+      case "sample": {
+        // an exact sample of P_β(Y|X): forward filtering, then sampling along the chain
+        const c = set.constraintsFor(T);
+        const [y] = sampleChain(p, 1, {
+          beta: loss.params.beta,
+          rng: this.rng,
+          ...(c ? { constraints: c } : {}),
+        });
+        other.set(y!);
+        loss.evaluate(EC, chainEnergy(p, y!), lv);
+        hasOther = true;
         break;
       }
     }
@@ -273,10 +295,26 @@ export class EnergyObjective {
         break;
       }
       case "free-energy": {
-        const sp = sumProduct(g, set.loss.params.beta);
+        // the chosen backend's marginals when it computes them (mean field), else sum-product BP
+        const beta = set.loss.params.beta;
+        const sp = hasMarginals(set.backend) ? set.backend.marginals(g, beta) : sumProduct(g, beta);
         set.loss.evaluate(EC, sp.freeEnergy, lv);
         if (grad && lv.dF !== 0)
           arch.accumulateGraphMarginals(x, sp.factorMarginals, gscale * lv.dF, grad);
+        break;
+      }
+      case "sample": {
+        // CD-k: k Gibbs sweeps started at the data
+        const r = gibbsSample(g, 1, {
+          beta: set.loss.params.beta,
+          burnIn: 0,
+          thin: set.cdSweeps ?? 1,
+          rng: this.rng,
+          init: gold,
+          ...(c ? { constraints: c } : {}),
+        });
+        other = r.samples[0]!;
+        set.loss.evaluate(EC, g.energy(other), lv);
         break;
       }
     }

@@ -38,7 +38,17 @@ export const TRAIN_OPTIONS = [
     name: "inference",
     type: "string",
     default: "auto",
-    choices: ["auto", "viterbi", "exhaustive", "bp", "trws", "mincut", "expansion", "swap"],
+    choices: [
+      "auto",
+      "viterbi",
+      "exhaustive",
+      "bp",
+      "trws",
+      "mincut",
+      "expansion",
+      "swap",
+      "meanfield",
+    ],
     help: "inference backend for decoding and the most offending answer (auto: the exact one the structure allows)",
   },
   {

@@ -50,3 +50,15 @@ describe("backend registry", () => {
     expect(getBackend("toy-test")).toBe(big);
   });
 });
+
+describe("the --inference option", () => {
+  it("offers exactly the registered backends (and auto): the table cannot drift from the registry", async () => {
+    const { TRAIN_OPTIONS } = await import("../../src/optimize/options.ts");
+    const { backendNames } = await import("../../src/inference/registry.ts");
+    const decl = TRAIN_OPTIONS.find((o) => o.name === "inference")!;
+    const builtIn = backendNames().filter((n) => n !== "toy-test"); // registered above
+    expect([...(decl as { choices: readonly string[] }).choices].sort()).toEqual(
+      ["auto", ...builtIn].sort(),
+    );
+  });
+});

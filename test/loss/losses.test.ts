@@ -68,6 +68,7 @@ const NEEDS: Record<LossName, LossNeed> = {
   "square-exp": "offending",
   nll: "free-energy",
   mee: "free-energy",
+  cd: "sample",
 };
 
 const SMOOTH: readonly LossName[] = ["energy", "log", "mce", "square-exp", "nll", "mee"];

@@ -75,3 +75,70 @@ describe("skip-chain", () => {
     }
   });
 });
+
+describe("skip-chain training with the other inference of energy-based learning", () => {
+  it("NLL through mean field: the gradient is that of E_C − F_MF (central differences), and F_MF ≥ F_BP", async () => {
+    const { LinearChain } = await import("../../src/architecture/linear-chain.ts");
+    const { EnergyObjective } = await import("../../src/optimize/objective.ts");
+    const { makeLoss } = await import("../../src/loss/index.ts");
+    const { meanFieldDecoder } = await import("../../src/inference/mean-field.ts");
+    const { sumProduct } = await import("../../src/inference/sum-product.ts");
+    const { Rng } = await import("../../src/core/rng.ts");
+    const rng = new Rng(12);
+    const A = 5;
+    const L = 3;
+    const arch = new LinearChain(A, L, null, 1, true);
+    const x = {
+      T: 5,
+      offsets: Int32Array.of(0, 1, 2, 3, 4, 5),
+      attrs: Int32Array.of(0, 1, 2, 3, 4),
+      labels: Int32Array.of(0, 1, 2, 1, 0),
+      skips: Int32Array.of(0, 4, 1, 3),
+    };
+    const W = Float64Array.from({ length: arch.K }, () => 0.4 * rng.normal());
+    const mf = meanFieldDecoder({ tolerance: 1e-13, maxIterations: 5000 });
+    const obj = new EnergyObjective(arch, {
+      loss: makeLoss("nll", { beta: 1 }),
+      offending: "exact",
+      backend: mf,
+      constraintsFor: () => undefined,
+    });
+    const g = new Float64Array(arch.K);
+    obj.evaluate(x, W, 1, g);
+    const h = 1e-6;
+    let worst = 0;
+    for (let k = 0; k < arch.K; k++) {
+      const w0 = W[k]!;
+      W[k] = w0 + h;
+      const fp = obj.evaluate(x, W, 1, null);
+      W[k] = w0 - h;
+      const fm = obj.evaluate(x, W, 1, null);
+      W[k] = w0;
+      worst = Math.max(worst, Math.abs((fp - fm) / (2 * h) - g[k]!));
+    }
+    expect(worst).toBeLessThan(1e-5);
+    const graph = arch.graphPotentials(x, W);
+    expect(mf.marginals(graph, 1).freeEnergy).toBeGreaterThanOrEqual(
+      sumProduct(graph, 1).freeEnergy - 1e-9,
+    );
+  });
+
+  it("trains with NLL through mean field and with contrastive divergence, and tags the training data", () => {
+    for (const options of [
+      { loss: "nll", optimizer: "sgd", inference: "meanfield", epochs: 15 },
+      { loss: "cd", optimizer: "sgd", epochs: 15 },
+    ]) {
+      const m = trainTagger({ spec: spec(NER), train: sentences, options }).model;
+      let ok = 0;
+      let n = 0;
+      for (const s of sentences) {
+        const y = m.tag(s.tokens);
+        s.tokens.forEach((t, i) => {
+          n++;
+          if (t[1] === y[i]) ok++;
+        });
+      }
+      expect(ok / n).toBeGreaterThan(0.9);
+    }
+  });
+});

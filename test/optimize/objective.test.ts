@@ -141,10 +141,12 @@ function gradientCheck(
 }
 
 const PIECEWISE = new Set(["perceptron", "hinge", "lvq2", "square-square"]);
+/** Losses with a deterministic value (sampling losses have their own tests below). */
+const DETERMINISTIC = LOSS_NAMES.filter((n) => makeLoss(n).needs !== "sample");
 
 describe("EnergyObjective: analytic gradient = central finite differences (every loss)", () => {
   let seed = 100;
-  for (const name of LOSS_NAMES) {
+  for (const name of DETERMINISTIC) {
     for (const rows of ["dense", "observed"] as const) {
       for (const offending of ["exact", "hamming"] as const) {
         const s = seed++;
@@ -187,7 +189,7 @@ describe("EnergyObjective: analytic gradient = central finite differences (every
 
 describe("EnergyObjective at a weight scale s ≠ 1 (W = s·V)", () => {
   let seed = 500;
-  for (const name of LOSS_NAMES) {
+  for (const name of DETERMINISTIC) {
     for (const rows of ["dense", "observed"] as const) {
       const sd = seed++;
       it(`${name}, ${rows}: evaluate(x, V, s) = evaluate(x, s·V, 1), value and gradient`, () => {
@@ -262,5 +264,58 @@ describe("NLL tends to the perceptron loss as β → ∞", () => {
     const gn = new Float64Array(arch.K);
     total(objectiveFor(arch, makeLoss("nll", { beta: 1e4 }), "exact"), data, W, gn);
     expect(relError(gn, gp)).toBeLessThan(1e-3);
+  });
+});
+
+describe("contrastive divergence (the cd row: a sampled answer)", () => {
+  it("its gradient is an unbiased estimate of NLL's: the mean over 20,000 samples is within 2% of it", () => {
+    const rng = new Rng(41);
+    const data = randomInstances(rng, 6, 3, 2, 4, 3);
+    const arch = chainFor(data, 6, 3, "dense");
+    const W = randomNormal(rng, arch.K, 0.5);
+    const params = { beta: 1.3 };
+    const nll = objectiveFor(arch, makeLoss("nll", params), "exact");
+    const gNll = new Float64Array(arch.K);
+    total(nll, data, W, gNll);
+    const cd = new EnergyObjective(arch, {
+      loss: makeLoss("cd", params),
+      offending: "exact",
+      backend: viterbiBackend,
+      constraintsFor: () => undefined,
+      rng: new Rng(5),
+    });
+    const n = 20_000;
+    const gCd = new Float64Array(arch.K);
+    for (let i = 0; i < n; i++) total(cd, data, W, gCd);
+    for (let k = 0; k < gCd.length; k++) gCd[k] = gCd[k]! / n;
+    expect(relError(gCd, gNll)).toBeLessThan(0.02);
+    // the check can fail: the gradient of the perceptron (the argmin instead of a sample) is far off
+    const perc = objectiveFor(arch, makeLoss("perceptron"), "exact");
+    const gP = new Float64Array(arch.K);
+    total(perc, data, W, gP);
+    expect(relError(gP, gNll)).toBeGreaterThan(0.1);
+  });
+
+  it("the value is E_C − E(Ỹ) of the sampled labeling, and a seed reproduces it", () => {
+    const rng = new Rng(3);
+    const data = randomInstances(rng, 6, 3, 3, 5, 2);
+    const arch = chainFor(data, 6, 3, "observed");
+    const W = randomNormal(rng, arch.K);
+    const make = () =>
+      new EnergyObjective(arch, {
+        loss: makeLoss("cd"),
+        offending: "exact",
+        backend: viterbiBackend,
+        constraintsFor: () => undefined,
+        rng: new Rng(9),
+      });
+    const a = make();
+    const b = make();
+    for (const x of data) {
+      const va = a.evaluate(x, W, 1, null);
+      expect(b.evaluate(x, W, 1, null)).toBe(va);
+      const EC = chainEnergy(arch.potentials(x, W), x.labels);
+      expect(EC - va).toBeGreaterThanOrEqual(viterbi(arch.potentials(x, W)).energy - 1e-9);
+    }
   });
 });
