@@ -2,6 +2,7 @@ import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } fro
 import { NadirError } from "../core/errors.ts";
 
 const FILE_BUFFER = 1 << 16;
+const SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 /**
  * Where a command writes its text, streamed with flat memory:
@@ -26,7 +27,14 @@ export class Output {
     } catch (e) {
       throw new NadirError("E_IO", `cannot write file: ${(e as Error).message}`, { file: path });
     }
+    // interrupted (Ctrl-C, a killed pipeline stage): remove the temporary file, then die of the signal
+    for (const sig of SIGNALS) process.once(sig, this.onSignal);
   }
+
+  private readonly onSignal = (sig: NodeJS.Signals): void => {
+    this.abort();
+    process.kill(process.pid, sig);
+  };
 
   private get toStdout(): boolean {
     return this.path === undefined || this.path === "" || this.path === "-";
@@ -69,6 +77,7 @@ export class Output {
       closeSync(this.fd);
       this.fd = -1;
       renameSync(this.tmp!, this.path!);
+      for (const sig of SIGNALS) process.off(sig, this.onSignal);
     } catch (e) {
       this.abort();
       if (e instanceof NadirError) throw e;
@@ -81,6 +90,7 @@ export class Output {
   /** Give up: close and remove the temporary file (nothing appears under the final name). */
   abort(): void {
     if (this.toStdout || this.tmp === undefined) return;
+    for (const sig of SIGNALS) process.off(sig, this.onSignal);
     if (this.fd >= 0) {
       try {
         closeSync(this.fd);

@@ -1,6 +1,6 @@
 /** Streaming `nadir tag`: per-sentence output, back-pressure, verbatim echo, JSON Lines. */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.ts";
@@ -144,6 +144,24 @@ describe("nadir tag streams", () => {
     );
     expect(readdirSync(tmp.dir).filter((f) => f.includes(".tmp-"))).toEqual([]);
   });
+});
+
+describe("nadir tag --output interrupted", () => {
+  it("SIGTERM while streaming removes the temporary file and leaves no output file", async () => {
+    const dir = join(tmp.dir, "killed");
+    mkdirSync(dir);
+    const out = join(dir, "out.txt");
+    const child = nadir(["tag", "--model", modelFile, "-", "--output", out]);
+    const exited = new Promise<NodeJS.Signals | null>((r) =>
+      child.once("exit", (_c, sig) => r(sig)),
+    );
+    child.stdin.write(`${TEST.trim().split("\n\n")[0]}\n\n`); // stdin stays open
+    while (readdirSync(dir).length === 0) await new Promise((r) => setTimeout(r, 20));
+    expect(readdirSync(dir)[0]).toMatch(/^out\.txt\.tmp-/);
+    child.kill("SIGTERM");
+    expect(await exited).toBe("SIGTERM");
+    expect(readdirSync(dir)).toEqual([]);
+  }, 60_000);
 });
 
 describe("nadir tag --jsonl", () => {
