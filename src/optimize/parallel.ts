@@ -43,7 +43,7 @@ function shared<T extends Int32Array | Float64Array>(
 }
 
 /** Pack instances into shared arrays: per-instance starts into flat offsets/attrs/labels. */
-function pack(data: readonly Instance[]) {
+export function pack(data: readonly Instance[]) {
   let nOff = 0;
   let nAttr = 0;
   let nSkip = 0;
