@@ -19,7 +19,10 @@ export class Output {
   private parts: (string | Uint8Array)[] = [];
   private size = 0;
 
-  constructor(private readonly path: string | undefined) {
+  private readonly path: string | undefined;
+
+  constructor(path: string | undefined) {
+    this.path = path;
     if (this.toStdout) return;
     this.tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     try {

@@ -9,10 +9,13 @@ export class Progress {
   private start = 0;
   private startDone = 0;
 
-  constructor(
-    private readonly label: string,
-    private readonly unit = "sentences",
-  ) {}
+  private readonly label: string;
+  private readonly unit: string;
+
+  constructor(label: string, unit = "sentences") {
+    this.label = label;
+    this.unit = unit;
+  }
 
   update(done: number, total: number, note = ""): void {
     if (!this.tty) return;

@@ -44,10 +44,13 @@ class Selector {
   bestEpoch = 0;
   sinceBest = 0;
 
-  constructor(
-    private readonly keepBest: boolean,
-    private readonly patience: number,
-  ) {}
+  private readonly keepBest: boolean;
+  private readonly patience: number;
+
+  constructor(keepBest: boolean, patience: number) {
+    this.keepBest = keepBest;
+    this.patience = patience;
+  }
 
   /** Record a dev score; returns true when training should stop. */
   see(epoch: number, score: number | undefined, W: Float64Array): boolean {
