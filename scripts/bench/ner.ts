@@ -5,7 +5,10 @@
  * (conlleval F1). The skip-chain decodes sentences with skip edges by BP.
  * Last line: {"chain":{"f1":…,"train_s":…},"skip":{"f1":…,"train_s":…}}
  *
- *   npx tsx scripts/bench/ner.ts [--train FILE --dev FILE --test FILE --loss perceptron --optimizer perceptron --epochs 15]
+ * `--inference meanfield` makes NLL on skip-chain sentences use mean-field
+ * marginals instead of sum-product BP; `--only chain|skip` runs one of the two.
+ *
+ *   npx tsx scripts/bench/ner.ts [--train FILE --dev FILE --test FILE --loss perceptron --optimizer perceptron --epochs 15 --inference auto --only skip]
  */
 import { loadSpec } from "../../src/architecture/spec.ts";
 import { NadirError } from "../../src/core/errors.ts";
@@ -23,6 +26,8 @@ const args = benchArgs({
   optimizer: "perceptron",
   epochs: "15",
   offending: "hamming",
+  inference: "auto",
+  only: "",
 });
 
 try {
@@ -34,6 +39,7 @@ try {
     ["chain", "graphs/ner.json"],
     ["skip", "graphs/ner-skip.json"],
   ] as const) {
+    if (args.only && args.only !== key) continue;
     const spec = loadSpec(graph);
     const t0 = performance.now();
     const train = await readCorpus(args.train, spec.format);
@@ -47,6 +53,7 @@ try {
         optimizer: args.optimizer,
         epochs: Number(args.epochs),
         offending: args.offending,
+        inference: args.inference,
       },
       onEpoch: (e) =>
         process.stderr.write(
