@@ -4,9 +4,10 @@
  * older than its sources) served from 127.0.0.1 by a static server started
  * in this file. Checks the issue's list: tags equal the Node library's,
  * the β slider moves the marginals and at β = 100 their argmax is the
- * Viterbi path, the completion view's top word is the Node Completer's, the
- * noisy horse is restored with IoU ≥ 0.95, live training raises the dev
- * score, and no console error or failed request. Screenshots
+ * Viterbi path, the completion view's words are the Node Completer's (its
+ * top word `nadir complete`'s), the noisy horse is restored with IoU ≥ 0.95,
+ * live training (perceptron; NLL with L-BFGS) raises the dev score, and no
+ * console error or failed request. Screenshots
  * (playground-*.png) and the in-page speed (browser-speed.json) go to
  * out/browser/, or to docs/ with NADIR_SCREENSHOTS=docs (how the README's
  * were made), so a test run leaves the checkout clean.
@@ -236,7 +237,7 @@ describe.skipIf(skip)("the playground in headless chromium", () => {
     await shot("tagging-marginals");
   });
 
-  it("the completion view's top word is the Node Completer's", async () => {
+  it("the completion view's words are the Node Completer's, its top word `nadir complete`'s", async () => {
     await tab("completion");
     const completer = Completer.fromBytes(readFileSync(join(root, "models/completion.lbl")));
     for (const text of [
@@ -256,6 +257,23 @@ describe.skipIf(skip)("the playground in headless chromium", () => {
         .locator('[data-testid="comp-word"]')
         .evaluateAll((els) => els.map((e) => e.getAttribute("data-word")));
       expect(got).toEqual(want);
+      // and `nadir complete` (the compiled CLI, when built) prints the same top word
+      if (existsSync(join(root, "dist/cli/bin.js"))) {
+        const out = execFileSync(
+          process.execPath,
+          [
+            join(root, "bin/nadir.js"),
+            "complete",
+            text,
+            "--model",
+            "models/completion.lbl",
+            "-k",
+            "3",
+          ],
+          { cwd: root, encoding: "utf8" },
+        );
+        expect(out.split("\n")[1]!.split("\t")[0]).toBe(want[0]);
+      }
     }
     await shot("completion");
   });
