@@ -36,12 +36,15 @@ import { Tagger } from "../../src/api/tagger.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const dist = join(root, "web/dist");
-const CHROMIUM =
-  process.env.NADIR_CHROMIUM ?? ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find(existsSync);
+const CHROMIUM = (
+  process.env.NADIR_CHROMIUM
+    ? [process.env.NADIR_CHROMIUM]
+    : ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+).find((p) => existsSync(p));
 const skip = CHROMIUM === undefined;
 if (skip)
   console.log(
-    "test/browser/playground.test.ts: SKIPPED — no chromium found (/usr/bin/chromium; set NADIR_CHROMIUM or apt-get install -y chromium)",
+    `test/browser/playground.test.ts: SKIPPED — no chromium at ${process.env.NADIR_CHROMIUM ?? "/usr/bin/chromium"} (apt-get install -y chromium, or set NADIR_CHROMIUM to its path)`,
   );
 
 /** Newest modification time under a directory (files only). */
