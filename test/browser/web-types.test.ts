@@ -1,5 +1,6 @@
 /**
- * The playground's sources (web/src: the page and its worker) type-check
+ * The playground's sources (web/src: the page and its worker; its build and
+ * model scripts) type-check
  * against the browser entry with the DOM library (web/tsconfig.json): vite
  * only strips types, so a library change that breaks the page shows here.
  */
