@@ -1,8 +1,8 @@
 /**
  * The playground's sources (web/src: the page and its worker; its build and
- * model scripts) type-check
- * against the browser entry with the DOM library (web/tsconfig.json): vite
- * only strips types, so a library change that breaks the page shows here.
+ * model scripts) type-check against the browser entry with the DOM library
+ * (web/tsconfig.json): vite only strips types, so a library change that
+ * breaks the page shows here.
  */
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
