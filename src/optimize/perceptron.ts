@@ -37,6 +37,8 @@ export interface EpochReport {
 
 export interface PerceptronResult {
   W: Float64Array;
+  /** the raw weights after the last step, when W is their average (parameter mixing mixes these) */
+  last?: Float64Array;
   bestEpoch: number;
   reports: EpochReport[];
 }
@@ -201,8 +203,12 @@ export function trainPerceptron(
     }
   }
   if (best) return { W: best, bestEpoch, reports };
-  if (U && avg === W) averageInto(W, W, U, c);
-  return { W: avg, bestEpoch: opts.epochs, reports };
+  if (U && avg === W) {
+    const out = new Float64Array(K);
+    averageInto(out, W, U, c);
+    return { W: out, last: W, bestEpoch: opts.epochs, reports };
+  }
+  return { W: avg, last: W, bestEpoch: opts.epochs, reports };
 }
 
 /** out = W − U/c: the average of the weight vectors over all c steps. */

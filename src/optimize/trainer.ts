@@ -439,5 +439,7 @@ export function trainEnergy(
   }
   if (select.best) return { W: select.best, bestEpoch: select.bestEpoch, reports };
   opt.weights(W, opts.average);
-  return { W, bestEpoch: reports.length ? reports[reports.length - 1]!.epoch : 0, reports };
+  // the raw weights too, when W is their average (parameter mixing mixes the raw ones)
+  const last = opts.average ? opt.weights(new Float64Array(arch.K), false) : W;
+  return { W, last, bestEpoch: reports.length ? reports[reports.length - 1]!.epoch : 0, reports };
 }
