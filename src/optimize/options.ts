@@ -166,7 +166,21 @@ export const TRAIN_OPTIONS = [
     type: "int",
     default: 0,
     min: 0,
-    help: "threads for full-batch objectives (L-BFGS); 0: NADIR_THREADS or all cores",
+    help: "threads: L-BFGS splits its batch objective over them (0: NADIR_THREADS or all cores); the online optimizers train by parameter mixing over --shards shards when N > 1",
+  },
+  {
+    name: "shards",
+    type: "int",
+    default: 0,
+    min: 0,
+    help: "online optimizers: train by iterative parameter mixing over this many shards of the training data, one epoch per shard from the mixed weights, each in a thread (0: --threads when it is > 1, else no mixing)",
+  },
+  {
+    name: "mixing",
+    type: "string",
+    default: "uniform",
+    choices: ["uniform", "weighted"],
+    help: "parameter mixing: uniform average of the shard weights, or weighted by each shard's mistakes (updates) in the epoch",
   },
   {
     name: "checkpoint",
@@ -205,6 +219,8 @@ export interface TrainOptions {
   patience: number;
   evalEvery: number;
   threads: number;
+  shards: number;
+  mixing: "uniform" | "weighted";
   init: string;
   checkpoint: string;
   resume: string;

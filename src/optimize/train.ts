@@ -1,10 +1,12 @@
 import {
   buildTrainingSet,
   checkGoldColumns,
+  Dictionary,
   encodeSentence,
   FeatureExtractor,
   labelOf,
   type SentenceLike,
+  type TrainingSet,
 } from "../architecture/features.ts";
 import { observedRows } from "../architecture/linear-chain.ts";
 import type { GraphSpec } from "../architecture/spec.ts";
@@ -18,6 +20,8 @@ import type { Backend } from "../inference/types.ts";
 import { viterbiBackend, viterbiInto } from "../inference/viterbi.ts";
 import { viterbi2 } from "../inference/viterbi2.ts";
 import { Model } from "../model.ts";
+import { combineModels, sameSpec } from "./mix-models.ts";
+import { mixingPlan, trainMixing } from "./mixing.ts";
 import { applySpecOptions, splitSpecOptions, type TrainOptions, trainOptions } from "./options.ts";
 import { type Decoder, type EpochReport, trainPerceptron } from "./perceptron.ts";
 import { trainEnergy } from "./trainer.ts";
@@ -81,7 +85,11 @@ export function trainTagger(input: TrainInput): TrainResult {
   if (set.instances.length === 0)
     throw new NadirError("E_ARG", "the training data holds no sentence");
   const nColumns = input.train[0]?.tokens[0]?.length ?? 0;
-  const labelNames = set.labels.names;
+  const from = input.init ?? (options.init ? Model.load(options.init) : undefined);
+  // A warm start keeps the init model's labels, in its order (then the new
+  // ones): shards trained from one mixed model then decode alike.
+  const labelDict = from && sameSpec(from.spec, spec) ? seedLabels(set, from.labels) : set.labels;
+  const labelNames = labelDict.names;
   const rows =
     spec.features === "observed"
       ? observedRows(set.instances, fx.numAttributes, labelNames.length)
@@ -92,7 +100,7 @@ export function trainTagger(input: TrainInput): TrainResult {
   const dev = input.dev
     ?.filter((s) => s.tokens.length > 0)
     .map((s) => ({
-      x: encodeSentence(fx, s, set.labels, false),
+      x: encodeSentence(fx, s, labelDict, false),
       gold: s.tokens.map((tok) =>
         spec.label < 0 ? tok[tok.length + spec.label]! : tok[spec.label]!,
       ),
@@ -135,31 +143,56 @@ export function trainTagger(input: TrainInput): TrainResult {
     ? (w: (k: number) => number) => submodularProjection(arch, w)
     : undefined;
   const hooks = { evaluate, onEpoch: input.onEpoch, onProgress: input.onProgress, project };
-  const from = input.init ?? (options.init ? Model.load(options.init) : undefined);
   const init = from?.weightsFor(fx, arch, labelNames);
   const backend = chooseBackend(options.inference);
   const fast =
     options.loss === "perceptron" &&
     options.optimizer === "perceptron" &&
     backend.name === "viterbi";
-  const result = fast
-    ? trainPerceptron(arch, set.instances, options, decode, hooks, init)
-    : trainEnergy(
-        arch,
-        set.instances,
-        options,
+  const plan = mixingPlan(options);
+  const result = plan
+    ? trainMixing(
         {
-          backend,
-          constraintsFor: (T) => model.constraintsFor(T),
-          labels: { encoding: spec.encoding, constrained: spec.constrained, names: labelNames },
+          A: arch.A,
+          L: arch.L,
+          rows: arch.rows,
+          order: arch.order,
+          skip: arch.skip,
+          fast,
+          backend: backend.name,
+          encoding: spec.encoding,
+          constrained: spec.constrained,
+          labels: labelNames,
+          submodular: Boolean(spec.submodular),
+          options,
         },
+        set.instances,
+        plan,
         hooks,
         init,
-      );
+      )
+    : fast
+      ? trainPerceptron(arch, set.instances, options, decode, hooks, init)
+      : trainEnergy(
+          arch,
+          set.instances,
+          options,
+          {
+            backend,
+            constraintsFor: (T) => model.constraintsFor(T),
+            labels: { encoding: spec.encoding, constrained: spec.constrained, names: labelNames },
+          },
+          hooks,
+          init,
+        );
   model.W.set(result.W);
   const trainSeconds = (performance.now() - t1) / 1000;
   // Tag with the non-zero weights only: the same energies, faster potentials.
-  const trained = model.compact();
+  // A warm start also keeps the init's weights for what this data lacks
+  // (attributes, labels): training left them where they were.
+  const trained = (
+    from && sameSpec(from.spec, spec) ? combineModels([model, from], [1, 1], "first") : model
+  ).compact();
   // calibration needs a dev sentence whose labels the model all knows
   const known = new Set(labelNames);
   const calibration =
@@ -212,4 +245,18 @@ function checkDevLabels(
       line: s.tokenLines?.[t] ?? (s.firstLine === undefined ? undefined : s.firstLine + t),
     },
   );
+}
+
+/**
+ * The training set's labels renumbered so that `first` (an init model's
+ * labels) come first, in their order, then the data's other labels.
+ */
+function seedLabels(set: TrainingSet, first: readonly string[]): Dictionary {
+  const dict = Dictionary.from(first);
+  const remap = Int32Array.from(set.labels.names, (l) => dict.add(l));
+  for (const x of set.instances) {
+    const y = x.labels;
+    for (let t = 0; t < x.T; t++) if (y[t]! >= 0) y[t] = remap[y[t]!]!;
+  }
+  return dict;
 }
