@@ -45,6 +45,11 @@ const COMMANDS: readonly { name: string; summary: string; load: () => Promise<Co
     load: async () => (await import("./segment.ts")).segmentCommand,
   },
   {
+    name: "mix",
+    summary: "average models trained with the same spec (parameter mixing) into one model file",
+    load: async () => (await import("./mix.ts")).mixCommand,
+  },
+  {
     name: "complete",
     summary: "fill the blank ___ of a sentence with the lowest-energy words (log-bilinear model)",
     load: async () => (await import("./complete.ts")).completeCommand,
