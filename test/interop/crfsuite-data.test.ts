@@ -189,6 +189,25 @@ describe("training on CRFsuite data", () => {
       expect(m.energy(scaled, [lab])).toBeCloseTo(m.energy(doubled, [lab]), 12);
   });
 
+  it("Tagger.train on { tokens: attribute lists or records, labels } (the python-crfsuite shapes)", () => {
+    const data = [
+      {
+        tokens: [["w=the"], ["w=dog", "sfx=og"], { "w=barks": 1, len: 1.5 }],
+        labels: ["D", "N", "V"],
+      },
+      { tokens: [["w=a"], ["w=cat"], ["w=sleeps"]], labels: ["D", "N", "V"] },
+    ];
+    const tagger = Tagger.train(data as never, { spec: "crfsuite", epochs: 5 });
+    expect(tagger.predict([[["w=the"], ["w=cat"], ["w=barks"]]])).toEqual([["D", "N", "V"]]);
+    expect(tagger.evaluate(data as never).accuracy).toBe(100);
+    expect(() => tagger.predict([[["w=a"], [3]]] as never)).toThrow(
+      /sentence 0, token 1: expected attribute names/,
+    );
+    expect(() => tagger.predict([{ "w=a": "x" }] as never)).toThrow(
+      /token 0: expected a finite number for attribute 'w=a'/,
+    );
+  });
+
   it("L-BFGS on values: threads 2 trains the same energy as threads 1", () => {
     const data = parseCrfsuiteData(readFileSync(join(fixtures, "tiny.train.txt"), "utf8"));
     const opts = { spec: "crfsuite", loss: "nll", optimizer: "lbfgs", epochs: 15, c2: 1 } as const;
