@@ -7,6 +7,8 @@ const json = process.env.NADIR_VITEST_JSON;
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // dist/ rebuilt when a source is newer (the real-binary and package tests run it)
+    globalSetup: ["test/setup/build.ts"],
     testTimeout: 60_000,
     pool: "forks",
     reporters: json ? ["default", "json"] : ["default"],

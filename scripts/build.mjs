@@ -5,19 +5,23 @@
 // otherwise refuse them: TS5097). Plain JavaScript: runs on a fresh clone
 // before anything else is built.
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const dist = join(root, "dist");
+const final = join(root, "dist");
+// Build beside dist/ and swap it in at the end, so a running `nadir` (or a
+// test using it) never sees a half-written dist/.
+const dist = join(root, `dist.tmp-${process.pid}`);
 rmSync(dist, { recursive: true, force: true });
 const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
 try {
-  execFileSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], {
+  execFileSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json"), "--outDir", dist], {
     stdio: "inherit",
   });
 } catch {
+  rmSync(dist, { recursive: true, force: true });
   console.error("build: tsc failed");
   process.exit(1);
 }
@@ -42,6 +46,10 @@ function walk(dir) {
   }
 }
 walk(dist);
+const old = join(root, `dist.old-${process.pid}`);
+if (existsSync(final)) renameSync(final, old);
+renameSync(dist, final);
+rmSync(old, { recursive: true, force: true });
 console.log(
   `build: dist/ written (${files} declaration files, ${rewritten} import paths rewritten)`,
 );
