@@ -41,9 +41,11 @@ try {
     const epoch = Atomics.load(ctrl, MIX_CTRL.EPOCH);
     for (let i = 0; i < d.shards.length; i++) {
       const s = d.shards[i]!;
-      const r = trainer(d.mixed, data[i]!, shardSeed(d.config.options.seed, epoch, s, d.S));
-      d.raws[i]!.set(r.raw);
-      d.avgs[i]?.set(r.avg);
+      const raw = d.raws[i]!;
+      const r = trainer(d.mixed, data[i]!, shardSeed(d.config.options.seed, epoch, s, d.S), {
+        raw,
+        avg: d.avgs[i] ?? raw,
+      });
       d.stats[2 * s] = r.mistakes;
       d.stats[2 * s + 1] = r.loss;
     }

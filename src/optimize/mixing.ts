@@ -30,7 +30,7 @@ import { bpBackend } from "../inference/bp.ts";
 import { getBackend } from "../inference/registry.ts";
 import { viterbiBackend, viterbiInto } from "../inference/viterbi.ts";
 import { viterbi2 } from "../inference/viterbi2.ts";
-import { divergedError, firstNonFinite, smallerStep } from "./finite.ts";
+import { divergedError, smallerStep } from "./finite.ts";
 import type { TrainOptions } from "./options.ts";
 import { defaultThreads, pack, unpack } from "./parallel.ts";
 import {
@@ -66,10 +66,15 @@ export interface ShardEpoch {
   loss: number;
 }
 
+/**
+ * Train one shard's epoch from `init`; the raw weights go to `raw` and the
+ * average to `avg` when given (the perceptron writes there directly).
+ */
 export type ShardTrainer = (
   init: Float64Array,
   data: readonly Instance[],
   seed: number,
+  out?: { raw: Float64Array; avg: Float64Array },
 ) => ShardEpoch;
 
 /**
@@ -110,6 +115,40 @@ export function mixInto(out: Float64Array, parts: readonly Float64Array[], mu: r
   }
 }
 
+/**
+ * One pass over the weights: mixed = Σₛ μₛ·rawₛ; with averages (sum, avgs
+ * non-null) also sum += Σₛ μₛ·avgₛ and current = sum / epoch — every sum in
+ * shard order, as `mixInto` and `nadir mix` do. Returns the first index that
+ * is not finite, or −1.
+ */
+function mixEpoch(
+  mixed: Float64Array,
+  raws: readonly Float64Array[],
+  current: Float64Array,
+  sum: Float64Array | null,
+  avgs: readonly Float64Array[],
+  mu: readonly number[],
+  epoch: number,
+): number {
+  const K = mixed.length;
+  const S = raws.length;
+  let bad = -1;
+  for (let k = 0; k < K; k++) {
+    let r = 0;
+    for (let s = 0; s < S; s++) r += mu[s]! * raws[s]![k]!;
+    mixed[k] = r;
+    if (sum) {
+      let a = 0;
+      for (let s = 0; s < S; s++) a += mu[s]! * avgs[s]![k]!;
+      const t = sum[k]! + a;
+      sum[k] = t;
+      current[k] = t / epoch;
+      if (bad < 0 && t - t !== 0) bad = k;
+    } else if (bad < 0 && r - r !== 0) bad = k;
+  }
+  return bad;
+}
+
 /** Build the trainer of one shard's epoch (in the main thread or in a worker). */
 export function makeShardTrainer(c: ShardConfig): ShardTrainer {
   const arch = new LinearChain(c.A, c.L, c.rows, c.order, c.skip);
@@ -127,7 +166,8 @@ export function makeShardTrainer(c: ShardConfig): ShardTrainer {
     else if (arch.order === 2) viterbi2(arch.potentials2(x, W), cs, out);
     else viterbiInto(arch.potentials(x, W), out, cs);
   };
-  return (init, data, seed) => {
+  const U = c.fast && c.options.average ? new Float64Array(arch.K) : undefined;
+  return (init, data, seed, out) => {
     const opts: TrainOptions = {
       ...c.options,
       epochs: 1,
@@ -139,7 +179,15 @@ export function makeShardTrainer(c: ShardConfig): ShardTrainer {
       init: "",
     };
     const r: PerceptronResult = c.fast
-      ? trainPerceptron(arch, data, opts, decode, { project }, init)
+      ? trainPerceptron(
+          arch,
+          data,
+          opts,
+          decode,
+          { project },
+          init,
+          out ? { W: out.raw, U, avg: out.avg } : undefined,
+        )
       : trainEnergy(
           arch,
           data,
@@ -153,8 +201,11 @@ export function makeShardTrainer(c: ShardConfig): ShardTrainer {
           init,
         );
     const rep = r.reports[0];
+    const raw = r.last ?? r.W;
+    if (out && raw !== out.raw) out.raw.set(raw);
+    if (out && r.W !== out.avg && r.W !== out.raw) out.avg.set(r.W);
     return {
-      raw: r.last ?? r.W,
+      raw,
       avg: r.W,
       mistakes: rep?.mistakes ?? 0,
       loss: (rep?.loss ?? 0) * data.length,
@@ -231,9 +282,10 @@ export function trainMixing(
   const stats = threads > 1 ? sharedF64(2 * S) : new Float64Array(2 * S);
   const local = makeShardTrainer(config);
   const runShard = (s: number, epoch: number) => {
-    const r = local(mixed, shardData(data, s), shardSeed(opts.seed, epoch, s, S));
-    raws[s]!.set(r.raw);
-    if (average) avgs[s]!.set(r.avg);
+    const r = local(mixed, shardData(data, s), shardSeed(opts.seed, epoch, s, S), {
+      raw: raws[s]!,
+      avg: avgs[s]!,
+    });
     stats[2 * s] = r.mistakes;
     stats[2 * s + 1] = r.loss;
   };
@@ -285,13 +337,10 @@ export function trainMixing(
       });
       workers.push(worker);
     }
-    const deadline = Date.now() + 60_000;
-    while (Atomics.load(ctrl, READY) < threads - 1) {
-      if (Atomics.load(ctrl, FAILED) !== 0 || Date.now() > deadline) break;
-      Atomics.wait(ctrl, READY, Atomics.load(ctrl, READY), 100);
-    }
-    if (Atomics.load(ctrl, READY) < threads - 1) throw failed("worker threads failed to start");
   }
+  // Workers start up while the main thread trains its first shard: they
+  // answer generation 1 whenever they are ready (they wait from generation 0).
+  const started = Date.now();
 
   const sumAvg = average ? new Float64Array(K) : null;
   const current = average ? new Float64Array(K) : mixed;
@@ -317,7 +366,14 @@ export function trainMixing(
         for (;;) {
           const done = Atomics.load(ctrl, DONE);
           if (done >= threads - 1) break;
-          if (Atomics.load(ctrl, FAILED) !== 0) throw failed("a worker thread failed");
+          if (Atomics.load(ctrl, FAILED) !== 0)
+            throw failed(
+              Atomics.load(ctrl, READY) < threads - 1
+                ? "worker threads failed to start"
+                : "a worker thread failed",
+            );
+          if (Atomics.load(ctrl, READY) < threads - 1 && Date.now() - started > 60_000)
+            throw failed("worker threads failed to start within 60 s");
           Atomics.wait(ctrl, DONE, done, 1000);
         }
         if (Atomics.load(ctrl, FAILED) !== 0) throw failed("a worker thread failed");
@@ -329,13 +385,7 @@ export function trainMixing(
         lossSum += stats[2 * s + 1]!;
       }
       const mu = mixingCoefficients(opts.mixing, mistakes);
-      mixInto(mixed, raws, mu);
-      if (sumAvg) {
-        mixInto(current, avgs, mu);
-        for (let k = 0; k < K; k++) sumAvg[k] = sumAvg[k]! + current[k]!;
-        for (let k = 0; k < K; k++) current[k] = sumAvg[k]! / epoch;
-      }
-      const bad = firstNonFinite(current);
+      const bad = mixEpoch(mixed, raws, current, sumAvg, avgs, mu, epoch);
       if (bad >= 0)
         throw divergedError(
           `epoch ${epoch}`,

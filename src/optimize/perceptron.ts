@@ -72,11 +72,17 @@ export function trainPerceptron(
     project?: (w: (k: number) => number) => [number, number][];
   } = {},
   init?: Float64Array,
+  /**
+   * Buffers to reuse (parameter mixing calls this once per shard and epoch):
+   * W receives the raw weights, avg the average, U is scratch — all K long.
+   */
+  work?: { W: Float64Array; U?: Float64Array; avg?: Float64Array },
 ): PerceptronResult {
   const K = arch.K;
-  const W = new Float64Array(K);
+  const W = work ? work.W : new Float64Array(K);
   if (init) W.set(init);
-  const U = opts.average ? new Float64Array(K) : null;
+  else if (work) W.fill(0);
+  const U = opts.average ? (work?.U ? work.U.fill(0) : new Float64Array(K)) : null;
   // The averaged weights are materialized per epoch only when a dev set scores them.
   const avg = opts.average && hooks.evaluate ? new Float64Array(K) : W;
   let best: Float64Array | null = null;
@@ -204,7 +210,7 @@ export function trainPerceptron(
   }
   if (best) return { W: best, bestEpoch, reports };
   if (U && avg === W) {
-    const out = new Float64Array(K);
+    const out = work?.avg ?? new Float64Array(K);
     averageInto(out, W, U, c);
     return { W: out, last: W, bestEpoch: opts.epochs, reports };
   }
