@@ -99,6 +99,18 @@ describe("parameter mixing trainer", () => {
     expect(bytes({ shards: 3, threads: 2, mixing: "weighted" }).equals(a)).toBe(false);
   });
 
+  it("a diverging run fails with the trainer's error, threads ended, nothing uncaught", () => {
+    const huge = trainTagger({ spec, train, options: { epochs: 1 } }).model;
+    for (let k = 0; k < huge.W.length; k++) huge.W[k] = k % 2 ? 1e308 : -1e308;
+    for (const threads of [1, 2]) {
+      const e = nadirError(() =>
+        trainTagger({ spec, train, init: huge, options: { epochs: 2, shards: 2, threads } }),
+      );
+      expect(e.code).toBe("E_ARG");
+      expect(e.message).toMatch(/diverged/);
+    }
+  });
+
   it("one shard without shuffling or averaging is the ordinary perceptron", () => {
     const o = { average: false, shuffle: false };
     expect(bytes({ ...o, shards: 1 }).equals(bytes(o))).toBe(true);
@@ -266,6 +278,58 @@ describe("parameter mixing across processes: train --init MIXED --epochs 1 per s
       const driven = await drive(2, ["--no-average"], weighted);
       expectSameWeights(Model.load(file("inproc.nadir")), Model.load(driven));
     }
+  });
+
+  it("with averaging: each shard run twice (raw and averaged), both mixed, the epochs' averages mixed at the end", async () => {
+    await ok([
+      "train",
+      "--graph",
+      pos,
+      "--train",
+      file("train.conllu"),
+      "--init",
+      file("m0.nadir"),
+      "--epochs",
+      "2",
+      "--shards",
+      String(S),
+      "--threads",
+      "2",
+      "--model",
+      file("inproc-avg.nadir"),
+    ]);
+    let mixed = file("m0.nadir");
+    const averages: string[] = [];
+    for (let e = 1; e <= 2; e++) {
+      const raw: string[] = [];
+      const avg: string[] = [];
+      for (let s = 0; s < S; s++) {
+        const common = [
+          "train",
+          "--graph",
+          pos,
+          "--train",
+          file(`shard${s}.conllu`),
+          "--init",
+          mixed,
+          "--epochs",
+          "1",
+          "--seed",
+          String(shardSeed(1, e, s, S)),
+        ];
+        raw.push(file(`a-e${e}s${s}-raw.nadir`));
+        avg.push(file(`a-e${e}s${s}-avg.nadir`));
+        await ok([...common, "--no-average", "--model", raw.at(-1)!]);
+        await ok([...common, "--model", avg.at(-1)!]);
+      }
+      mixed = file(`a-mixed${e}.nadir`);
+      await ok(["mix", ...raw, "--out", mixed]);
+      averages.push(file(`a-average${e}.nadir`));
+      await ok(["mix", ...avg, "--out", averages.at(-1)!]);
+    }
+    await ok(["mix", ...averages, "--out", file("a-final.nadir")]);
+    // (two epochs: ½·A₁ + ½·A₂ and (A₁ + A₂)/2 are the same floating-point numbers)
+    expectSameWeights(Model.load(file("inproc-avg.nadir")), Model.load(file("a-final.nadir")));
   });
 
   it("a shard model keeps the init's attributes and labels that its shard lacks", async () => {
