@@ -25,13 +25,17 @@ export class Output {
     this.path = path;
     if (this.toStdout) return;
     this.tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    // Interrupted (Ctrl-C, a killed pipeline stage): remove the temporary file,
+    // then die of the signal. Installed before the file exists: a signal that
+    // came between the two would otherwise kill us with the default action
+    // and leave the file behind.
+    for (const sig of SIGNALS) process.once(sig, this.onSignal);
     try {
       this.fd = openSync(this.tmp, "w");
     } catch (e) {
+      for (const sig of SIGNALS) process.off(sig, this.onSignal);
       throw new NadirError("E_IO", `cannot write file: ${(e as Error).message}`, { file: path });
     }
-    // interrupted (Ctrl-C, a killed pipeline stage): remove the temporary file, then die of the signal
-    for (const sig of SIGNALS) process.once(sig, this.onSignal);
   }
 
   private readonly onSignal = (sig: NodeJS.Signals): void => {
