@@ -18,6 +18,8 @@ export function readJsonFile(path: string, what = "file"): unknown {
     const msg = (e as Error).message;
     const pos = /position (\d+)/.exec(msg);
     const line = pos ? text.slice(0, Number(pos[1])).split("\n").length : undefined;
-    throw new NadirError("E_PARSE", `invalid JSON: ${msg}`, { file: path, line });
+    // V8 quotes the text around the error; its line breaks would split the one ERROR line
+    const oneLine = msg.replace(/\r?\n|\r/g, "\\n");
+    throw new NadirError("E_PARSE", `invalid JSON: ${oneLine}`, { file: path, line });
   }
 }
