@@ -215,6 +215,8 @@ export function makeShardTrainer(c: ShardConfig): ShardTrainer {
 
 /** Shards and threads of a run, or null when it does not mix (one process, all data). */
 export function mixingPlan(o: TrainOptions): { shards: number; threads: number } | null {
+  // L-BFGS keeps --threads for its batch objective; only --shards asks it to mix
+  if (o.optimizer === "lbfgs" && o.shards === 0) return null;
   const shards = o.shards > 0 ? o.shards : o.threads > 1 ? o.threads : 0;
   if (shards === 0) return null;
   if (o.optimizer === "lbfgs") {

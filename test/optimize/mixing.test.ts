@@ -78,6 +78,8 @@ describe("parameter mixing: the pieces", () => {
     expect(mixingPlan(trainOptions({ threads: 2 }))).toEqual({ shards: 2, threads: 2 });
     expect(mixingPlan(trainOptions({ shards: 8, threads: 2 }))).toEqual({ shards: 8, threads: 2 });
     expect(mixingPlan(trainOptions({ shards: 1, threads: 4 }))).toEqual({ shards: 1, threads: 1 });
+    // L-BFGS: --threads splits its batch objective, no mixing
+    expect(mixingPlan(trainOptions({ threads: 2, optimizer: "lbfgs", loss: "log" }))).toBeNull();
     expect(
       nadirError(() => mixingPlan(trainOptions({ shards: 2, optimizer: "lbfgs", loss: "log" })))
         .message,
