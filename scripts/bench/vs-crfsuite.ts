@@ -1,0 +1,304 @@
+/**
+ * nadir against CRFsuite (python-crfsuite, CRFsuite's C library) side by side,
+ * interleaved in one run on CoNLL-2000 chunking, both reading the SAME CRFsuite
+ * data files (the attributes of ../shared/tools/conll2crfsuite.py; nadir reads
+ * them with graphs/crfsuite.json, so both train over exactly the same attribute
+ * set and observed (attribute, label) pairs — the fairest comparison):
+ *
+ *   ap      averaged perceptron, 10 epochs            (nadir: perceptron loss + optimizer)
+ *   pa      passive-aggressive (PA-I, C = 1), 10 epochs (nadir: hinge loss + pa)
+ *   lbfgs   NLL with L-BFGS, 100 iterations, c2 = 1    (nadir: nll + lbfgs, one thread)
+ *   tag     tagging the 47k-token test file as a process, start-up and model load
+ *           included (nadir tag vs. a python script around pycrfsuite.Tagger; the
+ *           `crfsuite` command-line program is not installed here, so `crfsuite tag`
+ *           itself is not measured)
+ *
+ * Every run is a child process under /usr/bin/time (peak RSS, %M). nadir's
+ * training time is its whole process (read, extract, train, write the model);
+ * CRFsuite's is reported twice: its whole python process, and Trainer.train()
+ * alone (C: feature generation, training, model writing — no Python reading),
+ * the stricter comparison, used for the ratios. The order alternates every
+ * repetition; medians and the spread (min–max) are printed, then a table of
+ * nadir / CRFsuite ratios and one JSON line.
+ *
+ *   npx tsx scripts/bench/vs-crfsuite.ts [--corpus ../shared/corpora/conll2000]
+ *     [--tools ../shared/tools] [--out /tmp/nadir-vs-crfsuite] [--repeat 3]
+ *     [--lbfgs-repeat 2] [--only ap,pa,lbfgs,tag] [--epochs 10] [--iterations 100]
+ *     [--nadir "node bin/nadir.js"] [--input crfsuite|conll]
+ *
+ * --input conll: nadir reads the CoNLL columns with graphs/chunk.json instead
+ * (the same attributes, extracted by nadir's templates; CRFsuite still reads
+ * the attribute files).
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { scoreChunks } from "../../src/eval/chunks.ts";
+import { benchArgs } from "./args.ts";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const root = join(here, "../..");
+const a = benchArgs({
+  corpus: join(root, "../shared/corpora/conll2000"),
+  tools: join(root, "../shared/tools"),
+  out: "/tmp/nadir-vs-crfsuite",
+  repeat: "3",
+  "lbfgs-repeat": "2",
+  only: "ap,pa,lbfgs,tag",
+  epochs: "10",
+  iterations: "100",
+  nadir: `${process.execPath} ${join(root, "bin/nadir.js")}`,
+  input: "crfsuite",
+});
+if (a.input !== "crfsuite" && a.input !== "conll") {
+  process.stderr.write(`ERROR: --input: expected crfsuite or conll, got ${a.input}\n`);
+  process.exit(1);
+}
+mkdirSync(a.out, { recursive: true });
+const only = new Set(a.only.split(","));
+const helper = join(here, "vs-crfsuite.py");
+
+// CRFsuite data files, as CRFsuite's example script writes them
+const data: Record<string, string> = {};
+for (const part of ["train", "test"]) {
+  const dst = join(a.out, `${part}.crfsuite.txt`);
+  if (!existsSync(dst)) {
+    const src = readFileSync(join(a.corpus, `${part}.txt`));
+    const tool = join(a.tools, "conll2crfsuite.py");
+    writeFileSync(dst, execFileSync("python3", [tool], { input: src, maxBuffer: 1 << 30 }));
+  }
+  data[part] = dst;
+}
+
+interface Run {
+  wall: number;
+  rssMb: number;
+  stdout: string;
+}
+
+/** One child process under /usr/bin/time: wall seconds (measured here) and peak RSS. */
+function timed(cmd: string[]): Run {
+  const tf = join(a.out, "time.txt");
+  const t0 = performance.now();
+  const r = spawnSync("/usr/bin/time", ["-f", "%M", "-o", tf, ...cmd], {
+    encoding: "utf8",
+    maxBuffer: 1 << 28,
+  });
+  const wall = (performance.now() - t0) / 1000;
+  if (r.status !== 0) {
+    process.stderr.write(`ERROR: ${cmd.join(" ")} exited ${r.status}\n${r.stderr}\n`);
+    process.exit(1);
+  }
+  const kb = Number(readFileSync(tf, "utf8").trim().split("\n").at(-1));
+  return { wall, rssMb: kb / 1024, stdout: r.stdout };
+}
+
+const nadir = a.nadir.split(" ");
+
+const nadirOptions: Record<string, string[]> = {
+  ap: ["--loss", "perceptron", "--optimizer", "perceptron", "--epochs", a.epochs],
+  pa: ["--loss", "hinge", "--optimizer", "pa", "--pa-c", "1", "--epochs", a.epochs],
+  lbfgs: ["--loss", "nll", "--optimizer", "lbfgs", "--iterations", a.iterations, "--c2", "1"],
+};
+
+/** nadir's input: the same CRFsuite data files, or the CoNLL columns with graphs/chunk.json. */
+const conll = a.input === "conll";
+const nadirData = (part: string) => (conll ? join(a.corpus, `${part}.txt`) : data[part]!);
+
+function nadirTrain(alg: string): Run {
+  const m = join(a.out, `nadir-${alg}.nadir`);
+  const graph = join(root, conll ? "graphs/chunk.json" : "graphs/crfsuite.json");
+  return timed([
+    ...nadir,
+    "train",
+    "--graph",
+    graph,
+    "--train",
+    nadirData("train"),
+    "--model",
+    m,
+    "--threads",
+    "1",
+    ...nadirOptions[alg]!,
+  ]);
+}
+
+function crfTrain(alg: string): Run & { trainS: number } {
+  const m = join(a.out, `crfsuite-${alg}.crfsuite`);
+  const n = alg === "lbfgs" ? a.iterations : a.epochs;
+  const cmd = ["python3", helper, "train", "--train", data.train!, "--model", m];
+  const r = timed([...cmd, "--algorithm", alg, "--iterations", n, "--c2", "1"]);
+  return { ...r, trainS: JSON.parse(r.stdout.trim().split("\n").at(-1)!).train_s };
+}
+
+/** Gold labels of the test file (first field of each line), one array per sequence. */
+function goldLabels(): string[][] {
+  const seqs: string[][] = [[]];
+  for (const line of readFileSync(data.test!, "utf8").split("\n")) {
+    if (line.trim() === "") {
+      if (seqs.at(-1)!.length) seqs.push([]);
+    } else seqs.at(-1)!.push(line.slice(0, line.indexOf("\t")));
+  }
+  if (!seqs.at(-1)!.length) seqs.pop();
+  return seqs;
+}
+
+/** Predicted labels from a file: the last tab field of each line, a blank line between sequences. */
+function predictedLabels(file: string): string[][] {
+  const seqs: string[][] = [[]];
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    if (line.trim() === "") {
+      if (seqs.at(-1)!.length) seqs.push([]);
+    } else seqs.at(-1)!.push(line.trimEnd().split(/[\t ]/).at(-1)!);
+  }
+  if (!seqs.at(-1)!.length) seqs.pop();
+  return seqs;
+}
+
+const gold = goldLabels();
+const f1 = (file: string) => scoreChunks(gold, predictedLabels(file)).f1;
+
+function nadirTag(alg: string): Run & { f1: number } {
+  const out = join(a.out, `nadir-${alg}.pred`);
+  const m = join(a.out, `nadir-${alg}.nadir`);
+  const r = timed([...nadir, "tag", "--model", m, nadirData("test"), "--output", out]);
+  return { ...r, f1: f1(out) };
+}
+
+function crfTag(alg: string): Run & { f1: number } {
+  const out = join(a.out, `crfsuite-${alg}.pred`);
+  const m = join(a.out, `crfsuite-${alg}.crfsuite`);
+  const r = timed(["python3", helper, "tag", "--model", m, "--test", data.test!, "--out", out]);
+  return { ...r, f1: f1(out) };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((x, y) => x - y);
+  const k = s.length >> 1;
+  return s.length % 2 ? s[k]! : (s[k - 1]! + s[k]!) / 2;
+};
+const spread = (xs: number[]) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+
+interface Row {
+  what: string;
+  nadir: number[];
+  peer: number[];
+  peerProcess?: number[];
+  nadirRss: number[];
+  peerRss: number[];
+  nadirF1?: number;
+  peerF1?: number;
+  target?: string;
+}
+const rows: Row[] = [];
+
+for (const alg of ["ap", "pa", "lbfgs"]) {
+  if (!only.has(alg)) continue;
+  const reps = Number(alg === "lbfgs" ? a["lbfgs-repeat"] : a.repeat);
+  const row: Row = {
+    what: `train ${alg}`,
+    nadir: [],
+    peer: [],
+    peerProcess: [],
+    nadirRss: [],
+    peerRss: [],
+  };
+  for (let i = 0; i < reps; i++) {
+    const order = i % 2 === 0 ? ["nadir", "peer"] : ["peer", "nadir"];
+    for (const who of order) {
+      if (who === "nadir") {
+        const r = nadirTrain(alg);
+        row.nadir.push(r.wall);
+        row.nadirRss.push(r.rssMb);
+      } else {
+        const r = crfTrain(alg);
+        row.peer.push(r.trainS);
+        row.peerProcess!.push(r.wall);
+        row.peerRss.push(r.rssMb);
+      }
+      process.stderr.write(`${alg} ${who} done (${i + 1}/${reps})\n`);
+    }
+  }
+  row.nadirF1 = nadirTag(alg).f1;
+  row.peerF1 = crfTag(alg).f1;
+  rows.push(row);
+}
+
+if (only.has("tag")) {
+  const alg = only.has("ap") || !existsSync(join(a.out, "nadir-lbfgs.nadir")) ? "ap" : "lbfgs";
+  if (!existsSync(join(a.out, `nadir-${alg}.nadir`))) nadirTrain(alg);
+  if (!existsSync(join(a.out, `crfsuite-${alg}.crfsuite`))) crfTrain(alg);
+  const row: Row = { what: `tag (${alg} model)`, nadir: [], peer: [], nadirRss: [], peerRss: [] };
+  for (let i = 0; i < Number(a.repeat) + 2; i++) {
+    const order = i % 2 === 0 ? ["nadir", "peer"] : ["peer", "nadir"];
+    for (const who of order) {
+      const r = who === "nadir" ? nadirTag(alg) : crfTag(alg);
+      (who === "nadir" ? row.nadir : row.peer).push(r.wall);
+      (who === "nadir" ? row.nadirRss : row.peerRss).push(r.rssMb);
+      if (who === "nadir") row.nadirF1 = r.f1;
+      else row.peerF1 = r.f1;
+    }
+  }
+  rows.push(row);
+}
+
+const targets: Record<string, { time?: number; rss?: number; f1?: number }> = {
+  "train ap": { time: 0.8, rss: 1.5 },
+  "train lbfgs": { time: 1, f1: 93.6 },
+};
+
+const lines = [
+  "",
+  `nadir vs CRFsuite (python-crfsuite ${pyVersion()}), CoNLL-2000; CRFsuite reads the data files of conll2crfsuite.py, nadir ${conll ? "the CoNLL columns with graphs/chunk.json" : "the same files with graphs/crfsuite.json"}; medians [min–max] over the repetitions, interleaved`,
+  "",
+  "| run | nadir s | CRFsuite s (train() / process) | time ratio | nadir RSS MB | CRFsuite RSS MB | RSS ratio | F1 nadir / CRFsuite | target |",
+  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+];
+const json: Record<string, unknown> = {
+  bench: "vs-crfsuite",
+  input: a.input,
+  repeat: Number(a.repeat),
+};
+for (const r of rows) {
+  const tr = median(r.nadir) / median(r.peer);
+  const rr = median(r.nadirRss) / median(r.peerRss);
+  const t = targets[r.what.split(" (")[0]!];
+  const goals: string[] = [];
+  if (r.what.startsWith("tag")) goals.push(`time ≤ 1 ${tr <= 1 ? "✓" : "✗"}`);
+  if (t?.time !== undefined) goals.push(`time ≤ ${t.time} ${tr <= t.time ? "✓" : "✗"}`);
+  if (t?.rss !== undefined) goals.push(`RSS ≤ ${t.rss} ${rr <= t.rss ? "✓" : "✗"}`);
+  if (t?.f1 !== undefined) goals.push(`F1 ≥ ${t.f1} ${(r.nadirF1 ?? 0) >= t.f1 ? "✓" : "✗"}`);
+  const peerCol = r.peerProcess
+    ? `${median(r.peer).toFixed(2)} [${spread(r.peer)}] / ${median(r.peerProcess).toFixed(2)}`
+    : `${median(r.peer).toFixed(2)} [${spread(r.peer)}]`;
+  lines.push(
+    `| ${r.what} | ${median(r.nadir).toFixed(2)} [${spread(r.nadir)}] | ${peerCol} | **${tr.toFixed(2)}** | ${median(r.nadirRss).toFixed(0)} | ${median(r.peerRss).toFixed(0)} | **${rr.toFixed(2)}** | ${r.nadirF1?.toFixed(2)} / ${r.peerF1?.toFixed(2)} | ${goals.join(", ")} |`,
+  );
+  json[r.what.split(" (")[0]!.replace(" ", "_")] = {
+    nadir_s: r.nadir,
+    crfsuite_s: r.peer,
+    crfsuite_process_s: r.peerProcess,
+    nadir_rss_mb: r.nadirRss,
+    crfsuite_rss_mb: r.peerRss,
+    time_ratio: Number(tr.toFixed(3)),
+    rss_ratio: Number(rr.toFixed(3)),
+    nadir_f1: r.nadirF1,
+    crfsuite_f1: r.peerF1,
+  };
+}
+process.stdout.write(`${lines.join("\n")}\n\n${JSON.stringify(json)}\n`);
+
+function pyVersion(): string {
+  try {
+    return execFileSync(
+      "python3",
+      ["-c", "import pycrfsuite,importlib.metadata as m;print(m.version('python-crfsuite'))"],
+      {
+        encoding: "utf8",
+      },
+    ).trim();
+  } catch {
+    return "?";
+  }
+}
