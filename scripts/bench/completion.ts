@@ -16,13 +16,16 @@
  */
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Lbl } from "../../src/complete/lbl.ts";
 import { accuracy, parseLmFormat, type Scoring } from "../../src/complete/msr.ts";
 import { readDocuments } from "../../src/complete/text.ts";
 import { type CompletionLoss, trainCompletion } from "../../src/complete/train.ts";
 
-const MSR = "/work/shared/corpora/msr-sentence-completion";
+// the shared corpora beside the checkout (../shared), wherever it is
+const SHARED = fileURLToPath(new URL("../../../shared/", import.meta.url));
+const MSR = join(SHARED, "corpora/msr-sentence-completion");
 const { values } = parseArgs({
   options: {
     questions: { type: "string", default: join(MSR, "Holmes.lm_format.questions.txt") },
@@ -30,7 +33,7 @@ const { values } = parseArgs({
     model: { type: "string" },
     "train-minutes": { type: "string", default: "12" },
     losses: { type: "string", default: "nll,hinge" },
-    corpus: { type: "string", default: "/work/shared/corpora/gutenberg" },
+    corpus: { type: "string", default: join(SHARED, "corpora/gutenberg") },
     out: { type: "string", default: "/tmp/nadir-completion" },
     vocab: { type: "string", default: "40000" },
     "min-count": { type: "string", default: "2" },

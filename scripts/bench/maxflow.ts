@@ -1,6 +1,6 @@
 /**
  * Max-flow benchmark on a DIMACS max-flow file (e.g. the grid denoising
- * instance of /work/shared/tools/maxflow/gen_dimacs.py) with nadir's
+ * instance of ../shared/tools/maxflow/gen_dimacs.py) with nadir's
  * Boykov–Kolmogorov implementation. Arcs out of the source / into the sink
  * become terminal weights; an arc u→v followed on the next line by v→u becomes
  * one edge with both capacities (as the BK driver bk_dimacs.cpp does).
