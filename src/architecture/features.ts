@@ -48,6 +48,18 @@ export function skipEdges(
   return Int32Array.from(out);
 }
 
+/**
+ * A copy of `s` that does not keep the string it was cut from alive. Corpus
+ * fields are slices of the 64 KiB chunks the reader decodes; a dictionary that
+ * kept them would keep every chunk a new name came from — nearly the whole
+ * file (a 67 MB CRFsuite data file stayed resident through training). Only
+ * new names are copied, once.
+ */
+function own(s: string): string {
+  // the concatenation is flattened into a fresh string before slicing
+  return s.length < 13 ? s : ` ${s}`.slice(1);
+}
+
 /** A string ↔ id table (labels, column values). Ids are dense from 0. */
 export class Dictionary {
   readonly ids = new Map<string, number>();
@@ -57,13 +69,14 @@ export class Dictionary {
     return this.names.length;
   }
 
-  /** Id of `s`, adding it if new. */
+  /** Id of `s`, adding it if new (a copy of it: see `own`). */
   add(s: string): number {
     let id = this.ids.get(s);
     if (id === undefined) {
       id = this.names.length;
-      this.ids.set(s, id);
-      this.names.push(s);
+      const o = own(s);
+      this.ids.set(o, id);
+      this.names.push(o);
     }
     return id;
   }
@@ -650,45 +663,83 @@ export function checkGoldColumns(fx: FeatureExtractor, s: SentenceLike): void {
 }
 
 /**
- * Build the attribute table and the label dictionary from training sentences
- * and encode them in one pass; then drop attributes seen fewer than
- * `spec.minCount` times and renumber the rest densely by decreasing frequency.
+ * Extract a training set sentence by sentence (`add`), then freeze it
+ * (`finish`): a caller that streams a corpus file through `add` never holds
+ * the corpus's strings, only the instances' typed arrays — the raw text of a
+ * sentence is garbage as soon as it is added. `buildTrainingSet` is the same
+ * over an array.
  */
-export function buildTrainingSet(
-  fx: FeatureExtractor,
-  sentences: Iterable<SentenceLike>,
-): TrainingSet {
-  const spec = fx.spec;
-  const labels = new Dictionary();
-  const instances: Instance[] = [];
-  const need = Math.max(
-    fx.minColumns,
-    spec.label >= 0 ? spec.label + 1 : fx.minColumns - spec.label,
-  );
-  for (const s of sentences) {
-    checkColumns(s, need);
+export class TrainingSetBuilder {
+  readonly fx: FeatureExtractor;
+  readonly labels = new Dictionary();
+  readonly instances: Instance[] = [];
+  private readonly need: number;
+  /** Sentences and tokens added (empty sentences included), for reports. */
+  sentences = 0;
+  tokens = 0;
+  /** Columns of the first token added (the model's input width). */
+  nColumns = -1;
+
+  constructor(fx: FeatureExtractor) {
+    this.fx = fx;
+    const spec = fx.spec;
+    this.need = Math.max(
+      fx.minColumns,
+      spec.label >= 0 ? spec.label + 1 : fx.minColumns - spec.label,
+    );
+  }
+
+  add(s: SentenceLike): void {
+    const { fx, labels } = this;
+    const spec = fx.spec;
+    this.sentences++;
+    checkColumns(s, this.need);
     checkNumeric(fx, s);
     const T = s.tokens.length;
-    if (T === 0) continue;
+    this.tokens += T;
+    if (this.nColumns < 0 && T > 0) this.nColumns = s.tokens[0]!.length;
+    if (T === 0) return;
     const { offsets, attrs, values } = fx.extract(s.tokens, true);
     const y = new Int32Array(T);
     for (let t = 0; t < T; t++) y[t] = labels.add(labelOf(s.tokens[t]!, spec.label)!);
     const x: Instance = { T, offsets, attrs, labels: y };
     if (values) x.values = values;
-    instances.push(withSkips(spec, s.tokens, x));
+    this.instances.push(withSkips(spec, s.tokens, x));
   }
-  // Keep attributes seen ≥ minCount times, renumbered by decreasing frequency
-  // (ties: first appearance): the hot rows of W then share cache lines.
-  const counts = new Int32Array(fx.numAttributes);
-  for (const x of instances) for (let j = 0; j < x.attrs.length; j++) counts[x.attrs[j]!]!++;
-  const keep: number[] = [];
-  for (let a = 0; a < counts.length; a++) if (counts[a]! >= spec.minCount) keep.push(a);
-  keep.sort((a, b) => counts[b]! - counts[a]! || a - b);
-  const remap = new Int32Array(counts.length).fill(-1);
-  for (let i = 0; i < keep.length; i++) remap[keep[i]!] = i;
-  fx.retain(keep);
-  for (let i = 0; i < instances.length; i++) instances[i] = remapInstance(instances[i]!, remap);
-  return { labels, instances };
+
+  /**
+   * Keep attributes seen ≥ minCount times, renumbered by decreasing frequency
+   * (ties: first appearance): the hot rows of W then share cache lines.
+   */
+  finish(): TrainingSet {
+    const { fx, instances, labels } = this;
+    const counts = new Int32Array(fx.numAttributes);
+    for (const x of instances) for (let j = 0; j < x.attrs.length; j++) counts[x.attrs[j]!]!++;
+    const keep: number[] = [];
+    for (let a = 0; a < counts.length; a++) if (counts[a]! >= fx.spec.minCount) keep.push(a);
+    keep.sort((a, b) => counts[b]! - counts[a]! || a - b);
+    const remap = new Int32Array(counts.length).fill(-1);
+    for (let i = 0; i < keep.length; i++) remap[keep[i]!] = i;
+    fx.retain(keep);
+    const all = keep.length === counts.length;
+    for (let i = 0; i < instances.length; i++) {
+      // nothing dropped: renumber in place (no second copy of every instance)
+      const x = instances[i]!;
+      if (all) for (let j = 0; j < x.attrs.length; j++) x.attrs[j] = remap[x.attrs[j]!]!;
+      else instances[i] = remapInstance(x, remap);
+    }
+    return { labels, instances };
+  }
+}
+
+/** Extract and freeze the training set of `sentences` (see TrainingSetBuilder). */
+export function buildTrainingSet(
+  fx: FeatureExtractor,
+  sentences: Iterable<SentenceLike>,
+): TrainingSet {
+  const b = new TrainingSetBuilder(fx);
+  for (const s of sentences) b.add(s);
+  return b.finish();
 }
 
 /** Rewrite attribute ids through `remap` (−1 drops the attribute). */

@@ -2,7 +2,7 @@ import { existsSync, realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { loadSpec, parseSpec } from "../architecture/spec.ts";
 import { NadirError } from "../core/errors.ts";
-import { readCorpus } from "../data/corpus.ts";
+import { type CorpusSentence, readCorpus, streamCorpus } from "../data/corpus.ts";
 import { readCrfppTemplate } from "../interop/crfpp-template.ts";
 import {
   applySpecOptions,
@@ -12,7 +12,7 @@ import {
   trainOptions,
 } from "../optimize/options.ts";
 import type { EpochReport } from "../optimize/perceptron.ts";
-import { trainTagger } from "../optimize/train.ts";
+import { trainTaggerStream } from "../optimize/train.ts";
 import { type Command, flag } from "./args.ts";
 import { Progress } from "./progress.ts";
 
@@ -91,19 +91,32 @@ export const trainCommand: Command = {
       );
       return s;
     };
-    const train = await read(v.train as string, "training data");
     const dev = v.dev ? await read(v.dev as string, "dev data") : undefined;
+    // The training corpus streams into feature extraction: its text is never
+    // all in memory at once (peak memory: the extracted instances, not the file).
+    const trainPath = v.train as string;
+    const t0 = performance.now();
+    let sentences = 0;
+    let tokens = 0;
+    async function* counted(): AsyncGenerator<CorpusSentence> {
+      for await (const s of streamCorpus(trainPath, spec.format)) {
+        sentences++;
+        tokens += s.tokens.length;
+        yield s;
+      }
+    }
     const lbfgs = (v.optimizer ?? (spec.train.optimizer as string | undefined)) === "lbfgs";
     const progress = new Progress("training", lbfgs ? "iterations" : "sentences");
     let epochs = 0;
-    const result = trainTagger({
+    const result = await trainTaggerStream({
       spec,
-      train,
+      train: counted(),
       dev,
       options,
       onExtracted: (x) =>
         process.stderr.write(
-          `extracted ${x.attributes} attributes, ${x.labels} labels from ${x.sentences} sentences (${x.seconds.toFixed(1)} s)\n`,
+          `read training data ${trainPath === "-" ? "<stdin>" : trainPath}: ${sentences} sentences, ${tokens} tokens (${((performance.now() - t0) / 1000).toFixed(1)} s, extraction included)\n` +
+            `extracted ${x.attributes} attributes, ${x.labels} labels from ${x.sentences} sentences (${x.seconds.toFixed(1)} s)\n`,
         ),
       onProgress: (done, total) =>
         progress.update(done, total, lbfgs ? `iteration ${done}` : `epoch ${epochs + 1}`),
@@ -113,7 +126,7 @@ export const trainCommand: Command = {
         const devScore = r.dev === undefined ? "" : `, dev ${spec.metric} ${r.dev.toFixed(2)}`;
         process.stderr.write(
           lbfgs
-            ? `iteration ${r.epoch}, objective ${num(r.objective ?? r.loss * train.length)}, ‖g‖ ${num(r.gradNorm)}, step ${num(r.step)}${devScore} (${r.seconds.toFixed(1)} s)\n`
+            ? `iteration ${r.epoch}, objective ${num(r.objective ?? r.loss * sentences)}, ‖g‖ ${num(r.gradNorm)}, step ${num(r.step)}${devScore} (${r.seconds.toFixed(1)} s)\n`
             : `epoch ${r.epoch}: ${r.mistakes} mistakes, loss ${r.loss.toFixed(3)}${devScore.replace(",", "")} (${r.seconds.toFixed(1)} s)\n`,
         );
       },
@@ -121,7 +134,7 @@ export const trainCommand: Command = {
     process.stderr.write(`inference: ${result.inference}\n`);
     result.model.save(modelPath);
     process.stderr.write(
-      `trained on ${train.length} sentences: ${result.model.fx.numAttributes} attributes, ${result.model.labels.length} labels; ` +
+      `trained on ${sentences} sentences: ${result.model.fx.numAttributes} attributes, ${result.model.labels.length} labels; ` +
         `kept ${lbfgs ? "iteration" : "epoch"} ${result.bestEpoch}; model written to ${modelPath}\n`,
     );
   },

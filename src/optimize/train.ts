@@ -1,5 +1,4 @@
 import {
-  buildTrainingSet,
   checkGoldColumns,
   Dictionary,
   encodeSentence,
@@ -7,6 +6,7 @@ import {
   labelOf,
   type SentenceLike,
   type TrainingSet,
+  TrainingSetBuilder,
 } from "../architecture/features.ts";
 import { observedRows } from "../architecture/linear-chain.ts";
 import type { GraphSpec } from "../architecture/spec.ts";
@@ -76,15 +76,55 @@ export function chooseBackend(name: string): Backend {
  * set) keep the evaluation with the best dev score under the spec's metric.
  */
 export function trainTagger(input: TrainInput): TrainResult {
+  const p = prepareTraining(input);
+  for (const s of input.train) p.builder.add(s);
+  return trainPrepared(input, p, input.train[0]?.tokens[0]?.length ?? 0);
+}
+
+/**
+ * The same, extracting the training set while the sentences stream in (e.g.
+ * from `streamCorpus`): the corpus's strings are never all in memory at once,
+ * only the extracted instances — the CLI's path. `sentences` and `tokens`
+ * count what was read.
+ */
+export async function trainTaggerStream(
+  input: Omit<TrainInput, "train"> & { train: AsyncIterable<SentenceLike> },
+): Promise<TrainResult & { sentences: number; tokens: number }> {
+  const p = prepareTraining(input);
+  for await (const s of input.train) p.builder.add(s);
+  const b = p.builder;
+  const result = trainPrepared(input, p, Math.max(0, b.nColumns));
+  return { ...result, sentences: b.sentences, tokens: b.tokens };
+}
+
+interface Prepared {
+  spec: GraphSpec;
+  options: TrainOptions;
+  t0: number;
+  fx: FeatureExtractor;
+  builder: TrainingSetBuilder;
+}
+
+/** Options and spec checked and merged, an empty extractor and training-set builder. */
+function prepareTraining(input: Omit<TrainInput, "train">): Prepared {
   const split = splitSpecOptions(input.options as Record<string, unknown> | undefined);
   const spec = applySpecOptions(input.spec, split.spec);
   const options = trainOptions(spec.train, split.train);
   const t0 = performance.now();
   const fx = new FeatureExtractor(spec);
-  const set = buildTrainingSet(fx, input.train);
+  return { spec, options, t0, fx, builder: new TrainingSetBuilder(fx) };
+}
+
+/** Train on the sentences added to `p.builder` (see trainTagger). */
+function trainPrepared(
+  input: Omit<TrainInput, "train">,
+  p: Prepared,
+  nColumns: number,
+): TrainResult {
+  const { spec, options, t0, fx } = p;
+  const set = p.builder.finish();
   if (set.instances.length === 0)
     throw new NadirError("E_ARG", "the training data holds no sentence");
-  const nColumns = input.train[0]?.tokens[0]?.length ?? 0;
   const from = input.init ?? (options.init ? Model.load(options.init) : undefined);
   // A warm start keeps the init model's labels, in its order (then the new
   // ones): shards trained from one mixed model then decode alike.
