@@ -13,6 +13,11 @@
  *           `crfsuite` command-line program is not installed here, so `crfsuite tag`
  *           itself is not measured)
  *
+ * nadir trains with --features observed (default of this script): weights
+ * only for the (attribute, label) pairs seen in training, as CRFsuite does by
+ * default (feature.possible_states = 0) — the same parameter count on both
+ * sides; --features all measures nadir's spec default instead.
+ *
  * Every run is a child process under /usr/bin/time (peak RSS, %M). nadir's
  * training time is its whole process (read, extract, train, write the model);
  * CRFsuite's is reported twice: its whole python process, and Trainer.train()
@@ -24,7 +29,9 @@
  *   npx tsx scripts/bench/vs-crfsuite.ts [--corpus ../shared/corpora/conll2000]
  *     [--tools ../shared/tools] [--out /tmp/nadir-vs-crfsuite] [--repeat 3]
  *     [--lbfgs-repeat 2] [--only ap,pa,lbfgs,tag] [--epochs 10] [--iterations 100]
- *     [--nadir "node bin/nadir.js"] [--input crfsuite|conll]
+ *     [--nadir "node bin/nadir.js"] [--input crfsuite|conll] [--features observed|all]
+ *     [--before "node /tmp/nadir-before/bin/nadir.js"]   (a second nadir build in the
+ *      same repetitions: the before/after of an optimization, both against CRFsuite)
  *
  * --input conll: nadir reads the CoNLL columns with graphs/chunk.json instead
  * (the same attributes, extracted by nadir's templates; CRFsuite still reads
@@ -50,6 +57,8 @@ const a = benchArgs({
   iterations: "100",
   nadir: `${process.execPath} ${join(root, "bin/nadir.js")}`,
   input: "crfsuite",
+  features: "observed",
+  before: "",
 });
 if (a.input !== "crfsuite" && a.input !== "conll") {
   process.stderr.write(`ERROR: --input: expected crfsuite or conll, got ${a.input}\n`);
@@ -95,6 +104,8 @@ function timed(cmd: string[]): Run {
 }
 
 const nadir = a.nadir.split(" ");
+/** --before CMD: another nadir build (e.g. the commit before an optimization) run in the same repetitions. */
+const before = a.before ? a.before.split(" ") : null;
 
 const nadirOptions: Record<string, string[]> = {
   ap: ["--loss", "perceptron", "--optimizer", "perceptron", "--epochs", a.epochs],
@@ -106,11 +117,11 @@ const nadirOptions: Record<string, string[]> = {
 const conll = a.input === "conll";
 const nadirData = (part: string) => (conll ? join(a.corpus, `${part}.txt`) : data[part]!);
 
-function nadirTrain(alg: string): Run {
-  const m = join(a.out, `nadir-${alg}.nadir`);
+function nadirTrain(alg: string, bin = nadir, who = "nadir"): Run {
+  const m = join(a.out, `${who}-${alg}.nadir`);
   const graph = join(root, conll ? "graphs/chunk.json" : "graphs/crfsuite.json");
   return timed([
-    ...nadir,
+    ...bin,
     "train",
     "--graph",
     graph,
@@ -120,6 +131,8 @@ function nadirTrain(alg: string): Run {
     m,
     "--threads",
     "1",
+    "--features",
+    a.features,
     ...nadirOptions[alg]!,
   ]);
 }
@@ -159,10 +172,10 @@ function predictedLabels(file: string): string[][] {
 const gold = goldLabels();
 const f1 = (file: string) => scoreChunks(gold, predictedLabels(file)).f1;
 
-function nadirTag(alg: string): Run & { f1: number } {
-  const out = join(a.out, `nadir-${alg}.pred`);
-  const m = join(a.out, `nadir-${alg}.nadir`);
-  const r = timed([...nadir, "tag", "--model", m, nadirData("test"), "--output", out]);
+function nadirTag(alg: string, bin = nadir, who = "nadir"): Run & { f1: number } {
+  const out = join(a.out, `${who}-${alg}.pred`);
+  const m = join(a.out, `${who}-${alg}.nadir`);
+  const r = timed([...bin, "tag", "--model", m, nadirData("test"), "--output", out]);
   return { ...r, f1: f1(out) };
 }
 
@@ -189,7 +202,9 @@ interface Row {
   peerRss: number[];
   nadirF1?: number;
   peerF1?: number;
-  target?: string;
+  before: number[];
+  beforeRss: number[];
+  beforeF1?: number;
 }
 const rows: Row[] = [];
 
@@ -203,14 +218,21 @@ for (const alg of ["ap", "pa", "lbfgs"]) {
     peerProcess: [],
     nadirRss: [],
     peerRss: [],
+    before: [],
+    beforeRss: [],
   };
   for (let i = 0; i < reps; i++) {
-    const order = i % 2 === 0 ? ["nadir", "peer"] : ["peer", "nadir"];
+    const order = i % 2 === 0 ? ["nadir", "before", "peer"] : ["peer", "before", "nadir"];
     for (const who of order) {
+      if (who === "before" && !before) continue;
       if (who === "nadir") {
         const r = nadirTrain(alg);
         row.nadir.push(r.wall);
         row.nadirRss.push(r.rssMb);
+      } else if (who === "before") {
+        const r = nadirTrain(alg, before!, "before");
+        row.before.push(r.wall);
+        row.beforeRss.push(r.rssMb);
       } else {
         const r = crfTrain(alg);
         row.peer.push(r.trainS);
@@ -222,22 +244,44 @@ for (const alg of ["ap", "pa", "lbfgs"]) {
   }
   row.nadirF1 = nadirTag(alg).f1;
   row.peerF1 = crfTag(alg).f1;
+  if (before) row.beforeF1 = nadirTag(alg, before, "before").f1;
   rows.push(row);
+  const med = (xs: number[]) => median(xs).toFixed(2);
+  process.stderr.write(
+    `${alg}: nadir ${med(row.nadir)} s ${med(row.nadirRss)} MB F1 ${row.nadirF1.toFixed(2)}; CRFsuite train() ${med(row.peer)} s, process ${med(row.peerProcess!)} s, ${med(row.peerRss)} MB F1 ${row.peerF1.toFixed(2)}\n`,
+  );
 }
 
 if (only.has("tag")) {
   const alg = only.has("ap") || !existsSync(join(a.out, "nadir-lbfgs.nadir")) ? "ap" : "lbfgs";
   if (!existsSync(join(a.out, `nadir-${alg}.nadir`))) nadirTrain(alg);
   if (!existsSync(join(a.out, `crfsuite-${alg}.crfsuite`))) crfTrain(alg);
-  const row: Row = { what: `tag (${alg} model)`, nadir: [], peer: [], nadirRss: [], peerRss: [] };
+  if (before && !existsSync(join(a.out, `before-${alg}.nadir`))) nadirTrain(alg, before, "before");
+  const row: Row = {
+    what: `tag (${alg} model)`,
+    nadir: [],
+    peer: [],
+    nadirRss: [],
+    peerRss: [],
+    before: [],
+    beforeRss: [],
+  };
   for (let i = 0; i < Number(a.repeat) + 2; i++) {
-    const order = i % 2 === 0 ? ["nadir", "peer"] : ["peer", "nadir"];
+    const order = i % 2 === 0 ? ["nadir", "before", "peer"] : ["peer", "before", "nadir"];
     for (const who of order) {
-      const r = who === "nadir" ? nadirTag(alg) : crfTag(alg);
-      (who === "nadir" ? row.nadir : row.peer).push(r.wall);
-      (who === "nadir" ? row.nadirRss : row.peerRss).push(r.rssMb);
-      if (who === "nadir") row.nadirF1 = r.f1;
-      else row.peerF1 = r.f1;
+      if (who === "before" && !before) continue;
+      if (who === "peer") {
+        const r = crfTag(alg);
+        row.peer.push(r.wall);
+        row.peerRss.push(r.rssMb);
+        row.peerF1 = r.f1;
+      } else {
+        const r = who === "nadir" ? nadirTag(alg) : nadirTag(alg, before!, "before");
+        (who === "nadir" ? row.nadir : row.before).push(r.wall);
+        (who === "nadir" ? row.nadirRss : row.beforeRss).push(r.rssMb);
+        if (who === "nadir") row.nadirF1 = r.f1;
+        else row.beforeF1 = r.f1;
+      }
     }
   }
   rows.push(row);
@@ -252,12 +296,13 @@ const lines = [
   "",
   `nadir vs CRFsuite (python-crfsuite ${pyVersion()}), CoNLL-2000; CRFsuite reads the data files of conll2crfsuite.py, nadir ${conll ? "the CoNLL columns with graphs/chunk.json" : "the same files with graphs/crfsuite.json"}; medians [min–max] over the repetitions, interleaved`,
   "",
-  "| run | nadir s | CRFsuite s (train() / process) | time ratio | nadir RSS MB | CRFsuite RSS MB | RSS ratio | F1 nadir / CRFsuite | target |",
-  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  `| run | nadir s | CRFsuite s (train() / process) | time ratio | nadir RSS MB | CRFsuite RSS MB | RSS ratio | F1 nadir / CRFsuite | target |${before ? " before: time ratio, RSS ratio, F1 |" : ""}`,
+  `| --- | --- | --- | --- | --- | --- | --- | --- | --- |${before ? " --- |" : ""}`,
 ];
 const json: Record<string, unknown> = {
   bench: "vs-crfsuite",
   input: a.input,
+  features: a.features,
   repeat: Number(a.repeat),
 };
 for (const r of rows) {
@@ -273,7 +318,7 @@ for (const r of rows) {
     ? `${median(r.peer).toFixed(2)} [${spread(r.peer)}] / ${median(r.peerProcess).toFixed(2)}`
     : `${median(r.peer).toFixed(2)} [${spread(r.peer)}]`;
   lines.push(
-    `| ${r.what} | ${median(r.nadir).toFixed(2)} [${spread(r.nadir)}] | ${peerCol} | **${tr.toFixed(2)}** | ${median(r.nadirRss).toFixed(0)} | ${median(r.peerRss).toFixed(0)} | **${rr.toFixed(2)}** | ${r.nadirF1?.toFixed(2)} / ${r.peerF1?.toFixed(2)} | ${goals.join(", ")} |`,
+    `| ${r.what} | ${median(r.nadir).toFixed(2)} [${spread(r.nadir)}] | ${peerCol} | **${tr.toFixed(2)}** | ${median(r.nadirRss).toFixed(0)} | ${median(r.peerRss).toFixed(0)} | **${rr.toFixed(2)}** | ${r.nadirF1?.toFixed(2)} / ${r.peerF1?.toFixed(2)} | ${goals.join(", ")} |${before ? ` ${(median(r.before) / median(r.peer)).toFixed(2)}, ${(median(r.beforeRss) / median(r.peerRss)).toFixed(2)}, ${r.beforeF1?.toFixed(2)} |` : ""}`,
   );
   json[r.what.split(" (")[0]!.replace(" ", "_")] = {
     nadir_s: r.nadir,
@@ -285,6 +330,15 @@ for (const r of rows) {
     rss_ratio: Number(rr.toFixed(3)),
     nadir_f1: r.nadirF1,
     crfsuite_f1: r.peerF1,
+    ...(before
+      ? {
+          before_s: r.before,
+          before_rss_mb: r.beforeRss,
+          before_time_ratio: Number((median(r.before) / median(r.peer)).toFixed(3)),
+          before_rss_ratio: Number((median(r.beforeRss) / median(r.peerRss)).toFixed(3)),
+          before_f1: r.beforeF1,
+        }
+      : {}),
   };
 }
 process.stdout.write(`${lines.join("\n")}\n\n${JSON.stringify(json)}\n`);
