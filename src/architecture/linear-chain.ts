@@ -398,6 +398,25 @@ export class LinearChain {
           for (let l = 0; l < L; l++) grad[base + l] = grad[base + l]! + s * unary[row + l]!;
         }
       }
+    } else if (!this.cacheExpanded) {
+      // sparse rows resolved on the fly (the same order as the cached expansion)
+      const ptr = this.rows.rowPtr;
+      const lab = this.rows.rowLabel;
+      for (let t = 0; t < T; t++) {
+        const row = t * L;
+        const end = offsets[t + 1]!;
+        for (let j = offsets[t]!; j < end; j++) {
+          const a = attrs[j]!;
+          const kEnd = ptr[a + 1]!;
+          if (vals === undefined) {
+            for (let q = ptr[a]!; q < kEnd; q++) grad[q] = grad[q]! + scale * unary[row + lab[q]!]!;
+          } else {
+            const v = vals[j]!;
+            for (let q = ptr[a]!; q < kEnd; q++)
+              grad[q] = grad[q]! + scale * v * unary[row + lab[q]!]!;
+          }
+        }
+      }
     } else {
       const { k, u, v } = this.expand(x);
       if (v === undefined) {

@@ -187,7 +187,10 @@ export function trainEnergy(
   });
   const select = new Selector(opts.keepBest, opts.patience);
   const reports: EpochReport[] = [];
-  arch.cacheExpanded = true; // every instance is revisited: resolve its state weights once
+  // No expanded (weight, cell) cache per instance: resolving the sparse rows on
+  // the fly is as fast and the cache cost 225 MB on CoNLL-2000 (NLL/L-BFGS
+  // 503 -> 278 MB peak, PA 430 -> 214 MB; same models).
+  arch.cacheExpanded = false;
 
   if (opts.optimizer === "lbfgs") {
     if (!loss.smooth) {
