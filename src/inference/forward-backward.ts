@@ -497,7 +497,40 @@ function forwardScaled(T: number, L: number): number {
     const prev = (t - 1) * L;
     const row = prev + L;
     s = 0;
-    for (let y2 = 0; y2 < L; y2++) {
+    // Four output labels at a time: four independent accumulator chains (the
+    // adds no longer wait on each other), each summed in the same order as
+    // one at a time, so every value is bit-identical.
+    let y2 = 0;
+    for (; y2 + 3 < L; y2 += 4) {
+      const c0 = y2 * L;
+      const c1 = c0 + L;
+      const c2 = c1 + L;
+      const c3 = c2 + L;
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      for (let y = 0; y < L; y++) {
+        const f = fwd[prev + y]!;
+        a0 += f * MT[c0 + y]!;
+        a1 += f * MT[c1 + y]!;
+        a2 += f * MT[c2 + y]!;
+        a3 += f * MT[c3 + y]!;
+      }
+      const x0 = a0 * w[row + y2]!;
+      const x1 = a1 * w[row + y2 + 1]!;
+      const x2 = a2 * w[row + y2 + 2]!;
+      const x3 = a3 * w[row + y2 + 3]!;
+      fwd[row + y2] = x0;
+      fwd[row + y2 + 1] = x1;
+      fwd[row + y2 + 2] = x2;
+      fwd[row + y2 + 3] = x3;
+      s += x0;
+      s += x1;
+      s += x2;
+      s += x3;
+    }
+    for (; y2 < L; y2++) {
       const col = y2 * L;
       let acc = 0;
       for (let y = 0; y < L; y++) acc += fwd[prev + y]! * MT[col + y]!;
@@ -571,7 +604,43 @@ function backwardScaled(
     const knorm = 1 / (norm[t + 1]! * zNext);
     const base = t * LL;
     d = 0;
-    for (let y = 0; y < L; y++) {
+    // pairMode 0 / 1: four rows of M at a time (independent accumulator
+    // chains, each in the original order: bit-identical), the rest below
+    let y0 = 0;
+    if (pairMode !== 2) {
+      for (; y0 + 3 < L; y0 += 4) {
+        const r0 = y0 * L;
+        const r1 = r0 + L;
+        const r2 = r1 + L;
+        const r3 = r2 + L;
+        if (pairMode === 1) {
+          kk[row + y0] = fwd[row + y0]! * knorm;
+          kk[row + y0 + 1] = fwd[row + y0 + 1]! * knorm;
+          kk[row + y0 + 2] = fwd[row + y0 + 2]! * knorm;
+          kk[row + y0 + 3] = fwd[row + y0 + 3]! * knorm;
+        }
+        let a0 = 0;
+        let a1 = 0;
+        let a2 = 0;
+        let a3 = 0;
+        for (let y2 = 0; y2 < L; y2++) {
+          const vy = v[y2]!;
+          a0 += M[r0 + y2]! * vy;
+          a1 += M[r1 + y2]! * vy;
+          a2 += M[r2 + y2]! * vy;
+          a3 += M[r3 + y2]! * vy;
+        }
+        bwd[row + y0] = a0;
+        bwd[row + y0 + 1] = a1;
+        bwd[row + y0 + 2] = a2;
+        bwd[row + y0 + 3] = a3;
+        d += a0;
+        d += a1;
+        d += a2;
+        d += a3;
+      }
+    }
+    for (let y = y0; y < L; y++) {
       const trow = y * L;
       let acc = 0;
       const k = fwd[row + y]! * knorm;
@@ -602,7 +671,27 @@ function backwardScaled(
     const n = (T - 1) * L;
     for (let y = 0; y < L; y++) {
       const trow = y * L;
-      for (let y2 = 0; y2 < L; y2++) {
+      // four columns at a time, each sum in the original order (bit-identical)
+      let y2 = 0;
+      for (; y2 + 3 < L; y2 += 4) {
+        let a0 = 0;
+        let a1 = 0;
+        let a2 = 0;
+        let a3 = 0;
+        for (let i = 0; i < n; i += L) {
+          const kv = kk[i + y]!;
+          const j = i + y2;
+          a0 += kv * vv[j]!;
+          a1 += kv * vv[j + 1]!;
+          a2 += kv * vv[j + 2]!;
+          a3 += kv * vv[j + 3]!;
+        }
+        pairSum[trow + y2] = pairSum[trow + y2]! + M[trow + y2]! * a0;
+        pairSum[trow + y2 + 1] = pairSum[trow + y2 + 1]! + M[trow + y2 + 1]! * a1;
+        pairSum[trow + y2 + 2] = pairSum[trow + y2 + 2]! + M[trow + y2 + 2]! * a2;
+        pairSum[trow + y2 + 3] = pairSum[trow + y2 + 3]! + M[trow + y2 + 3]! * a3;
+      }
+      for (; y2 < L; y2++) {
         let acc = 0;
         for (let i = 0; i < n; i += L) acc += kk[i + y]! * vv[i + y2]!;
         pairSum[trow + y2] = pairSum[trow + y2]! + M[trow + y2]! * acc;
