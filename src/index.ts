@@ -133,6 +133,8 @@ export {
 export * from "./loss/index.ts";
 export { Model } from "./model.ts";
 export { lbfgs } from "./optimize/lbfgs.ts";
+export { combineModels, mixModels } from "./optimize/mix-models.ts";
+export { trainMixing } from "./optimize/mixing.ts";
 export { TRAIN_OPTIONS, type TrainOptions, trainOptions } from "./optimize/options.ts";
 export type { EpochReport } from "./optimize/perceptron.ts";
 export { type TrainInput, type TrainResult, trainTagger } from "./optimize/train.ts";
