@@ -69,16 +69,24 @@ export class Dictionary {
     return this.names.length;
   }
 
-  /** Id of `s`, adding it if new (a copy of it: see `own`). */
+  /** Id of `s`, adding it if new. */
   add(s: string): number {
     let id = this.ids.get(s);
     if (id === undefined) {
       id = this.names.length;
-      const o = own(s);
-      this.ids.set(o, id);
-      this.names.push(o);
+      this.ids.set(s, id);
+      this.names.push(s);
     }
     return id;
+  }
+
+  /**
+   * The same for a field cut from corpus text: a new name is stored as a copy
+   * (see `own`). Names from a model file are whole strings already (`add`).
+   */
+  addField(s: string): number {
+    const id = this.ids.get(s);
+    return id === undefined ? this.add(own(s)) : id;
   }
 
   /** Id of `s`, or −1. */
@@ -236,7 +244,7 @@ export class FeatureExtractor {
     const v = this.slots[slot]!.vocab;
     const id = v.ids.get(s);
     if (id !== undefined) return id;
-    return grow ? v.add(s) : UNKNOWN;
+    return grow ? v.addField(s) : UNKNOWN;
   }
 
   /** Derived value id from the source value id (cached) or, for unknown sources, from the string. */
@@ -260,7 +268,7 @@ export class FeatureExtractor {
   private vocabLookup(slot: Slot, s: string, grow: boolean): number {
     const id = slot.vocab.ids.get(s);
     if (id !== undefined) return id;
-    return grow ? slot.vocab.add(s) : UNKNOWN;
+    return grow ? slot.vocab.addField(s) : UNKNOWN;
   }
 
   /** Intern every slot's values for one sentence into this.ids (slot-major, T per slot). */
@@ -469,7 +477,7 @@ export class FeatureExtractor {
         let id = ids.get(name);
         if (id === undefined) {
           if (!grow) continue;
-          id = dict.add(name);
+          id = dict.addField(name);
         }
         if (value !== 1 && values === null) values = new Float64Array(total).fill(1);
         if (values !== null) values[n] = value;
