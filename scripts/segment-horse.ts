@@ -21,6 +21,7 @@
  *
  *   npx tsx scripts/segment-horse.ts [--images ../shared/images] [--p 0.2] [--sigma 0.5]
  *       [--test-seed 20240] [--copies 2] [--epochs 12] [--graph graphs/grid.json] [--out out/horse.png]
+ *       [--loss hinge|nll --marginals meanfield|bp]
  */
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -51,6 +52,8 @@ const args = benchArgs({
   epochs: "12",
   graph: "graphs/grid.json",
   out: "out/horse.png",
+  loss: "hinge",
+  marginals: "meanfield",
 });
 
 const OTHERS = ["camera", "coins", "text", "cell"];
@@ -63,7 +66,11 @@ try {
   const sigma = Number(args.sigma);
   const copies = Number(args.copies);
   const testSeed = Number(args["test-seed"]);
-  const epochs = args.epochs ? { epochs: Number(args.epochs) } : {};
+  const epochs = {
+    ...(args.epochs ? { epochs: Number(args.epochs) } : {}),
+    loss: args.loss as "hinge" | "nll",
+    marginals: args.marginals as "meanfield" | "bp",
+  };
   // Training noise seeds: 1000…1039 (denoising), 2000…2003 (segmentation).
   if ((testSeed >= 1000 && testSeed < 1040) || (testSeed >= 2000 && testSeed < 2004))
     throw new NadirError("E_ARG", `--test-seed ${testSeed} is a training seed; pick another`);

@@ -357,3 +357,36 @@ export function accumulateGrid(
   grad[2 * F] = grad[2 * F]! + scale * sp;
   grad[2 * F + 1] = grad[2 * F + 1]! + scale * sc;
 }
+
+/**
+ * grad += scale · E_q[∂E(W, y, x)/∂W] under marginals: `q` the foreground
+ * probability of each pixel (P), `differ` the probability that the two ends
+ * of each edge take different labels (one per edge) — the expectation of
+ * `accumulateGrid`'s gradient, which is linear in the indicators.
+ */
+export function accumulateGridMarginals(
+  inst: GridInstance,
+  q: ArrayLike<number>,
+  differ: ArrayLike<number>,
+  scale: number,
+  grad: Float64Array,
+): void {
+  const { P, F, phi, edgeP, cPotts, cConst } = inst;
+  for (let p = 0; p < P; p++) {
+    const q1 = q[p]!;
+    const row = p * F;
+    for (let f = 0; f < F; f++) {
+      const v = scale * phi[row + f]!;
+      grad[2 * f] = grad[2 * f]! + (1 - q1) * v;
+      grad[2 * f + 1] = grad[2 * f + 1]! + q1 * v;
+    }
+  }
+  let sp = 0;
+  let sc = 0;
+  for (let k = 0; k < edgeP.length; k++) {
+    sp += differ[k]! * cPotts[k]!;
+    sc += differ[k]! * cConst[k]!;
+  }
+  grad[2 * F] = grad[2 * F]! + scale * sp;
+  grad[2 * F + 1] = grad[2 * F + 1]! + scale * sc;
+}

@@ -62,6 +62,16 @@ export interface GridTrainOptions {
   seed: number;
   /** return the average of the iterates weighted by step number */
   average: boolean;
+  /**
+   * "hinge": the structured hinge on the loss-augmented answer (one minimum
+   * cut); "nll": E(yⁱ) − F_β with the Gibbs marginals of the grid from mean
+   * field or loopy sum-product BP (`marginals`) — approximate on a grid.
+   */
+  loss: "hinge" | "nll";
+  /** where NLL's marginals and free energy come from */
+  marginals: "meanfield" | "bp";
+  /** inverse temperature β of NLL */
+  beta: number;
 }
 
 /**
@@ -93,6 +103,21 @@ export const GRID_TRAIN_OPTIONS = [
     default: true,
     help: "return the average of the iterates, weighted by step number (Σ t·W_t / Σ t)",
   },
+  {
+    name: "loss",
+    type: "string",
+    default: "hinge",
+    choices: ["hinge", "nll"],
+    help: "hinge (loss-augmented minimum cut) or nll (E(gold) − F_β, marginals by --marginals)",
+  },
+  {
+    name: "marginals",
+    type: "string",
+    default: "meanfield",
+    choices: ["meanfield", "bp"],
+    help: "nll: Gibbs marginals and free energy by mean field or loopy sum-product BP",
+  },
+  { name: "beta", type: "number", default: 1, min: 1e-12, help: "nll: inverse temperature β" },
 ] as const satisfies readonly OptionDecl[];
 
 export const GRID_TRAIN_DEFAULTS: GridTrainOptions = Object.freeze(

@@ -1,6 +1,15 @@
 import { NadirError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
-import { accumulateGrid, GridCut, type GridInstance, gridEnergy } from "./grid.ts";
+import { meanField } from "../inference/mean-field.ts";
+import { sumProduct } from "../inference/sum-product.ts";
+import {
+  accumulateGrid,
+  accumulateGridMarginals,
+  GridCut,
+  type GridInstance,
+  gridEnergy,
+  gridFactorGraph,
+} from "./grid.ts";
 import { type GridSpec, type GridTrainOptions, gridTrainOptions } from "./spec.ts";
 
 /**
@@ -52,6 +61,40 @@ export interface GridTrainResult {
   W: Float64Array;
   reports: GridEpochReport[];
   options: GridTrainOptions;
+}
+
+/**
+ * The Gibbs marginals of a grid energy at β, approximately: each pixel's
+ * foreground probability, each edge's probability of disagreement, and the
+ * free energy (mean field: the variational upper bound; BP: Bethe).
+ */
+export function gridMarginals(
+  inst: GridInstance,
+  W: Float64Array,
+  beta: number,
+  method: "meanfield" | "bp",
+): { q: Float64Array; differ: Float64Array; freeEnergy: number } {
+  const g = gridFactorGraph(inst, W);
+  const q = new Float64Array(inst.P);
+  const differ = new Float64Array(inst.edgeP.length);
+  if (method === "meanfield") {
+    const r = meanField(g, { beta, tolerance: 1e-6, maxIterations: 50 });
+    for (let p = 0; p < inst.P; p++) q[p] = r.marginals[2 * p + 1]!;
+    for (let k = 0; k < differ.length; k++) {
+      const a = q[inst.edgeP[k]!]!;
+      const b = q[inst.edgeQ[k]!]!;
+      differ[k] = a * (1 - b) + (1 - a) * b;
+    }
+    return { q, differ, freeEnergy: r.freeEnergy };
+  }
+  const r = sumProduct(g, beta, { damping: 0.3, maxIterations: 50, tolerance: 1e-6 });
+  for (let p = 0; p < inst.P; p++) q[p] = r.variableMarginals[2 * p + 1]!;
+  // the pairwise factors follow the P unary ones, one per edge, tables [00, 01, 10, 11]
+  for (let k = 0; k < differ.length; k++) {
+    const off = g.factorTableOffset[inst.P + k]!;
+    differ[k] = r.factorMarginals[off + 1]! + r.factorMarginals[off + 2]!;
+  }
+  return { q, differ, freeEnergy: r.freeEnergy };
 }
 
 function hamming(a: Uint8Array, b: Uint8Array): number {
@@ -132,14 +175,22 @@ export function trainGrid(
       const ex = examples[i]!;
       const P = ex.inst.P;
       t++;
-      const r = cut.minimize(ex.inst, W, { gold: ex.gold, margin });
-      const h =
-        (gridEnergy(ex.inst, W, ex.gold) - r.energy + margin * hamming(r.labels, ex.gold)) / P;
-      online += Math.max(0, h);
       for (let k = 0; k < K; k++) grad[k] = c2 * W[k]!;
-      if (h > 0) {
+      if (opt.loss === "nll") {
+        // L = (E(yⁱ) − F_β)/P;  ∂L/∂W = (∂E(yⁱ)/∂W − E_P[∂E/∂W])/P
+        const m = gridMarginals(ex.inst, W, opt.beta, opt.marginals);
+        online += (gridEnergy(ex.inst, W, ex.gold) - m.freeEnergy) / P;
         accumulateGrid(ex.inst, ex.gold, 1 / P, grad);
-        accumulateGrid(ex.inst, r.labels, -1 / P, grad);
+        accumulateGridMarginals(ex.inst, m.q, m.differ, -1 / P, grad);
+      } else {
+        const r = cut.minimize(ex.inst, W, { gold: ex.gold, margin });
+        const h =
+          (gridEnergy(ex.inst, W, ex.gold) - r.energy + margin * hamming(r.labels, ex.gold)) / P;
+        online += Math.max(0, h);
+        if (h > 0) {
+          accumulateGrid(ex.inst, ex.gold, 1 / P, grad);
+          accumulateGrid(ex.inst, r.labels, -1 / P, grad);
+        }
       }
       const step = eta / Math.sqrt(t);
       for (let k = 0; k < K; k++) W[k] = W[k]! - step * grad[k]!;
