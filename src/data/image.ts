@@ -18,6 +18,7 @@
  */
 import { readFileSync } from "node:fs";
 import { deflateSync, inflateSync } from "node:zlib";
+import { crc32 } from "../core/crc32.ts";
 import { NadirError } from "../core/errors.ts";
 import { writeFileAtomic } from "../core/io.ts";
 
@@ -424,22 +425,8 @@ export function writePbm(path: string, img: BitImage, options: { ascii?: boolean
 // ---------------------------------------------------------------------------
 // PNG (8-bit grayscale)
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32 (ISO 3309, as in PNG chunks and gzip). */
-export function crc32(bytes: Uint8Array, crc = 0): number {
-  let c = ~crc >>> 0;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 255]! ^ (c >>> 8);
-  return ~c >>> 0;
-}
+/** CRC-32 (ISO 3309, as in PNG chunks and gzip): the one of src/core/crc32.ts. */
+export { crc32 };
 
 const PNG_SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
 

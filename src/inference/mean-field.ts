@@ -191,25 +191,11 @@ function variational(
   q: Float64Array,
   beta: number,
 ): { freeEnergy: number; expectedEnergy: number; entropy: number } {
-  const D = g.maxDomain;
+  // ⟨E⟩_q = Σ_f Σ_{y_f} q_f(y_f)·E_f(y_f), q_f the product of its variables' marginals
+  const fm = factorMarginals(g, q);
   let U = 0;
-  for (let f = 0; f < g.nFactors; f++) {
-    const s0 = g.factorScopePtr[f]!;
-    const arity = g.factorScopePtr[f + 1]! - s0;
-    const off = g.factorTableOffset[f]!;
-    const size = g.factorTableOffset[f + 1]! - off;
-    for (let e = 0; e < size; e++) {
-      let w = 1;
-      let rest = e;
-      for (let j = 0; j < arity; j++) {
-        const stride = g.factorScopeStrides[s0 + j]!;
-        const y = Math.floor(rest / stride);
-        rest -= y * stride;
-        w *= q[g.factorScopeVars[s0 + j]! * D + y]!;
-      }
-      if (w !== 0) U += w * g.tables[off + e]!;
-    }
-  }
+  for (let i = 0; i < fm.length; i++) if (fm[i] !== 0) U += fm[i]! * g.tables[i]!;
+  const D = g.maxDomain;
   let H = 0;
   for (let v = 0; v < g.nVars; v++) {
     for (let l = 0; l < g.domains[v]!; l++) {

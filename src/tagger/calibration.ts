@@ -62,31 +62,14 @@ export function fitTemperature(
   dev: readonly SentenceLike[],
   options: { lo?: number; hi?: number; tolerance?: number } = {},
 ): { beta: number; nll: number; nllAtOne: number; sentences: number } {
-  let a = Math.log(options.lo ?? 1e-3);
-  let b = Math.log(options.hi ?? 1e3);
   const tol = options.tolerance ?? 1e-4;
-  const f = (lb: number) => sequenceNll(model, dev, Math.exp(lb)).nll;
-  const phi = (Math.sqrt(5) - 1) / 2;
-  let c = b - phi * (b - a);
-  let d = a + phi * (b - a);
-  let fc = f(c);
-  let fd = f(d);
-  while (b - a > tol) {
-    if (fc < fd) {
-      b = d;
-      d = c;
-      fd = fc;
-      c = b - phi * (b - a);
-      fc = f(c);
-    } else {
-      a = c;
-      c = d;
-      fc = fd;
-      d = a + phi * (b - a);
-      fd = f(d);
-    }
-  }
-  const beta = Math.exp((a + b) / 2);
+  const lb = goldenSection(
+    (x) => sequenceNll(model, dev, Math.exp(x)).nll,
+    Math.log(options.lo ?? 1e-3),
+    Math.log(options.hi ?? 1e3),
+    tol,
+  );
+  const beta = Math.exp(lb);
   const at = sequenceNll(model, dev, beta);
   return { beta, nll: at.nll, nllAtOne: sequenceNll(model, dev, 1).nll, sentences: at.sentences };
 }
@@ -136,6 +119,31 @@ export function calibrationError(
     C += conf[b]!;
   }
   return { ece, accuracy: A / tokens, confidence: C / tokens, tokens };
+}
+
+/** The minimum of a unimodal f on [a, b] by golden-section search, to within `tol`. */
+function goldenSection(f: (x: number) => number, a: number, b: number, tol: number): number {
+  const phi = (Math.sqrt(5) - 1) / 2;
+  let c = b - phi * (b - a);
+  let d = a + phi * (b - a);
+  let fc = f(c);
+  let fd = f(d);
+  while (b - a > tol) {
+    if (fc < fd) {
+      b = d;
+      d = c;
+      fd = fc;
+      c = b - phi * (b - a);
+      fc = f(c);
+    } else {
+      a = c;
+      c = d;
+      fc = fd;
+      d = a + phi * (b - a);
+      fd = f(d);
+    }
+  }
+  return (a + b) / 2;
 }
 
 /** Σ_m β_m p_m of chain potentials over the same T and L. */
@@ -245,7 +253,6 @@ export class EnergySum {
       return f;
     };
     const betas = [...this.betas];
-    const phi = (Math.sqrt(5) - 1) / 2;
     for (let round = 0; round < (options.rounds ?? 4); round++) {
       for (let m = 0; m < betas.length; m++) {
         const at = (lb: number) => {
@@ -253,28 +260,8 @@ export class EnergySum {
           b[m] = Math.exp(lb);
           return nll(b);
         };
-        let a = Math.log(betas[m]!) - 3;
-        let b = Math.log(betas[m]!) + 3;
-        let c = b - phi * (b - a);
-        let d = a + phi * (b - a);
-        let fc = at(c);
-        let fd = at(d);
-        while (b - a > 1e-3) {
-          if (fc < fd) {
-            b = d;
-            d = c;
-            fd = fc;
-            c = b - phi * (b - a);
-            fc = at(c);
-          } else {
-            a = c;
-            c = d;
-            fc = fd;
-            d = a + phi * (b - a);
-            fd = at(d);
-          }
-        }
-        betas[m] = Math.exp((a + b) / 2);
+        const lb = Math.log(betas[m]!);
+        betas[m] = Math.exp(goldenSection(at, lb - 3, lb + 3, 1e-3));
       }
     }
     return new EnergySum(this.models, betas);
