@@ -117,7 +117,11 @@ function formatSentence(
     const obj: Record<string, unknown> = {
       sentence: n,
       line: s.firstLine,
-      tokens: s.tokens.map((tok) => tok[formCol] ?? tok[0]!),
+      // the word column; for CRFsuite data (no words) each item's attribute fields
+      tokens:
+        model.spec.format === "crfsuite"
+          ? s.tokens.map((tok) => tok.slice(1))
+          : s.tokens.map((tok) => tok[formCol] ?? tok[0]!),
       labels: best.labels,
       energy: best.energy,
     };

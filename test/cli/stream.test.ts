@@ -236,3 +236,20 @@ describe("nadir tag --jsonl", () => {
       expect(r.stdout).toContain(k);
   });
 });
+
+describe("nadir tag --jsonl on CRFsuite data", () => {
+  it("gives each item's attribute fields as its token (there is no word column; the label is not a token)", async () => {
+    const fixture = join(import.meta.dirname, "../fixtures/crfsuite");
+    const r = await run([
+      "tag",
+      "--model",
+      join(fixture, "tiny.crfsuite"),
+      join(fixture, "tiny.test.txt"),
+      "--jsonl",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const first = JSON.parse(r.stdout.split("\n")[0]!);
+    expect(first.tokens[0]).toEqual(["w[0]=a", "len:0.25"]);
+    expect(first.tokens).toHaveLength(first.labels.length);
+  });
+});
