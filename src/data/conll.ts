@@ -59,10 +59,7 @@ export class ConllParser {
   private readonly file: string;
   private readonly minColumns: number;
   private columns: number;
-  private tokens: string[][] = [];
-  private lines: string[] = [];
-  private firstLine = 0;
-  private raw: (Uint8Array | undefined)[] | undefined;
+  private readonly sentence: SentenceBuffer;
 
   constructor(file: string, opts: ConllOptions = {}) {
     checkCount("columns", opts.columns);
@@ -76,6 +73,7 @@ export class ConllParser {
       }
     }
     this.file = file;
+    this.sentence = new SentenceBuffer(file);
     this.columns = opts.columns ?? 0;
     this.minColumns = opts.minColumns ?? 1;
   }
@@ -85,7 +83,7 @@ export class ConllParser {
     const cols = splitColumns(text);
     const m = cols.length;
     if (m === 0 || cols[0] === "-DOCSTART-") {
-      this.flush(out);
+      this.sentence.flush(out);
       return;
     }
     if (m !== this.columns) {
@@ -103,21 +101,44 @@ export class ConllParser {
       }
       this.columns = m;
     }
+    this.sentence.add(cols, text, line, raw);
+  }
+
+  /** Signal end of input: emit the last sentence if the file had no final blank line. */
+  end(out: Sentence[]): void {
+    this.sentence.flush(out);
+  }
+}
+
+/**
+ * The sentence a line reader is building: its tokens, source lines, first
+ * line number and (for lines that are not valid UTF-8) raw bytes; `flush`
+ * appends it to `out` as a Sentence and starts the next one.
+ */
+export class SentenceBuffer {
+  private readonly file: string;
+  private tokens: string[][] = [];
+  private lines: string[] = [];
+  private firstLine = 0;
+  private raw: (Uint8Array | undefined)[] | undefined;
+
+  constructor(file: string) {
+    this.file = file;
+  }
+
+  /** Add a token (its fields) read from line number `line`. */
+  add(fields: string[], text: string, line: number, raw?: Uint8Array): void {
     if (this.tokens.length === 0) this.firstLine = line;
     if (raw) {
       this.raw ??= [];
       this.raw[this.tokens.length] = raw;
     }
-    this.tokens.push(cols);
+    this.tokens.push(fields);
     this.lines.push(text);
   }
 
-  /** Signal end of input: emit the last sentence if the file had no final blank line. */
-  end(out: Sentence[]): void {
-    this.flush(out);
-  }
-
-  private flush(out: Sentence[]): void {
+  /** Emit the sentence (if it has a token) and start an empty one. */
+  flush(out: Sentence[]): void {
     if (this.tokens.length === 0) return;
     out.push({
       tokens: this.tokens,

@@ -16,7 +16,7 @@
  * with `parseAttributeField`.
  */
 import { NadirError } from "../core/errors.ts";
-import type { Sentence } from "../data/conll.ts";
+import { type Sentence, SentenceBuffer } from "../data/conll.ts";
 import { displayName, readLineBatches, splitLines } from "../data/lines.ts";
 import { parseAttributeField } from "./crfsuite-attributes.ts";
 
@@ -34,18 +34,16 @@ export {
  */
 export class CrfsuiteParser {
   private readonly file: string;
-  private tokens: string[][] = [];
-  private lines: string[] = [];
-  private firstLine = 0;
-  private raw: (Uint8Array | undefined)[] | undefined;
+  private readonly sentence: SentenceBuffer;
 
   constructor(file: string) {
     this.file = file;
+    this.sentence = new SentenceBuffer(file);
   }
 
   push(text: string, line: number, out: Sentence[], raw?: Uint8Array): void {
     if (text.length === 0 || /^[ \t]*$/.test(text)) {
-      this.flush(out);
+      this.sentence.flush(out);
       return;
     }
     if (text.charCodeAt(0) === 64 /* @ */) return; // a declaration (@weight:…)
@@ -79,31 +77,11 @@ export class CrfsuiteParser {
         }
       }
     }
-    if (this.tokens.length === 0) this.firstLine = line;
-    if (raw) {
-      this.raw ??= [];
-      this.raw[this.tokens.length] = raw;
-    }
-    this.tokens.push(fields);
-    this.lines.push(text);
+    this.sentence.add(fields, text, line, raw);
   }
 
   end(out: Sentence[]): void {
-    this.flush(out);
-  }
-
-  private flush(out: Sentence[]): void {
-    if (this.tokens.length === 0) return;
-    out.push({
-      tokens: this.tokens,
-      lines: this.lines,
-      firstLine: this.firstLine,
-      file: this.file,
-      ...(this.raw ? { raw: this.raw } : {}),
-    });
-    this.tokens = [];
-    this.lines = [];
-    this.raw = undefined;
+    this.sentence.flush(out);
   }
 }
 

@@ -86,7 +86,7 @@ describe("CRFsuite chunking attributes (graphs/chunk.json)", () => {
     deficit NN I-NP
   `);
 
-  // What /work/shared/tools/conll2crfsuite.py emits for this sentence (by hand):
+  // What ../shared/tools/conll2crfsuite.py emits for this sentence (by hand):
   // templates in order, skipping any whose window leaves the sentence, then
   // __BOS__ on the first and __EOS__ on the last token.
   const expected: string[][] = [
