@@ -6,10 +6,10 @@
  */
 import { mkdirSync } from "node:fs";
 import { loadSpec } from "../src/architecture/spec.ts";
-import { readCorpus } from "../src/data/corpus.ts";
-import { evaluateTagger } from "../src/eval/evaluate.ts";
-import { Model } from "../src/model.ts";
-import { trainTagger } from "../src/optimize/train.ts";
+import { readCorpus } from "../src/architecture/corpus.ts";
+import { evaluateTagger } from "../src/tagger/evaluate.ts";
+import { Model } from "../src/tagger/model.ts";
+import { trainTagger } from "../src/tagger/train.ts";
 
 const dir = "corpora/ud-english-ewt";
 const t0 = performance.now();

@@ -18,7 +18,7 @@
 import { Completer } from "./api/completer.ts";
 import { Tagger } from "./api/tagger.ts";
 import { NadirError } from "./core/errors.ts";
-import { Model } from "./model.ts";
+import { Model } from "./tagger/model.ts";
 
 export { type CompleteOptions, Completer, type Completion } from "./api/completer.ts";
 export type { TokenSentence, TrainingSentence } from "./api/sentences.ts";
@@ -38,7 +38,6 @@ export { gunzip, gzip, isGzip } from "./core/gzip.ts";
 export { Rng } from "./core/rng.ts";
 export type { BitImage, GrayImage } from "./data/image.ts";
 export { LOSS_NAMES, LOSS_TABLE } from "./loss/index.ts";
-export { Model } from "./model.ts";
 export { OPTIMIZERS, TRAIN_OPTIONS } from "./optimize/options.ts";
 export type { EpochReport } from "./optimize/perceptron.ts";
 export * as collapse from "./regress/collapse.ts";
@@ -46,6 +45,7 @@ export { flipNoise, gaussianNoise, iou, pixelError } from "./segment/images.ts";
 export { GridModel } from "./segment/model.ts";
 export { type GridSpec, parseGridSpec } from "./segment/spec.ts";
 export { type GridEpochReport, trainGrid } from "./segment/train.ts";
+export { Model } from "./tagger/model.ts";
 
 /** The bytes at a URL (fetch; E_IO with the status when the answer is not 2xx). */
 export async function fetchBytes(url: string | URL, init?: RequestInit): Promise<Uint8Array> {

@@ -39,6 +39,13 @@ export {
   type TaggerScores,
   type TaggerTrainOptions,
 } from "./api/tagger.ts";
+export { type CorpusSentence, readCorpus, streamCorpus } from "./architecture/corpus.ts";
+export {
+  type CrfppTranslation,
+  looksLikeCrfppTemplate,
+  readCrfppTemplate,
+  translateCrfppTemplate,
+} from "./architecture/crfpp-template.ts";
 export { Dictionary, FeatureExtractor, type Instance } from "./architecture/features.ts";
 export { encodingConstraints } from "./architecture/labels.ts";
 export { LinearChain, observedRows, type StateRows } from "./architecture/linear-chain.ts";
@@ -73,7 +80,14 @@ export {
 export { type ErrorCode, NadirError } from "./core/errors.ts";
 export { Rng } from "./core/rng.ts";
 export { resolveSpecPath, shippedSpecNames } from "./core/shipped.ts";
-export { type CorpusSentence, readCorpus, streamCorpus } from "./data/corpus.ts";
+export {
+  type AttributeField,
+  escapeAttribute,
+  formatAttributeField,
+  parseAttributeField,
+  parseCrfsuiteData,
+  readCrfsuiteData,
+} from "./data/crfsuite.ts";
 export {
   type BitImage,
   bitImage,
@@ -92,25 +106,9 @@ export {
   writePng,
 } from "./data/image.ts";
 export * from "./data/index.ts";
-export { calibrateDetection, corruptLabeling } from "./eval/detection.ts";
-export { evaluateTagger, scoreSequences } from "./eval/evaluate.ts";
 export * from "./eval/index.ts";
 export * from "./graph/index.ts";
 export * from "./inference/index.ts";
-export {
-  type CrfppTranslation,
-  looksLikeCrfppTemplate,
-  readCrfppTemplate,
-  translateCrfppTemplate,
-} from "./interop/crfpp-template.ts";
-export {
-  type AttributeField,
-  escapeAttribute,
-  formatAttributeField,
-  parseAttributeField,
-  parseCrfsuiteData,
-  readCrfsuiteData,
-} from "./interop/crfsuite-data.ts";
 export {
   type CrfsuiteModelParts,
   isCrfsuiteModel,
@@ -121,23 +119,11 @@ export {
   hashlittle,
   writeCrfsuiteModel,
 } from "./interop/crfsuite-writer.ts";
-export {
-  type AttributeContribution,
-  type AttributeEnergy,
-  describeModel,
-  explainSentence,
-  type ModelDescription,
-  type SentenceExplanation,
-  type TokenExplanation,
-} from "./interop/inspect.ts";
 export * from "./loss/index.ts";
-export { Model } from "./model.ts";
 export { lbfgs } from "./optimize/lbfgs.ts";
-export { combineModels, mixModels } from "./optimize/mix-models.ts";
 export { trainMixing } from "./optimize/mixing.ts";
 export { TRAIN_OPTIONS, type TrainOptions, trainOptions } from "./optimize/options.ts";
 export type { EpochReport } from "./optimize/perceptron.ts";
-export { type TrainInput, type TrainResult, trainTagger } from "./optimize/train.ts";
 export { trainEnergy } from "./optimize/trainer.ts";
 export { runCollapse } from "./regress/collapse.ts";
 export {
@@ -155,3 +141,17 @@ export {
   fitTemperature,
   sequenceNll,
 } from "./tagger/calibration.ts";
+export { calibrateDetection, corruptLabeling } from "./tagger/detection.ts";
+export { evaluateTagger, scoreSequences } from "./tagger/evaluate.ts";
+export {
+  type AttributeContribution,
+  type AttributeEnergy,
+  describeModel,
+  explainSentence,
+  type ModelDescription,
+  type SentenceExplanation,
+  type TokenExplanation,
+} from "./tagger/inspect.ts";
+export { combineModels, mixModels } from "./tagger/mix-models.ts";
+export { Model } from "./tagger/model.ts";
+export { type TrainInput, type TrainResult, trainTagger } from "./tagger/train.ts";

@@ -9,10 +9,10 @@
  *   npx tsx scripts/bench/calibration.ts
  */
 import { loadSpec, parseSpec } from "../../src/architecture/spec.ts";
-import { readCorpus } from "../../src/data/corpus.ts";
-import { evaluateTagger } from "../../src/eval/evaluate.ts";
-import type { Model } from "../../src/model.ts";
-import { trainTagger } from "../../src/optimize/train.ts";
+import { readCorpus } from "../../src/architecture/corpus.ts";
+import { evaluateTagger } from "../../src/tagger/evaluate.ts";
+import type { Model } from "../../src/tagger/model.ts";
+import { trainTagger } from "../../src/tagger/train.ts";
 import { calibrationError, EnergySum, fitTemperature } from "../../src/tagger/calibration.ts";
 import { benchArgs } from "./args.ts";
 

@@ -9,9 +9,9 @@
  */
 import { loadSpec } from "../../src/architecture/spec.ts";
 import { NadirError } from "../../src/core/errors.ts";
-import { readCorpus } from "../../src/data/corpus.ts";
-import { evaluateTagger } from "../../src/eval/evaluate.ts";
-import { trainTagger } from "../../src/optimize/train.ts";
+import { readCorpus } from "../../src/architecture/corpus.ts";
+import { evaluateTagger } from "../../src/tagger/evaluate.ts";
+import { trainTagger } from "../../src/tagger/train.ts";
 import { benchArgs, rssMb } from "./args.ts";
 
 const args = benchArgs({

@@ -19,10 +19,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FeatureExtractor, labelOf } from "../../src/architecture/features.ts";
 import { loadSpec } from "../../src/architecture/spec.ts";
-import { readCorpus } from "../../src/data/corpus.ts";
+import { readCorpus } from "../../src/architecture/corpus.ts";
 import { scoreChunks } from "../../src/eval/chunks.ts";
-import { evaluateTagger } from "../../src/eval/evaluate.ts";
-import { trainTagger } from "../../src/optimize/train.ts";
+import { evaluateTagger } from "../../src/tagger/evaluate.ts";
+import { trainTagger } from "../../src/tagger/train.ts";
 import { benchArgs } from "./args.ts";
 
 const args = benchArgs({

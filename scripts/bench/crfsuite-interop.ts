@@ -24,11 +24,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadSpec } from "../../src/architecture/spec.ts";
-import { readCorpus } from "../../src/data/corpus.ts";
-import { readCrfsuiteData } from "../../src/interop/crfsuite-data.ts";
+import { readCorpus } from "../../src/architecture/corpus.ts";
+import { readCrfsuiteData } from "../../src/data/crfsuite.ts";
 import { writeCrfsuiteModel } from "../../src/interop/crfsuite-writer.ts";
-import { Model } from "../../src/model.ts";
-import { trainTagger } from "../../src/optimize/train.ts";
+import { Model } from "../../src/tagger/model.ts";
+import { trainTagger } from "../../src/tagger/train.ts";
 import { benchArgs } from "./args.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));

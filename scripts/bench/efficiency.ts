@@ -27,8 +27,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { FeatureExtractor } from "../../src/architecture/features.ts";
 import { loadSpec } from "../../src/architecture/spec.ts";
-import { readCorpus } from "../../src/data/corpus.ts";
-import { trainTagger } from "../../src/optimize/train.ts";
+import { readCorpus } from "../../src/architecture/corpus.ts";
+import { trainTagger } from "../../src/tagger/train.ts";
 import { benchArgs } from "./args.ts";
 
 const args = benchArgs({

@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { NadirError } from "../../src/core/errors.ts";
 import { writeFileAtomic } from "../../src/core/io.ts";
-import { readCorpus } from "../../src/data/corpus.ts";
+import { readCorpus } from "../../src/architecture/corpus.ts";
 import { type CwsScheme, charsConll, conlluWords } from "../../src/segment/cws.ts";
 import { benchArgs } from "../bench/args.ts";
 

@@ -8,7 +8,7 @@
 import type { SentenceLike } from "../architecture/features.ts";
 import type { GraphSpec } from "../architecture/spec.ts";
 import { NadirError } from "../core/errors.ts";
-import { formatAttributeField } from "../interop/crfsuite-attributes.ts";
+import { formatAttributeField } from "../data/crfsuite-attributes.ts";
 
 /** A token's input columns by name, e.g. `{ w: "dog", pos: "NN" }`. */
 export type TokenColumns = Readonly<Record<string, string>>;

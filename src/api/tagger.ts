@@ -11,18 +11,18 @@
 import type { GraphSpec } from "../architecture/spec.ts";
 import { loadSpec, parseSpec } from "../architecture/spec.ts";
 import { NadirError } from "../core/errors.ts";
-import type { DetectionCalibration } from "../eval/detection.ts";
-import { evaluateTagger } from "../eval/evaluate.ts";
 import { type CrfsuiteWriteOptions, writeCrfsuiteModel } from "../interop/crfsuite-writer.ts";
+import type { TrainOptions } from "../optimize/options.ts";
+import type { EpochReport } from "../optimize/perceptron.ts";
+import type { DetectionCalibration } from "../tagger/detection.ts";
+import { evaluateTagger } from "../tagger/evaluate.ts";
 import {
   explainSentence,
   type ModelDescription,
   type SentenceExplanation,
-} from "../interop/inspect.ts";
-import { Model } from "../model.ts";
-import type { TrainOptions } from "../optimize/options.ts";
-import type { EpochReport } from "../optimize/perceptron.ts";
-import { trainTagger } from "../optimize/train.ts";
+} from "../tagger/inspect.ts";
+import { Model } from "../tagger/model.ts";
+import { trainTagger } from "../tagger/train.ts";
 import {
   isSentenceList,
   RowMaker,

@@ -1,5 +1,5 @@
 import { NadirError } from "../core/errors.ts";
-import { parseAttributeField } from "../interop/crfsuite-attributes.ts";
+import { parseAttributeField } from "../data/crfsuite-attributes.ts";
 import { TupleTable } from "./attribute-table.ts";
 import type { GraphSpec } from "./spec.ts";
 

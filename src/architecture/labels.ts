@@ -1,4 +1,4 @@
-import type { Constraints } from "../inference/types.ts";
+import type { Constraints } from "../graph/constraints.ts";
 
 export type Encoding = "iob2" | "iob1" | "bioes" | "none";
 

@@ -3,8 +3,8 @@ import { readFileText } from "../core/host.ts";
 import { readJsonFile } from "../core/json.ts";
 import { resolveSpecPath } from "../core/shipped.ts";
 import { conlluColumnIndex } from "../data/conllu-columns.ts";
-import { looksLikeCrfppTemplate, readCrfppTemplate } from "../interop/crfpp-template.ts";
 import { type DerivedColumn, parseDerived } from "./columns.ts";
+import { looksLikeCrfppTemplate, readCrfppTemplate } from "./crfpp-template.ts";
 import { parseTemplate, type Template } from "./templates.ts";
 
 /**

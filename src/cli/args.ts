@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { NadirError } from "../core/errors.ts";
-import { coerceOption, type OptionDecl } from "../optimize/options.ts";
+import { choicesOf, coerceOption, type OptionDecl } from "../core/options.ts";
 import { closest } from "./suggest.ts";
 
 /** A CLI command: its flags are OptionDecls, shared with the library where they configure it. */
@@ -26,7 +26,8 @@ export function helpText(cmd: Command): string {
   const width = Math.max(...cmd.options.map((o) => label(o).length), 8) + 2;
   for (const o of cmd.options) {
     const dflt = o.default !== "" && o.default !== false ? ` (default: ${o.default})` : "";
-    const choices = o.choices ? ` [${o.choices.join("|")}]` : "";
+    const allowed = choicesOf(o);
+    const choices = allowed ? ` [${allowed.join("|")}]` : "";
     lines.push(`${label(o).padEnd(width)}${o.help}${choices}${dflt}`);
   }
   lines.push(`${"  --help".padEnd(width)}show this help`);

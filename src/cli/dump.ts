@@ -5,8 +5,8 @@
  * on nadir models and on CRFsuite model files alike.
  */
 import { NadirError } from "../core/errors.ts";
-import { describeModel, formatDescription } from "../interop/inspect.ts";
-import { Model } from "../model.ts";
+import { describeModel, formatDescription } from "../tagger/inspect.ts";
+import { Model } from "../tagger/model.ts";
 import { type Command, flag } from "./args.ts";
 
 export const dumpCommand: Command = {

@@ -5,10 +5,11 @@
  * its margin, and the attributes that push the chosen label down and the
  * runner-up up, as energy contributions (exact: E = Σ weights).
  */
+
+import { checkTokenColumns, streamCorpus } from "../architecture/corpus.ts";
 import { NadirError } from "../core/errors.ts";
-import { checkTokenColumns, streamCorpus } from "../data/corpus.ts";
-import { explainSentence, formatExplanation } from "../interop/inspect.ts";
-import { Model } from "../model.ts";
+import { explainSentence, formatExplanation } from "../tagger/inspect.ts";
+import { Model } from "../tagger/model.ts";
 import { type Command, flag } from "./args.ts";
 import { Output } from "./output.ts";
 

@@ -8,8 +8,8 @@
 import { existsSync, realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { NadirError } from "../core/errors.ts";
-import { Model } from "../model.ts";
-import { mixModels } from "../optimize/mix-models.ts";
+import { mixModels } from "../tagger/mix-models.ts";
+import { Model } from "../tagger/model.ts";
 import { type Command, flag } from "./args.ts";
 
 const real = (p: string) => (existsSync(p) ? realpathSync(p) : resolve(p));

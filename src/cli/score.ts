@@ -7,13 +7,14 @@
  * model does not know gives its labeling probability 0 (energy +∞); such
  * tokens are counted and reported once, at the end, on stderr.
  */
+
+import { checkTokenColumns, lineOfToken } from "../architecture/corpus.ts";
 import { NadirError } from "../core/errors.ts";
 import { ConllParser, type Sentence } from "../data/conll.ts";
 import { ConlluParser, type ConlluSentence } from "../data/conllu.ts";
-import { checkTokenColumns, lineOfToken } from "../data/corpus.ts";
 import { displayName, readLineBatches } from "../data/lines.ts";
-import type { Model } from "../model.ts";
-import { Model as ModelClass } from "../model.ts";
+import type { Model } from "../tagger/model.ts";
+import { Model as ModelClass } from "../tagger/model.ts";
 import { type Command, flag } from "./args.ts";
 import { Output } from "./output.ts";
 

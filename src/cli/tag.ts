@@ -21,9 +21,10 @@
  *     "beta": 1,                  // --marginals: β of those marginals
  *     "kbest": [{"labels": […], "energy": -12.3}, …] } // --kbest K > 1, best first
  */
+
+import { type CorpusSentence, checkTokenColumns, streamCorpus } from "../architecture/corpus.ts";
 import { NadirError } from "../core/errors.ts";
-import { type CorpusSentence, checkTokenColumns, streamCorpus } from "../data/corpus.ts";
-import { Model } from "../model.ts";
+import { Model } from "../tagger/model.ts";
 import { type Command, flag } from "./args.ts";
 import { Output } from "./output.ts";
 

@@ -1,9 +1,9 @@
 import { existsSync, realpathSync } from "node:fs";
 import { resolve } from "node:path";
+import { type CorpusSentence, readCorpus, streamCorpus } from "../architecture/corpus.ts";
+import { readCrfppTemplate } from "../architecture/crfpp-template.ts";
 import { loadSpec, parseSpec } from "../architecture/spec.ts";
 import { NadirError } from "../core/errors.ts";
-import { type CorpusSentence, readCorpus, streamCorpus } from "../data/corpus.ts";
-import { readCrfppTemplate } from "../interop/crfpp-template.ts";
 import {
   applySpecOptions,
   SPEC_OPTIONS,
@@ -12,7 +12,7 @@ import {
   trainOptions,
 } from "../optimize/options.ts";
 import type { EpochReport } from "../optimize/perceptron.ts";
-import { trainTaggerStream } from "../optimize/train.ts";
+import { trainTaggerStream } from "../tagger/train.ts";
 import { type Command, flag } from "./args.ts";
 import { Progress } from "./progress.ts";
 

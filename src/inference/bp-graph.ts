@@ -1,8 +1,8 @@
 import { NadirError } from "../core/errors.ts";
+import type { OptionDecl } from "../core/options.ts";
 import type { ChainPotentials } from "../graph/chain.ts";
 import type { FactorGraph } from "../graph/factor-graph.ts";
 import { topology, treeSchedule } from "../graph/topology.ts";
-import type { OptionDecl } from "../optimize/options.ts";
 import type { Constraints, Potentials } from "./types.ts";
 
 /**

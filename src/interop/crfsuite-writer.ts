@@ -13,8 +13,19 @@
  * without those attributes the model is refused unless `dropBoundary` is set.
  * First-order chains only.
  */
+
+import type { FeatureExtractor } from "../architecture/features.ts";
+import type { LinearChain } from "../architecture/linear-chain.ts";
 import { NadirError } from "../core/errors.ts";
-import type { Model } from "../model.ts";
+
+/** What the writer reads of a tagger model (the tagger's Model has all of it). */
+export interface CrfsuiteWritable {
+  readonly arch: LinearChain;
+  readonly W: Float64Array;
+  readonly spec: { readonly name: string };
+  readonly fx: Pick<FeatureExtractor, "attributeName">;
+  readonly labels: readonly string[];
+}
 
 /** Options of `writeCrfsuiteModel`. */
 export interface CrfsuiteWriteOptions {
@@ -191,7 +202,10 @@ function writeCqdb(out: Bytes, strings: readonly string[]): void {
 }
 
 /** The bytes of a CRFsuite model file holding `model`'s energies as weights. */
-export function writeCrfsuiteModel(model: Model, options: CrfsuiteWriteOptions = {}): Uint8Array {
+export function writeCrfsuiteModel(
+  model: CrfsuiteWritable,
+  options: CrfsuiteWriteOptions = {},
+): Uint8Array {
   const arch = model.arch;
   if (arch.order !== 1 || arch.skip)
     throw new NadirError(

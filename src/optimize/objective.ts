@@ -4,6 +4,7 @@ import { NadirError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
 import { chainEnergy } from "../graph/chain.ts";
 import { type Chain2Potentials, chain2Energy } from "../graph/chain2.ts";
+import type { Constraints } from "../graph/constraints.ts";
 import { bpBackend } from "../inference/bp.ts";
 import {
   type ChainMarginals,
@@ -17,7 +18,7 @@ import {
 } from "../inference/offending.ts";
 import { gibbsSample, sampleChain } from "../inference/sampling.ts";
 import { sumProduct } from "../inference/sum-product.ts";
-import type { Backend, Constraints } from "../inference/types.ts";
+import type { Backend } from "../inference/types.ts";
 import { hasMarginals } from "../inference/types.ts";
 import { viterbiInto } from "../inference/viterbi.ts";
 import { mostOffending2, viterbi2 } from "../inference/viterbi2.ts";

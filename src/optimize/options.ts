@@ -1,22 +1,20 @@
 import { type GraphSpec, parseSpec } from "../architecture/spec.ts";
 import { NadirError } from "../core/errors.ts";
+import {
+  camel,
+  coerceOption,
+  kebab,
+  type OptionDecl,
+  type OptionsOf,
+  resolveOptions,
+} from "../core/options.ts";
+import { backendNames } from "../inference/registry.ts";
 import { LOSS_NAMES, makeLoss } from "../loss/index.ts";
 
 /**
  * Training options, declared once: the library reads defaults from here and
  * the CLI builds its flags and `--help` from the same table.
  */
-export interface OptionDecl {
-  name: string;
-  type: "int" | "number" | "string" | "boolean";
-  default: number | string | boolean;
-  help: string;
-  choices?: readonly string[];
-  min?: number;
-  /** The value names a file: accepted from the command line or a library call, never from a spec. */
-  file?: boolean;
-}
-
 export const OPTIMIZERS = ["perceptron", "sgd", "adagrad", "pa", "lbfgs"] as const;
 
 export const TRAIN_OPTIONS = [
@@ -38,17 +36,7 @@ export const TRAIN_OPTIONS = [
     name: "inference",
     type: "string",
     default: "auto",
-    choices: [
-      "auto",
-      "viterbi",
-      "exhaustive",
-      "bp",
-      "trws",
-      "mincut",
-      "expansion",
-      "swap",
-      "meanfield",
-    ],
+    choices: () => ["auto", ...backendNames()],
     help: "inference backend for decoding and the most offending answer (auto: the exact one the structure allows)",
   },
   {
@@ -198,108 +186,11 @@ export const TRAIN_OPTIONS = [
   },
 ] as const satisfies readonly OptionDecl[];
 
-export interface TrainOptions {
-  loss: string;
-  optimizer: (typeof OPTIMIZERS)[number];
-  inference: string;
-  offending: "exact" | "hamming";
-  margin: number;
-  beta: number;
-  gamma: number;
-  lvqMax: number;
-  epochs: number;
-  iterations: number;
-  eta: number;
-  c2: number;
-  paC: number;
-  seed: number;
-  shuffle: boolean;
-  average: boolean;
-  keepBest: boolean;
-  patience: number;
-  evalEvery: number;
-  threads: number;
-  shards: number;
-  mixing: "uniform" | "weighted";
-  init: string;
-  checkpoint: string;
-  resume: string;
-}
-
-const camel = (s: string) => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-
-/** Convert and check one option value (from a CLI string or a spec/library value). */
-export function coerceOption(
-  decl: OptionDecl,
-  v: unknown,
-  where: string,
-): number | string | boolean {
-  const bad = (expected: string): never => {
-    throw new NadirError(
-      "E_ARG",
-      `${where} --${decl.name}: expected ${expected}, got ${JSON.stringify(v)}`,
-    );
-  };
-  switch (decl.type) {
-    case "int":
-    case "number": {
-      const x = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
-      if (typeof x !== "number" || !Number.isFinite(x))
-        return bad(decl.type === "int" ? "an integer" : "a number");
-      if (decl.type === "int" && !Number.isInteger(x)) return bad("an integer");
-      if (decl.min !== undefined && x < decl.min) return bad(`a value ≥ ${decl.min}`);
-      return x;
-    }
-    case "boolean":
-      if (typeof v === "boolean") return v;
-      if (v === "true" || v === "1" || v === "yes") return true;
-      if (v === "false" || v === "0" || v === "no") return false;
-      return bad("true or false");
-    default:
-      if (typeof v !== "string") return bad("a string");
-      if (decl.choices && !decl.choices.includes(v))
-        return bad(`one of ${decl.choices.join(", ")}`);
-      return v;
-  }
-}
-
-/**
- * Resolve options: declared defaults, then the spec's `train` section, then
- * explicit values (library call or CLI flags), later ones winning.
- */
-export function resolveOptions(
-  decls: readonly OptionDecl[],
-  ...layers: (Record<string, unknown> | undefined)[]
-): Record<string, number | string | boolean> {
-  const out: Record<string, number | string | boolean> = {};
-  const byName = new Map(decls.map((d) => [d.name, d]));
-  for (const d of decls) out[camel(d.name)] = d.default;
-  layers.forEach((layer, i) => {
-    if (!layer) return;
-    for (const [k, v] of Object.entries(layer)) {
-      if (v === undefined) continue;
-      const kebab = k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-      const d = byName.get(kebab) ?? byName.get(k);
-      if (d?.file && i === 0) {
-        throw new NadirError(
-          "E_SPEC",
-          `spec key 'train.${k}': a spec may not name files; give --${d.name} on the command line (or ${camel(d.name)} in the library call)`,
-        );
-      }
-      if (!d) {
-        throw new NadirError(
-          "E_ARG",
-          `unknown training option '${k}'${i === 0 ? " in the spec" : ""}; expected one of ${decls.map((x) => x.name).join(", ")}`,
-        );
-      }
-      out[camel(d.name)] = coerceOption(d, v, i === 0 ? "spec train" : "option");
-    }
-  });
-  return out;
-}
+/** Resolved training options, inferred from TRAIN_OPTIONS. */
+export type TrainOptions = OptionsOf<typeof TRAIN_OPTIONS>;
 
 export function trainOptions(...layers: (Record<string, unknown> | undefined)[]): TrainOptions {
-  const o = resolveOptions(TRAIN_OPTIONS, ...layers) as unknown as TrainOptions;
+  const o = resolveOptions(TRAIN_OPTIONS, ...layers);
   // combinations that cannot train, refused before any data is read
   if (o.optimizer === "lbfgs" && !makeLoss(o.loss).smooth) {
     throw new NadirError(
@@ -383,8 +274,7 @@ export function splitSpecOptions(options: Record<string, unknown> | undefined): 
   const names = new Set<string>(SPEC_OPTIONS.map((o) => o.name));
   for (const [k, v] of Object.entries(options ?? {})) {
     if (v === undefined) continue;
-    const kebab = k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    if (names.has(kebab)) spec[kebab] = v;
+    if (names.has(kebab(k))) spec[kebab(k)] = v;
     else train[k] = v;
   }
   return { spec, train };

@@ -2,7 +2,8 @@ import type { Instance } from "../architecture/features.ts";
 import type { LinearChain } from "../architecture/linear-chain.ts";
 import { NadirError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
-import type { Backend, Constraints } from "../inference/types.ts";
+import type { Constraints } from "../graph/constraints.ts";
+import type { Backend } from "../inference/types.ts";
 import { makeLoss } from "../loss/index.ts";
 import {
   type Checkpoint,

@@ -1,7 +1,7 @@
 import { NadirError } from "../core/errors.ts";
 import { readJsonFile } from "../core/json.ts";
+import { coerceOption, type OptionDecl } from "../core/options.ts";
 import { resolveSpecPath } from "../core/shipped.ts";
-import { coerceOption, type OptionDecl } from "../optimize/options.ts";
 
 /**
  * A grid spec (graphs/grid.json): the energy of a binary labeling of an

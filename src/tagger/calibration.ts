@@ -18,7 +18,7 @@ import { NadirError } from "../core/errors.ts";
 import { type ChainPotentials, chainEnergy, chainPotentials } from "../graph/chain.ts";
 import { forwardBackward, freeEnergy } from "../inference/forward-backward.ts";
 import { viterbi } from "../inference/viterbi.ts";
-import type { Model } from "../model.ts";
+import type { Model } from "./model.ts";
 
 function gold(model: Model, s: SentenceLike): string[] {
   return s.tokens.map((tok) => labelOf(tok, model.spec.label) ?? "");

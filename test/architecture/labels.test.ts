@@ -11,8 +11,8 @@ import { Rng } from "../../src/core/rng.ts";
 import { type ChainPotentials, chainEnergy, chainPotentials } from "../../src/graph/chain.ts";
 import { exhaustiveMinimize } from "../../src/inference/exhaustive.ts";
 import { viterbi } from "../../src/inference/viterbi.ts";
-import { Model } from "../../src/model.ts";
-import { trainTagger } from "../../src/optimize/train.ts";
+import { Model } from "../../src/tagger/model.ts";
+import { trainTagger } from "../../src/tagger/train.ts";
 import { conllTokens, spec } from "../fixtures/helpers.ts";
 
 const IOB = ["O", "B-NP", "I-NP", "B-VP", "I-VP"];

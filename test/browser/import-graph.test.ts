@@ -62,11 +62,11 @@ describe("the browser entry's import graph", () => {
     for (const f of [
       "src/api/tagger.ts",
       "src/api/completer.ts",
-      "src/model.ts",
+      "src/tagger/model.ts",
       "src/core/container.ts",
       "src/complete/lbl.ts",
       "src/segment/model.ts",
-      "src/optimize/train.ts",
+      "src/tagger/train.ts",
     ])
       expect(g.files).toContain(f);
   });

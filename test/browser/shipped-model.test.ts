@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Tagger } from "../../src/api/tagger.ts";
 import { decodeContainer, encodeContainer } from "../../src/core/container.ts";
-import { MODEL_VERSION, Model } from "../../src/model.ts";
+import { MODEL_VERSION, Model } from "../../src/tagger/model.ts";
 
 const FMT = { magic: "NADIRMDL", version: MODEL_VERSION };
 const fail = (m: string): never => {

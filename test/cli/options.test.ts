@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseSpec } from "../../src/architecture/spec.ts";
 import { progressLine } from "../../src/cli/progress.ts";
-import { Model } from "../../src/model.ts";
 import { SPEC_OPTIONS, trainOptions } from "../../src/optimize/options.ts";
-import { trainTagger } from "../../src/optimize/train.ts";
+import { Model } from "../../src/tagger/model.ts";
+import { trainTagger } from "../../src/tagger/train.ts";
 import { GRAPHS, nadirError, tempDir } from "../fixtures/helpers.ts";
 import { expectOneError, run, TEST, TRAIN } from "./harness.ts";
 

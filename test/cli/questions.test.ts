@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOSS_NAMES } from "../../src/loss/index.ts";
-import { Model } from "../../src/model.ts";
+import { Model } from "../../src/tagger/model.ts";
 import { conllTokens, GRAPHS, tempDir } from "../fixtures/helpers.ts";
 import { expectOneError, run, TEST, TRAIN } from "./harness.ts";
 

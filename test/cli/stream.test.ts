@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.ts";
-import { Model } from "../../src/model.ts";
+import { Model } from "../../src/tagger/model.ts";
 import { GRAPHS, ROOT, tempDir } from "../fixtures/helpers.ts";
 import { run, TEST, TRAIN } from "./harness.ts";
 

@@ -52,13 +52,13 @@ describe("backend registry", () => {
 });
 
 describe("the --inference option", () => {
-  it("offers exactly the registered backends (and auto): the table cannot drift from the registry", async () => {
+  it("offers exactly the registered backends (and auto), read from the registry when asked", async () => {
     const { TRAIN_OPTIONS } = await import("../../src/optimize/options.ts");
     const { backendNames } = await import("../../src/inference/registry.ts");
+    const { choicesOf } = await import("../../src/core/options.ts");
     const decl = TRAIN_OPTIONS.find((o) => o.name === "inference")!;
-    const builtIn = backendNames().filter((n) => n !== "toy-test"); // registered above
-    expect([...(decl as { choices: readonly string[] }).choices].sort()).toEqual(
-      ["auto", ...builtIn].sort(),
-    );
+    // toy-test, registered above, is offered too: the option cannot drift from the registry
+    expect(backendNames()).toContain("toy-test");
+    expect([...choicesOf(decl)!].sort()).toEqual(["auto", ...backendNames()].sort());
   });
 });

@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
+import { translateCrfppTemplate } from "../../src/architecture/crfpp-template.ts";
 import { FeatureExtractor } from "../../src/architecture/features.ts";
 import { loadSpec, parseSpec } from "../../src/architecture/spec.ts";
 import { NadirError } from "../../src/core/errors.ts";
-import { translateCrfppTemplate } from "../../src/interop/crfpp-template.ts";
 import { run, TEST, TRAIN } from "../cli/harness.ts";
 
 const TEMPLATE = `# Unigram

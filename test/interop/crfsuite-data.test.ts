@@ -19,14 +19,14 @@ import { LinearChain, observedRows } from "../../src/architecture/linear-chain.t
 import { loadSpec } from "../../src/architecture/spec.ts";
 import { NadirError } from "../../src/core/errors.ts";
 import { Rng } from "../../src/core/rng.ts";
-import { chainEnergy } from "../../src/graph/chain.ts";
-import { forwardBackward, freeEnergy } from "../../src/inference/forward-backward.ts";
-import { viterbiBackend } from "../../src/inference/viterbi.ts";
 import {
   formatAttributeField,
   parseAttributeField,
   parseCrfsuiteData,
-} from "../../src/interop/crfsuite-data.ts";
+} from "../../src/data/crfsuite.ts";
+import { chainEnergy } from "../../src/graph/chain.ts";
+import { forwardBackward, freeEnergy } from "../../src/inference/forward-backward.ts";
+import { viterbiBackend } from "../../src/inference/viterbi.ts";
 import { makeLoss } from "../../src/loss/index.ts";
 import { EnergyObjective } from "../../src/optimize/objective.ts";
 import {

@@ -10,9 +10,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Tagger } from "../../src/api/tagger.ts";
 import { NadirError } from "../../src/core/errors.ts";
-import { parseCrfsuiteData } from "../../src/interop/crfsuite-data.ts";
+import { parseCrfsuiteData } from "../../src/data/crfsuite.ts";
 import { readCrfsuiteModel } from "../../src/interop/crfsuite-model.ts";
-import { Model } from "../../src/model.ts";
+import { Model } from "../../src/tagger/model.ts";
 import { run } from "../cli/harness.ts";
 
 const dir = new URL("../fixtures/crfsuite/", import.meta.url);

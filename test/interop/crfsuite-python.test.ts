@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Tagger } from "../../src/api/tagger.ts";
-import { parseCrfsuiteData } from "../../src/interop/crfsuite-data.ts";
-import { Model } from "../../src/model.ts";
+import { parseCrfsuiteData } from "../../src/data/crfsuite.ts";
+import { Model } from "../../src/tagger/model.ts";
 import { TEST, TRAIN } from "../cli/harness.ts";
 
 const fixtures = new URL("../fixtures/crfsuite/", import.meta.url).pathname;

@@ -8,9 +8,9 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Tagger } from "../../src/api/tagger.ts";
 import { NadirError } from "../../src/core/errors.ts";
-import { parseCrfsuiteData } from "../../src/interop/crfsuite-data.ts";
+import { parseCrfsuiteData } from "../../src/data/crfsuite.ts";
 import { hashlittle, writeCrfsuiteModel } from "../../src/interop/crfsuite-writer.ts";
-import { Model } from "../../src/model.ts";
+import { Model } from "../../src/tagger/model.ts";
 import { TEST, TRAIN } from "../cli/harness.ts";
 
 const dir = new URL("../fixtures/crfsuite/", import.meta.url);

@@ -7,9 +7,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Tagger } from "../../src/api/tagger.ts";
-import { parseCrfsuiteData } from "../../src/interop/crfsuite-data.ts";
-import { describeModel, explainSentence } from "../../src/interop/inspect.ts";
-import { Model } from "../../src/model.ts";
+import { parseCrfsuiteData } from "../../src/data/crfsuite.ts";
+import { describeModel, explainSentence } from "../../src/tagger/inspect.ts";
+import { Model } from "../../src/tagger/model.ts";
 import { run, TRAIN } from "../cli/harness.ts";
 
 const MODEL = new URL("../fixtures/crfsuite/tiny.crfsuite", import.meta.url).pathname;

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Tagger } from "../../src/api/tagger.ts";
 import { parseSpec } from "../../src/architecture/spec.ts";
 import { Rng } from "../../src/core/rng.ts";
-import { Model } from "../../src/model.ts";
+import { Model } from "../../src/tagger/model.ts";
 import { run } from "../cli/harness.ts";
 
 const SPEC = {

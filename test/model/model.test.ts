@@ -2,11 +2,11 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { crc32, gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CorpusSentence } from "../../src/architecture/corpus.ts";
 import { loadSpec } from "../../src/architecture/spec.ts";
 import { decodeContainer, encodeContainer, type SectionArray } from "../../src/core/container.ts";
-import type { CorpusSentence } from "../../src/data/corpus.ts";
-import { MODEL_VERSION, Model } from "../../src/model.ts";
-import { trainTagger } from "../../src/optimize/train.ts";
+import { MODEL_VERSION, Model } from "../../src/tagger/model.ts";
+import { trainTagger } from "../../src/tagger/train.ts";
 import { ewtSentences, GRAPHS, nadirError, tempDir } from "../fixtures/helpers.ts";
 
 const tmp = tempDir();

@@ -1,11 +1,11 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CorpusSentence, streamCorpus } from "../../src/architecture/corpus.ts";
 import { loadSpec } from "../../src/architecture/spec.ts";
 import { Rng } from "../../src/core/rng.ts";
-import { type CorpusSentence, streamCorpus } from "../../src/data/corpus.ts";
-import { auc, calibrateDetection, corruptLabeling } from "../../src/eval/detection.ts";
-import { Model } from "../../src/model.ts";
-import { trainTagger } from "../../src/optimize/train.ts";
+import { auc, calibrateDetection, corruptLabeling } from "../../src/tagger/detection.ts";
+import { Model } from "../../src/tagger/model.ts";
+import { trainTagger } from "../../src/tagger/train.ts";
 import { ewtSentences, GRAPHS, nadirError, ROOT, tempDir } from "../fixtures/helpers.ts";
 
 /**

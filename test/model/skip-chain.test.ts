@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { skipEdges } from "../../src/architecture/features.ts";
 import { chainEnergy } from "../../src/graph/chain.ts";
-import { trainTagger } from "../../src/optimize/train.ts";
+import { trainTagger } from "../../src/tagger/train.ts";
 import { conllTokens, nadirError, spec } from "../fixtures/helpers.ts";
 
 const NER = {

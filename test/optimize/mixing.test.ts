@@ -1,12 +1,10 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CorpusSentence } from "../../src/architecture/corpus.ts";
 import { buildTrainingSet, FeatureExtractor } from "../../src/architecture/features.ts";
 import { LinearChain } from "../../src/architecture/linear-chain.ts";
 import { loadSpec } from "../../src/architecture/spec.ts";
-import type { CorpusSentence } from "../../src/data/corpus.ts";
-import { Model } from "../../src/model.ts";
-import { combineModels, mixModels } from "../../src/optimize/mix-models.ts";
 import {
   makeShardTrainer,
   mixInto,
@@ -18,7 +16,9 @@ import {
   trainMixing,
 } from "../../src/optimize/mixing.ts";
 import { trainOptions } from "../../src/optimize/options.ts";
-import { trainTagger } from "../../src/optimize/train.ts";
+import { combineModels, mixModels } from "../../src/tagger/mix-models.ts";
+import { Model } from "../../src/tagger/model.ts";
+import { trainTagger } from "../../src/tagger/train.ts";
 import { expectOneError, run } from "../cli/harness.ts";
 import { ewtSentences, GRAPHS, nadirError, tempDir } from "../fixtures/helpers.ts";
 

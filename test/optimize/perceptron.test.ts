@@ -8,11 +8,11 @@ import {
 import { LinearChain } from "../../src/architecture/linear-chain.ts";
 import { loadSpec } from "../../src/architecture/spec.ts";
 import { Rng } from "../../src/core/rng.ts";
-import { evaluateTagger } from "../../src/eval/evaluate.ts";
 import { viterbiInto } from "../../src/inference/viterbi.ts";
 import { TRAIN_OPTIONS, type TrainOptions, trainOptions } from "../../src/optimize/options.ts";
 import { type Decoder, trainPerceptron } from "../../src/optimize/perceptron.ts";
-import { trainTagger } from "../../src/optimize/train.ts";
+import { evaluateTagger } from "../../src/tagger/evaluate.ts";
+import { trainTagger } from "../../src/tagger/train.ts";
 import { ewtSentences, GRAPHS, nadirError, spec } from "../fixtures/helpers.ts";
 
 const decoderFor =

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Model } from "../../src/model.ts";
 import type { TrainOptions } from "../../src/optimize/options.ts";
-import { type TrainResult, trainTagger } from "../../src/optimize/train.ts";
+import { Model } from "../../src/tagger/model.ts";
+import { type TrainResult, trainTagger } from "../../src/tagger/train.ts";
 import { conllTokens, nadirError, spec, tempDir } from "../fixtures/helpers.ts";
 
 const tmp = tempDir();
@@ -127,7 +127,7 @@ describe("trainTagger with the loss table (tiny separable task)", () => {
 
   it("lbfgs with a non-smooth loss is an E_ARG naming the smooth ones", () => {
     for (const loss of ["hinge", "perceptron", "lvq2", "square-square"]) {
-      const e = nadirError(() => train({ loss, optimizer: "lbfgs" }));
+      const e = nadirError(() => train({ loss: loss as never, optimizer: "lbfgs" }));
       expect(e.code).toBe("E_ARG");
       expect(e.message).toContain(loss);
       expect(e.message).toContain("smooth");
@@ -135,7 +135,7 @@ describe("trainTagger with the loss table (tiny separable task)", () => {
   });
 
   it("an unknown loss or optimizer is an E_ARG", () => {
-    expect(nadirError(() => train({ loss: "nope" })).code).toBe("E_ARG");
+    expect(nadirError(() => train({ loss: "nope" as never })).code).toBe("E_ARG");
     expect(nadirError(() => train({ optimizer: "adam" as never })).code).toBe("E_ARG");
   });
 });

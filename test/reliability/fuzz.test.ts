@@ -31,10 +31,10 @@ import {
   maskToGray,
   parsePnm,
 } from "../../src/data/image.ts";
-import { Model } from "../../src/model.ts";
 import { checkpointFromBytes } from "../../src/optimize/checkpoint.ts";
 import { flipNoise } from "../../src/segment/images.ts";
 import { GridModel } from "../../src/segment/model.ts";
+import { Model } from "../../src/tagger/model.ts";
 import { TEST, TRAIN } from "../cli/harness.ts";
 import { EWT_DEV, GRAPHS, ROOT, tempDir } from "../fixtures/helpers.ts";
 import {

@@ -15,7 +15,6 @@ import { chainEnergy, chainPotentials } from "../../src/graph/chain.ts";
 import { chainToFactorGraph } from "../../src/graph/convert.ts";
 import { mincutBackend } from "../../src/inference/mincut/construct.ts";
 import { viterbi } from "../../src/inference/viterbi.ts";
-import { trainTagger } from "../../src/optimize/train.ts";
 import {
   charsConll,
   charType,
@@ -25,6 +24,7 @@ import {
   WordScorer,
   wordLabels,
 } from "../../src/segment/cws.ts";
+import { trainTagger } from "../../src/tagger/train.ts";
 import { nadirError } from "../fixtures/helpers.ts";
 
 // Three sentences in the UD v1 Chinese layout (no comments, ASCII punctuation).

@@ -15,10 +15,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { loadSpec } from "../../src/architecture/spec.ts";
 import { decodeContainer, encodeContainer } from "../../src/core/container.ts";
-import { readCorpus } from "../../src/data/corpus.ts";
-import { evaluateTagger } from "../../src/eval/evaluate.ts";
-import { MODEL_VERSION, Model } from "../../src/model.ts";
-import { trainTagger } from "../../src/optimize/train.ts";
+import { readCorpus } from "../../src/architecture/corpus.ts";
+import { evaluateTagger } from "../../src/tagger/evaluate.ts";
+import { MODEL_VERSION, Model } from "../../src/tagger/model.ts";
+import { trainTagger } from "../../src/tagger/train.ts";
 
 const { values } = parseArgs({
   options: {

@@ -1,8 +1,8 @@
-import type { GraphSpec } from "../architecture/spec.ts";
 import { NadirError } from "../core/errors.ts";
-import { readCrfsuiteData } from "../interop/crfsuite-data.ts";
-import { readConll } from "./conll.ts";
-import { readConllu } from "./conllu.ts";
+import { readConll } from "../data/conll.ts";
+import { readConllu } from "../data/conllu.ts";
+import { readCrfsuiteData } from "../data/crfsuite.ts";
+import type { GraphSpec } from "./spec.ts";
 
 /** A sentence as the architecture sees it: tokens[t][c], plus where it came from. */
 export interface CorpusSentence {

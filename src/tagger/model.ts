@@ -3,10 +3,10 @@ import {
   encodeSentence,
   FeatureExtractor,
   type Instance,
-} from "./architecture/features.ts";
-import { type Encoding, encodingConstraints, withEnd } from "./architecture/labels.ts";
-import { LinearChain, type StateRows } from "./architecture/linear-chain.ts";
-import { type GraphSpec, parseSpec } from "./architecture/spec.ts";
+} from "../architecture/features.ts";
+import { type Encoding, encodingConstraints, withEnd } from "../architecture/labels.ts";
+import { LinearChain, type StateRows } from "../architecture/linear-chain.ts";
+import { type GraphSpec, parseSpec } from "../architecture/spec.ts";
 import {
   type ContainerFormat,
   decodeContainer,
@@ -14,20 +14,21 @@ import {
   type SectionArray,
   u32,
   utf8Text,
-} from "./core/container.ts";
-import { NadirError } from "./core/errors.ts";
-import { readFileBytes } from "./core/host.ts";
-import { writeFileAtomic } from "./core/io.ts";
-import { chainEnergy } from "./graph/chain.ts";
-import { chain2Energy } from "./graph/chain2.ts";
-import { bpBackend } from "./inference/bp.ts";
-import { gibbsDensity } from "./inference/forward-backward.ts";
-import { kbestViterbi } from "./inference/kbest.ts";
-import type { Constraints, InferenceResult } from "./inference/types.ts";
-import { viterbi } from "./inference/viterbi.ts";
-import { viterbi2 } from "./inference/viterbi2.ts";
-import { crfsuiteModelArgs, isCrfsuiteModel } from "./interop/crfsuite-model.ts";
-import { describeModel, type ModelDescription } from "./interop/inspect.ts";
+} from "../core/container.ts";
+import { NadirError } from "../core/errors.ts";
+import { readFileBytes } from "../core/host.ts";
+import { writeFileAtomic } from "../core/io.ts";
+import { chainEnergy } from "../graph/chain.ts";
+import { chain2Energy } from "../graph/chain2.ts";
+import type { Constraints } from "../graph/constraints.ts";
+import { bpBackend } from "../inference/bp.ts";
+import { gibbsDensity } from "../inference/forward-backward.ts";
+import { kbestViterbi } from "../inference/kbest.ts";
+import type { InferenceResult } from "../inference/types.ts";
+import { viterbi } from "../inference/viterbi.ts";
+import { viterbi2 } from "../inference/viterbi2.ts";
+import { crfsuiteModelArgs, isCrfsuiteModel } from "../interop/crfsuite-model.ts";
+import { describeModel, type ModelDescription } from "./inspect.ts";
 
 /** Order of the chain a spec asks for. */
 export function orderOf(spec: GraphSpec): 1 | 2 {

@@ -8,7 +8,7 @@ import { Dictionary, FeatureExtractor } from "../architecture/features.ts";
 import type { StateRows } from "../architecture/linear-chain.ts";
 import type { GraphSpec } from "../architecture/spec.ts";
 import { NadirError } from "../core/errors.ts";
-import { Model } from "../model.ts";
+import { Model } from "./model.ts";
 
 /** Can `a` and `b` be combined (same spec, hence the same attribute tuples)? */
 export function sameSpec(a: GraphSpec, b: GraphSpec): boolean {

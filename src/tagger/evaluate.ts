@@ -1,9 +1,9 @@
 import type { SentenceLike } from "../architecture/features.ts";
 import { labelOf } from "../architecture/features.ts";
 import type { GraphSpec } from "../architecture/spec.ts";
-import type { Model } from "../model.ts";
-import { tokenAccuracy } from "./accuracy.ts";
-import { type ChunkReport, scoreChunks } from "./chunks.ts";
+import { tokenAccuracy } from "../eval/accuracy.ts";
+import { type ChunkReport, scoreChunks } from "../eval/chunks.ts";
+import type { Model } from "./model.ts";
 
 /** The spec's model-selection score of predictions (higher is better): token accuracy or chunk F1, in percent. */
 export function scoreSequences(

@@ -16,9 +16,9 @@
  * with `parseAttributeField`.
  */
 import { NadirError } from "../core/errors.ts";
-import { type Sentence, SentenceBuffer } from "../data/conll.ts";
-import { displayName, readLineBatches, splitLines } from "../data/lines.ts";
+import { type Sentence, SentenceBuffer } from "./conll.ts";
 import { parseAttributeField } from "./crfsuite-attributes.ts";
+import { displayName, readLineBatches, splitLines } from "./lines.ts";
 
 export {
   type AttributeField,

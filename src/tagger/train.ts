@@ -12,19 +12,24 @@ import { observedRows } from "../architecture/linear-chain.ts";
 import type { GraphSpec } from "../architecture/spec.ts";
 import { submodularProjection } from "../architecture/submodular.ts";
 import { NadirError } from "../core/errors.ts";
-import { calibrateDetection, type DetectionCalibration } from "../eval/detection.ts";
-import { scoreSequences } from "../eval/evaluate.ts";
 import { bpBackend } from "../inference/bp.ts";
 import { getBackend } from "../inference/registry.ts";
 import type { Backend } from "../inference/types.ts";
 import { viterbiBackend, viterbiInto } from "../inference/viterbi.ts";
 import { viterbi2 } from "../inference/viterbi2.ts";
-import { Model } from "../model.ts";
+import { mixingPlan, trainMixing } from "../optimize/mixing.ts";
+import {
+  applySpecOptions,
+  splitSpecOptions,
+  type TrainOptions,
+  trainOptions,
+} from "../optimize/options.ts";
+import { type Decoder, type EpochReport, trainPerceptron } from "../optimize/perceptron.ts";
+import { trainEnergy } from "../optimize/trainer.ts";
+import { calibrateDetection, type DetectionCalibration } from "./detection.ts";
+import { scoreSequences } from "./evaluate.ts";
 import { combineModels, sameSpec } from "./mix-models.ts";
-import { mixingPlan, trainMixing } from "./mixing.ts";
-import { applySpecOptions, splitSpecOptions, type TrainOptions, trainOptions } from "./options.ts";
-import { type Decoder, type EpochReport, trainPerceptron } from "./perceptron.ts";
-import { trainEnergy } from "./trainer.ts";
+import { Model } from "./model.ts";
 
 export interface TrainInput {
   spec: GraphSpec;

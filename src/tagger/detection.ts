@@ -2,7 +2,7 @@ import type { SentenceLike } from "../architecture/features.ts";
 import { labelOf } from "../architecture/features.ts";
 import { NadirError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
-import type { Model } from "../model.ts";
+import type { Model } from "./model.ts";
 
 /** Replace each label with probability `rate` by a different random one (at least one is changed). */
 export function corruptLabeling(

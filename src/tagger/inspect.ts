@@ -7,8 +7,8 @@
  * so the contributions add up to the energy exactly.
  */
 import { NadirError } from "../core/errors.ts";
-import type { Constraints } from "../inference/types.ts";
-import type { Model } from "../model.ts";
+import type { Constraints } from "../graph/constraints.ts";
+import type { Model } from "./model.ts";
 
 /** An attribute's weight for one label: an energy (lower favours the label). */
 export interface AttributeEnergy {
