@@ -1,54 +1,59 @@
 /**
  * MSR Sentence Completion benchmark for the log-bilinear completion energy.
  *
- *   tsx scripts/bench/completion.ts --train-minutes 12     # train nll (NCE) and hinge, score both
+ *   tsx scripts/bench/completion.ts --train-minutes 20           # the full text, NLL by NCE
  *   tsx scripts/bench/completion.ts --model M [--questions F --answers F]
  *
- * Each question is answered by the candidate of lowest energy (--scoring
- * blank: at the blank; sentence: summed over the positions whose window holds
- * the blank). Scores the first 520 questions (the development set; the
- * other 520 are kept aside). While training, the accuracy is measured every
- * --curve-seconds on the shared parameters: the accuracy-against-time curve.
- * --warm-minutes M also trains hinge for M minutes starting from the nll
- * model (a warm start); --ship PATH also writes the nll model restricted to
- * the --ship-vocab most frequent words, with int8 rows (the small model
- * nadir complete loads by default). The last line is JSON {"accuracy", "questions", ...} for the best model.
+ * Trains on --corpus (default ../shared/corpora/gutenberg-full: the 522
+ * gzipped etexts of the official MSR training text, read file by file;
+ * ../shared/corpora/gutenberg is the 36-text subset), then scores the first
+ * 520 questions (the development set; the other 520 are kept aside). Each
+ * question is answered by the candidate of lowest energy (--scoring blank: at
+ * the blank; sentence: summed over the positions whose window holds the
+ * blank). While training, the accuracy is measured every --curve-seconds on
+ * the live shared parameters: the accuracy-against-minutes curve, one JSON
+ * line {"curve": ..., "minutes", "steps", "blank", "sentence"} per point.
+ * --warm-minutes M also trains hinge for M minutes from the nll model;
+ * --ship PATH writes the nll model restricted to the --ship-vocab most
+ * frequent words with int8 rows (the model nadir complete loads by default).
+ * The last line is JSON {"accuracy", "questions", ...} for the best model.
+ * Default paths are relative to the working directory (run from the checkout).
  */
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { corpusFiles, encodeCorpus } from "../../src/complete/corpus.ts";
 import { Lbl } from "../../src/complete/lbl.ts";
 import { accuracy, parseLmFormat, type Scoring } from "../../src/complete/msr.ts";
-import { readDocuments } from "../../src/complete/text.ts";
-import { type CompletionLoss, trainCompletion } from "../../src/complete/train.ts";
+import { type CompletionLoss, trainEncoded } from "../../src/complete/train.ts";
+import type { LossName } from "../../src/loss/index.ts";
 
-// the shared corpora beside the checkout (../shared), wherever it is
-const SHARED = fileURLToPath(new URL("../../../shared/", import.meta.url));
-const MSR = join(SHARED, "corpora/msr-sentence-completion");
+const MSR = "../shared/corpora/msr-sentence-completion";
 const { values } = parseArgs({
   options: {
     questions: { type: "string", default: join(MSR, "Holmes.lm_format.questions.txt") },
     answers: { type: "string", default: join(MSR, "Holmes.lm_format.answers.txt") },
-    model: { type: "string" },
-    "train-minutes": { type: "string", default: "12" },
-    losses: { type: "string", default: "nll,hinge" },
-    corpus: { type: "string", default: join(SHARED, "corpora/gutenberg") },
+    model: { type: "string", multiple: true },
+    "train-minutes": { type: "string", default: "20" },
+    losses: { type: "string", default: "nll" },
+    corpus: { type: "string", default: "../shared/corpora/gutenberg-full" },
     out: { type: "string", default: "/tmp/nadir-completion" },
     vocab: { type: "string", default: "40000" },
     "min-count": { type: "string", default: "2" },
-    dim: { type: "string", default: "64" },
+    dim: { type: "string", default: "96" },
     window: { type: "string", default: "10" },
     lr: { type: "string", default: "0.1" },
     noise: { type: "string", default: "10" },
+    "nce-loss": { type: "string", default: "log" },
     threads: { type: "string", default: "2" },
     scoring: { type: "string", default: "blank" },
-    "curve-seconds": { type: "string", default: "60" },
+    "curve-seconds": { type: "string", default: "120" },
     seed: { type: "string", default: "1" },
+    decay: { type: "boolean", default: false },
     "warm-minutes": { type: "string", default: "0" },
     "hinge-lr": { type: "string", default: "0.05" },
     ship: { type: "string" },
-    "ship-vocab": { type: "string", default: "25000" },
+    "ship-vocab": { type: "string", default: "40000" },
     limit: { type: "string", default: "520" },
   },
 });
@@ -61,6 +66,13 @@ const qs = parseLmFormat(
 const scoring = values.scoring as Scoring;
 const pct = (x: number): number => Math.round(1000 * x) / 10;
 
+interface Point {
+  minutes: number;
+  steps: number;
+  loss: number;
+  blank: number;
+  sentence: number;
+}
 interface Result {
   name: string;
   accuracy: number;
@@ -69,11 +81,18 @@ interface Result {
   seconds: number;
   steps: number;
   oov: number;
-  curve?: { seconds: number; steps: number; loss: number; blank: number; sentence: number }[];
+  bytes?: number;
+  curve?: Point[];
 }
 const results: Result[] = [];
 
-function report(name: string, model: Lbl, seconds: number, steps: number, curve?: Result["curve"]) {
+function report(
+  name: string,
+  model: Lbl,
+  seconds: number,
+  steps: number,
+  extra: Partial<Result> = {},
+) {
   const blank = accuracy(model, qs, "blank");
   const sentence = accuracy(model, qs, "sentence");
   let oov = 0;
@@ -87,47 +106,52 @@ function report(name: string, model: Lbl, seconds: number, steps: number, curve?
     seconds,
     steps,
     oov,
-    curve,
+    ...extra,
   });
   console.log(
-    `${name}: accuracy ${pct(acc)}% (${scoring}; blank ${pct(blank)}%, sentence ${pct(sentence)}%) on ${qs.length} questions; train ${seconds.toFixed(0)} s, ${steps} steps; OOV candidates ${oov}/${qs.length * 5}`,
+    `${name}: accuracy ${pct(acc)}% (${scoring}; blank ${pct(blank)}%, sentence ${pct(sentence)}%) on ${qs.length} questions; V = ${model.V}, D = ${model.D}, ±${model.left}/${model.right}; train ${seconds.toFixed(0)} s, ${steps} steps; OOV candidates ${oov}/${qs.length * 5}`,
   );
 }
 
 if (values.model) {
-  const m = Lbl.load(values.model);
-  report(values.model, m, Number(m.meta.seconds ?? 0), Number(m.meta.steps ?? 0));
+  for (const path of values.model) {
+    const m = Lbl.load(path);
+    report(path, m, Number(m.meta.seconds ?? 0), Number(m.meta.steps ?? 0), {
+      bytes: statSync(path).size,
+    });
+  }
 } else {
   mkdirSync(values.out, { recursive: true });
-  const files = readdirSync(values.corpus)
-    .filter((f) => /\.txt$/i.test(f))
-    .sort()
-    .map((f) => join(values.corpus, f));
+  const w = Number(values.window);
+  const files = corpusFiles(values.corpus);
   const t0 = performance.now();
-  const docs = readDocuments(files);
-  const ntok = docs.reduce((s, d) => s + d.length, 0);
+  const corpus = encodeCorpus(files, {
+    vocabSize: Number(values.vocab),
+    minCount: Number(values["min-count"]),
+    pad: w,
+    sentences: true,
+  });
   console.log(
-    `read ${files.length} files, ${ntok} tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    `read ${files.length} files, ${corpus.tokens} tokens (${corpus.types} types; vocabulary ${corpus.vocab.size}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
   const trained = new Map<string, Lbl>();
   const trainOne = async (loss: CompletionLoss, minutes: number, label: string, init?: Lbl) => {
-    const w = Number(values.window);
-    const curve: NonNullable<Result["curve"]> = [];
+    const curve: Point[] = [];
     let live: Lbl | null = null;
-    const r = await trainCompletion(
-      docs,
+    const r = await trainEncoded(
+      corpus,
       {
         loss,
         minutes,
-        vocabSize: Number(values.vocab),
-        minCount: Number(values["min-count"]),
         dim: Number(values.dim),
         left: w,
         right: w,
         lr: Number(loss === "hinge" ? values["hinge-lr"] : values.lr),
         noise: Number(values.noise),
+        nceLoss: values["nce-loss"] as LossName,
         threads: Number(values.threads),
         seed: Number(values.seed),
+        decay: values.decay,
         progressSeconds: Number(values["curve-seconds"]),
         onModel: (m) => {
           live = m;
@@ -135,17 +159,15 @@ if (values.model) {
         onProgress: (p) => {
           // the parameters are shared with the training threads: a snapshot in time
           const m = live!;
-          const point = {
-            seconds: Math.round(p.seconds),
+          const point: Point = {
+            minutes: Math.round(p.seconds / 6) / 10,
             steps: p.steps,
             loss: Math.round(1e4 * p.avgLoss) / 1e4,
             blank: pct(accuracy(m, qs, "blank")),
             sentence: pct(accuracy(m, qs, "sentence")),
           };
           curve.push(point);
-          console.log(
-            `  ${label}: ${point.seconds} s, ${p.steps} steps, loss ${point.loss}, dev accuracy blank ${point.blank}% sentence ${point.sentence}%`,
-          );
+          console.log(JSON.stringify({ curve: label, corpus: values.corpus, ...point }));
         },
       },
       init,
@@ -153,7 +175,7 @@ if (values.model) {
     const path = join(values.out, `${label}.lbl`);
     r.model.save(path);
     trained.set(label, r.model);
-    report(`${label} (${path})`, r.model, r.seconds, r.steps, curve);
+    report(`${label} (${path})`, r.model, r.seconds, r.steps, { curve });
   };
   const minutes = Number(values["train-minutes"]);
   for (const loss of values.losses.split(",") as CompletionLoss[])
@@ -168,6 +190,9 @@ if (values.model) {
       Lbl.load(values.ship),
       Number(nll.meta.seconds),
       Number(nll.meta.steps),
+      {
+        bytes: statSync(values.ship).size,
+      },
     );
   }
 }

@@ -9,6 +9,8 @@ export interface Command {
   summary: string;
   usage: string;
   options: readonly OptionDecl[];
+  /** commands named by the first positional, e.g. `complete train` (name: "complete train") */
+  subcommands?: readonly Command[];
   run(values: Record<string, unknown>, positionals: string[]): Promise<void> | void;
 }
 

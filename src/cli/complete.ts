@@ -1,16 +1,163 @@
 import { Completer, DEFAULT_COMPLETION_MODEL } from "../api/completer.ts";
 import { NadirError } from "../core/errors.ts";
+import { LOSS_NAMES, type LossName } from "../loss/index.ts";
 import { type Command, flag } from "./args.ts";
+
+/** `nadir complete train`: train a completion model on a directory of (gzipped) texts. */
+export const completeTrainCommand: Command = {
+  name: "complete train",
+  summary:
+    "train a log-bilinear completion model on a directory of *.txt / *.txt.gz texts (read file by file)",
+  usage:
+    "nadir complete train --corpus DIR --minutes M [--model OUT] [--vocab N] [--dim D] [--window W] [--threads T] ...",
+  options: [
+    flag(
+      "corpus",
+      "directory of *.txt or *.txt.gz files (Gutenberg headers are stripped), or one file",
+    ),
+    {
+      name: "minutes",
+      type: "number",
+      default: 10,
+      min: 0,
+      help: "training time budget in minutes",
+    },
+    {
+      name: "max-steps",
+      type: "int",
+      default: 0,
+      min: 0,
+      help: "stop after this many steps (0: no limit; with --threads 1 the model is reproducible)",
+    },
+    {
+      name: "model",
+      type: "string",
+      default: "completion.lbl",
+      help: "model file to write (atomically)",
+      file: true,
+    },
+    {
+      name: "vocab",
+      type: "int",
+      default: 40000,
+      min: 1,
+      help: "at most this many words in the vocabulary",
+    },
+    {
+      name: "min-count",
+      type: "int",
+      default: 2,
+      min: 1,
+      help: "words seen fewer times are <unk>",
+    },
+    { name: "dim", type: "int", default: 96, min: 1, help: "embedding dimension D" },
+    {
+      name: "window",
+      type: "int",
+      default: 10,
+      min: 1,
+      help: "context words on each side of the blank",
+    },
+    {
+      name: "threads",
+      type: "int",
+      default: 2,
+      min: 1,
+      help: "training threads (Hogwild! when > 1)",
+    },
+    { name: "lr", type: "number", default: 0.1, min: 1e-12, help: "AdaGrad step size" },
+    { name: "noise", type: "int", default: 10, min: 1, help: "noise words per example (NCE)" },
+    {
+      name: "nce-loss",
+      type: "string",
+      default: "log",
+      choices: LOSS_NAMES,
+      help: "loss-table row on each word's data-vs-noise pair (log: NCE; hinge, mce, lvq2, perceptron: negative sampling with that loss)",
+    },
+    { name: "margin", type: "number", default: 1, min: 0, help: "margin m of --nce-loss hinge" },
+    { name: "seed", type: "int", default: 1, min: 0, help: "random seed" },
+    {
+      name: "dtype",
+      type: "string",
+      default: "i8",
+      choices: ["i8", "f32"],
+      help: "i8: embedding rows as int8 with a float32 scale (4× smaller); f32: float32",
+    },
+    flag("quiet", "no progress lines on stderr", "boolean"),
+  ],
+  async run(v) {
+    const corpus = (v.corpus as string | undefined) ?? "";
+    if (corpus === "") throw new NadirError("E_ARG", "complete train: --corpus DIR is required");
+    const minutes = (v.minutes as number | undefined) ?? 10;
+    const maxSteps = (v["max-steps"] as number | undefined) ?? 0;
+    if (minutes <= 0 && maxSteps <= 0)
+      throw new NadirError("E_ARG", "complete train: --minutes or --max-steps must be > 0");
+    const out = (v.model as string | undefined) || "completion.lbl";
+    const window = (v.window as number | undefined) ?? 10;
+    const quiet = v.quiet === true;
+    const say = (line: string): void => {
+      if (!quiet) process.stderr.write(`${line}\n`);
+    };
+    const [{ corpusFiles, encodeCorpus }, { checkNceLoss, trainEncoded }] = await Promise.all([
+      import("../complete/corpus.ts"),
+      import("../complete/train.ts"),
+    ]);
+    const nceLoss = ((v["nce-loss"] as string | undefined) ?? "log") as LossName;
+    checkNceLoss(nceLoss, { margin: (v.margin as number | undefined) ?? 1 });
+    const t0 = performance.now();
+    const files = corpusFiles(corpus);
+    const data = encodeCorpus(files, {
+      vocabSize: (v.vocab as number | undefined) ?? 40000,
+      minCount: (v["min-count"] as number | undefined) ?? 2,
+      pad: window,
+      sentences: true,
+    });
+    if (data.vocab.size <= 2)
+      throw new NadirError(
+        "E_ARG",
+        "complete train: the corpus has no word seen --min-count times",
+        {
+          file: corpus,
+        },
+      );
+    say(
+      `read ${data.files} files: ${data.tokens} tokens, ${data.types} types, vocabulary ${data.vocab.size - 2} words (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+    );
+    const r = await trainEncoded(data, {
+      loss: "nll",
+      minutes: maxSteps > 0 && v.minutes === undefined ? 0 : minutes,
+      maxSteps,
+      dim: (v.dim as number | undefined) ?? 96,
+      left: window,
+      right: window,
+      lr: (v.lr as number | undefined) ?? 0.1,
+      noise: (v.noise as number | undefined) ?? 10,
+      nceLoss,
+      margin: (v.margin as number | undefined) ?? 1,
+      threads: (v.threads as number | undefined) ?? 2,
+      seed: (v.seed as number | undefined) ?? 1,
+      progressSeconds: 30,
+      onProgress: (p) =>
+        say(`${(p.seconds / 60).toFixed(1)} min: ${p.steps} steps, loss ${p.avgLoss.toFixed(4)}`),
+    });
+    r.model.meta = { ...r.model.meta, corpus: { files: data.files, tokens: data.tokens } };
+    r.model.save(out, ((v.dtype as string | undefined) ?? "i8") as "i8" | "f32");
+    say(
+      `wrote ${out}: ${r.steps} steps in ${r.seconds.toFixed(0)} s, loss ${r.avgLoss.toFixed(4)}`,
+    );
+  },
+};
 
 export const completeCommand: Command = {
   name: "complete",
   summary: "fill the blank ___ of a sentence with the lowest-energy words (log-bilinear model)",
   usage:
-    'nadir complete "The cat ate the ___" [--model M] [-k K] [--beta B] [--choices a,b,c] [--json]',
+    'nadir complete "The cat ate the ___" [--model M] [-k K] [--beta B] [--choices a,b,c] [--json]\n       nadir complete train --corpus DIR --minutes M [--model OUT] (see nadir complete train --help)',
+  subcommands: [completeTrainCommand],
   options: [
     flag(
       "model",
-      "completion model (default: the one shipped in models/; scripts/bench/completion.ts trains others)",
+      "completion model (default: the one shipped in models/; `nadir complete train` trains others)",
     ),
     { name: "k", type: "int", default: 10, min: 1, help: "how many words to print" },
     {

@@ -94,11 +94,13 @@ export async function main(argv: string[]): Promise<number> {
         `unknown command '${name}'${guess ? ` (did you mean ${guess}?)` : ""}; expected one of ${names.join(", ")}`,
       );
     }
-    const [cmd, { helpText, parseCommand }] = await Promise.all([
+    const [top, { helpText, parseCommand }] = await Promise.all([
       entry.load(),
       import("./args.ts"),
     ]);
-    const { values, positionals, help } = parseCommand(cmd, rest);
+    const sub = top.subcommands?.find((c) => c.name === `${top.name} ${rest[0]}`);
+    const cmd = sub ?? top;
+    const { values, positionals, help } = parseCommand(cmd, sub ? rest.slice(1) : rest);
     if (help) {
       process.stdout.write(`${helpText(cmd)}\n`);
       return 0;

@@ -15,7 +15,11 @@
  *   classified by the logistic loss on s(w) = −E(w) − log(k q(w)):
  *     L_NCE = softplus(−s(c)) + Σ_j softplus(s(n_j)),
  *   whose optimum is the NLL optimum with self-normalized energies (Z ≈ 1), at
- *   O(k·D) per step instead of O(V·D). With `noise` = 0 the exact NLL over the
+ *   O(k·D) per step instead of O(V·D). Each of those terms is a row of the
+ *   loss table (src/loss) on a two-answer problem per word, "data" with energy
+ *   E(w) against "noise" with energy −log(k q(w)): `nceLoss` = "log" (the
+ *   default) is exactly NCE; another row of the table (e.g. "hinge") trains
+ *   by negative sampling with that loss instead. With `noise` = 0 the exact NLL over the
  *   vocabulary: full normalization for the value and F, and the expectation
  *   Σ_w P_β(w) ∂E(w)/∂W of its gradient estimated from `nllSamples` draws of
  *   the exact P_β (all words above `nllCutoff` when nllSamples = 0).
@@ -27,7 +31,8 @@ import { Worker } from "node:worker_threads";
 import { NadirError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
 import { workerUrl } from "../core/threads.ts";
-import { type LossValue, makeLoss } from "../loss/index.ts";
+import { type Loss, type LossName, type LossValue, makeLoss } from "../loss/index.ts";
+import type { EncodedCorpus } from "./corpus.ts";
 import { Lbl, type LblParams, zeroParams } from "./lbl.ts";
 import { AliasTable } from "./noise.ts";
 import { countTokens, encode, FIRST_WORD, splitSentences, Vocab } from "./text.ts";
@@ -63,6 +68,11 @@ export interface CompletionTrainOptions {
   noise: number;
   /** nll with NCE: the noise distribution is q(w) ∝ count(w)^noisePower */
   noisePower: number;
+  /**
+   * nll with NCE: the loss-table row applied to each word's data-vs-noise pair
+   * ("log": NCE proper; "hinge", "mce", ...: negative sampling with that loss)
+   */
+  nceLoss: LossName;
   nllCutoff: number;
   /** exact nll: draws from P_β for the gradient's expectation term (0: every word) */
   nllSamples: number;
@@ -96,6 +106,7 @@ export const COMPLETION_DEFAULTS: CompletionTrainOptions = {
   seed: 1,
   noise: 10,
   noisePower: 0.75,
+  nceLoss: "log",
   nllCutoff: 1e-6,
   nllSamples: 32,
   batch: 16,
@@ -112,22 +123,42 @@ export interface TrainResult {
   avgLoss: number;
 }
 
-const softplus = (x: number): number =>
-  x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
-
 /**
- * The NCE loss of one word and its derivative with respect to its energy E.
- * With s = −E − log(k q(w)): a data word costs softplus(−s) (∂/∂E = σ(−s)),
- * a noise word softplus(s) (∂/∂E = −σ(s)). Returns the loss; ∂L/∂E into out[0].
+ * One word's term of NCE through the loss table: the word is either data or
+ * noise, answer "data" with energy E(w), answer "noise" with energy −log(k q(w))
+ * (so that P(data | w) = σ(−E − log(k q(w))), Mnih & Teh 2012). A data word's
+ * correct answer is "data": loss(E_C = E, E_I = −log kq), ∂L/∂E = dEC; a noise
+ * word's is "noise": loss(E_C = −log kq, E_I = E), ∂L/∂E = dEI. With the
+ * table's "log" loss, softplus(E_C − E_I), these are NCE's softplus(−s) and
+ * softplus(s) with s = −E − log(k q(w)). Returns the loss; ∂L/∂E into out[0].
  */
-export function nceTerm(E: number, logKq: number, data: boolean, out: Float64Array): number {
-  const s = -E - logKq;
+export function nceTerm(
+  loss: Loss,
+  E: number,
+  logKq: number,
+  data: boolean,
+  out: Float64Array,
+  lv: LossValue = { value: 0, dEC: 0, dEI: 0, dF: 0 },
+): number {
   if (data) {
-    out[0] = 1 / (1 + Math.exp(s));
-    return softplus(-s);
+    loss.evaluate(E, -logKq, lv);
+    out[0] = lv.dEC;
+  } else {
+    loss.evaluate(-logKq, E, lv);
+    out[0] = lv.dEI;
   }
-  out[0] = -1 / (1 + Math.exp(-s));
-  return softplus(s);
+  return lv.value;
+}
+
+/** The losses of the table that nceTerm can use: functions of E_C and E_I. */
+export function checkNceLoss(name: string, params: { margin?: number } = {}): Loss {
+  const loss = makeLoss(name, params);
+  if (loss.needs !== "offending" && loss.needs !== "answer")
+    throw new NadirError(
+      "E_ARG",
+      `nceLoss: '${name}' is not a loss of E_C and E_I; use log (NCE), hinge, mce, lvq2, perceptron`,
+    );
+  return loss;
 }
 
 /** The noise distribution of NCE over the vocabulary: q(w) ∝ count(w)^power, reserved ids 0. */
@@ -141,6 +172,7 @@ export function noiseWeights(freq: Float64Array, power: number): Float64Array {
  */
 export class CompletionLearner {
   private readonly loss;
+  private readonly nceLoss: Loss;
   private readonly lv: LossValue = { value: 0, dEC: 0, dEI: 0, dF: 0 };
   private readonly noise: AliasTable | null;
   private readonly logKq: Float64Array | null;
@@ -173,6 +205,7 @@ export class CompletionLearner {
     this.o = o;
     this.rng = rng;
     this.loss = makeLoss(o.loss, { margin: o.margin, beta: o.beta });
+    this.nceLoss = checkNceLoss(o.nceLoss, { margin: o.margin });
     const V = model.V;
     const nce = o.loss === "nll" && o.noise > 0;
     if (nce) {
@@ -209,7 +242,7 @@ export class CompletionLearner {
   }
 
   private runNce(ids: Int32Array, pos: Int32Array, n: number): number {
-    const { model, acc, rng, ws, gs } = this;
+    const { model, acc, rng, ws, gs, lv, nceLoss } = this;
     const noise = this.noise!;
     const logKq = this.logKq!;
     const K = this.o.noise;
@@ -225,7 +258,7 @@ export class CompletionLearner {
       for (let j = 1; j <= K; j++) ws[j] = noise.sample(rng);
       for (let j = 0; j <= K; j++) {
         const w = ws[j]!;
-        lossSum += nceTerm(model.energyOf(w), logKq[w]!, j === 0, g1);
+        lossSum += nceTerm(nceLoss, model.energyOf(w), logKq[w]!, j === 0, g1, lv);
         gs[j] = g1[0]!;
       }
       model.adagradStep(ctx, ws, gs, K + 1, acc, lr);
@@ -359,6 +392,27 @@ export async function trainCompletion(
   const vocab = init?.vocab ?? Vocab.build(counts, o.vocabSize, o.minCount);
   const freq = new Float64Array(vocab.size);
   for (let w = FIRST_WORD; w < vocab.size; w++) freq[w] = counts.get(vocab.words[w]!) ?? 0;
+  const units = o.sentences ? docs.flatMap((d) => splitSentences(d)) : docs;
+  const ids = encode(units, vocab, Math.max(o.left, o.right));
+  return trainEncoded({ vocab, freq, ids }, o, init);
+}
+
+/**
+ * Train on an encoded corpus (corpus.ts: read file by file, e.g. gzipped
+ * etexts); its padding must be at least the window. With `init`, a warm start
+ * (init's vocabulary must be the corpus's).
+ */
+export async function trainEncoded(
+  corpus: Pick<EncodedCorpus, "vocab" | "freq" | "ids">,
+  options: Partial<CompletionTrainOptions> = {},
+  init?: Lbl,
+): Promise<TrainResult> {
+  const o = { ...COMPLETION_DEFAULTS, ...options };
+  if (init) Object.assign(o, { dim: init.D, left: init.left, right: init.right });
+  validate(o);
+  const { vocab, freq, ids } = corpus;
+  if (init && init.vocab.words.length !== vocab.size)
+    throw new NadirError("E_ARG", "warm start: the model's vocabulary is not the corpus's");
   const rng = new Rng(o.seed);
   const shared = o.threads > 1;
   const params = zeroParams(vocab.size, o.dim, o.left + o.right, "f32", shared);
@@ -367,8 +421,6 @@ export async function trainCompletion(
     for (const k of ["R", "Q", "b", "W"] as const) params[k].set(init.p[k]);
     model.meta = { init: init.meta };
   } else model.init(rng, freq);
-  const units = o.sentences ? docs.flatMap((d) => splitSentences(d)) : docs;
-  const ids = encode(units, vocab, Math.max(o.left, o.right));
   o.onModel?.(model);
   return shared
     ? trainThreads(model, ids, freq, o)
@@ -382,6 +434,7 @@ function validate(o: CompletionTrainOptions): void {
     throw new NadirError("E_ARG", `threads must be a positive integer, got ${o.threads}`);
   if (!Number.isInteger(o.noise) || o.noise < 0)
     throw new NadirError("E_ARG", `noise must be a non-negative integer, got ${o.noise}`);
+  if (o.loss === "nll" && o.noise > 0) checkNceLoss(o.nceLoss, { margin: o.margin });
 }
 
 /**
@@ -441,6 +494,9 @@ function stamp(
     ...model.meta,
     loss: o.loss,
     estimator: o.loss === "nll" ? (o.noise > 0 ? `nce-${o.noise}` : "exact") : "most-offending",
+    ...(o.loss === "nll" && o.noise > 0 ? { nceLoss: o.nceLoss } : {}),
+    dim: model.D,
+    window: [model.left, model.right],
     steps,
     seconds,
     threads: o.threads,

@@ -32,6 +32,7 @@ import {
 } from "../../src/complete/train.ts";
 import { NadirError } from "../../src/core/errors.ts";
 import { Rng } from "../../src/core/rng.ts";
+import { makeLoss } from "../../src/loss/index.ts";
 import { run } from "../cli/harness.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nadir-complete-"));
@@ -192,19 +193,25 @@ describe("log-bilinear energy", () => {
     expect(m.energy(ctx, c) - m.energy(ctx, off)).toBeLessThan(gap0);
   });
 
-  it("the NCE term's derivative matches finite differences (rel. err < 1e-5)", () => {
+  it("the NCE term is the loss table's log loss on data vs noise: NCE's value, and its derivative matches finite differences (rel. err < 1e-5)", () => {
     const out = new Float64Array(1);
+    const log = makeLoss("log");
+    const softplus = (x: number): number =>
+      x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
     fc.assert(
       fc.property(
         fc.double({ min: -8, max: 8, noNaN: true }),
         fc.double({ min: -12, max: 4, noNaN: true }),
         fc.boolean(),
         (E, logKq, data) => {
-          nceTerm(E, logKq, data, out);
+          const value = nceTerm(log, E, logKq, data, out);
+          // Mnih & Teh's NCE with s = −E − log(k q(w)): softplus(−s) for data, softplus(s) for noise
+          const s = -E - logKq;
+          expect(value).toBeCloseTo(data ? softplus(-s) : softplus(s), 10);
           const h = 1e-6;
           const num =
-            (nceTerm(E + h, logKq, data, new Float64Array(1)) -
-              nceTerm(E - h, logKq, data, new Float64Array(1))) /
+            (nceTerm(log, E + h, logKq, data, new Float64Array(1)) -
+              nceTerm(log, E - h, logKq, data, new Float64Array(1))) /
             (2 * h);
           expect(Math.abs(num - out[0]!) / Math.max(1, Math.abs(num))).toBeLessThan(1e-5);
           // data words are pushed down (∂L/∂E > 0), noise words up
