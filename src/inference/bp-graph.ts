@@ -422,6 +422,29 @@ export function resolveMessageOptions(
   return { schedule, damping, tolerance, maxIterations };
 }
 
+/**
+ * Advance the odometer `x` over the scope of the factor whose edges start at
+ * e0 (row-major, last slot fastest; wraps to all zeros after the last entry).
+ */
+export function nextEntry(
+  x: Int32Array,
+  arity: number,
+  e0: number,
+  edgeVar: Int32Array,
+  domains: Int32Array,
+): void {
+  let j = arity - 1;
+  while (j >= 0) {
+    const xj = x[j]! + 1;
+    if (xj < domains[edgeVar[e0 + j]!]!) {
+      x[j] = xj;
+      return;
+    }
+    x[j] = 0;
+    j--;
+  }
+}
+
 /** A Float64Array of at least n entries: `a` itself when long enough. */
 export function grow(a: Float64Array, n: number): Float64Array {
   return a.length >= n ? a : new Float64Array(Math.max(n, a.length * 2));

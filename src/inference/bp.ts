@@ -3,8 +3,6 @@ import { chainEnergy } from "../graph/chain.ts";
 import {
   clampUnary,
   graphMessages,
-  grow,
-  growInt,
   type MessageGraph,
   type MessageOptions,
   messagesOf,
@@ -13,12 +11,16 @@ import {
 } from "./bp-graph.ts";
 import { checkConstraints, infeasible } from "./constraints.ts";
 import {
-  minFactorToSlot,
-  minPairArg,
-  minPotts,
-  minToFirst,
-  minToSecond,
-} from "./min-sum-kernels.ts";
+  beliefOf,
+  beliefs,
+  ensureWork,
+  loopyMessages,
+  MIN_SUM,
+  messageWork,
+  slotOf,
+  toParentFactor,
+} from "./message-passing.ts";
+import { minFactorToSlot, minPairArg } from "./min-sum-kernels.ts";
 import type { Backend, Constraints, InferenceResult, Potentials } from "./types.ts";
 
 /**
@@ -83,32 +85,21 @@ function refusal(p: Potentials, exactOnly: boolean): string | null {
   return graphMessages(p).loopy ? LOOPY : null;
 }
 
-let f2v: Float64Array = new Float64Array(0);
-let v2f: Float64Array = new Float64Array(0);
-let bel: Float64Array = new Float64Array(0);
-let unary: Float64Array = new Float64Array(0);
-let tmp: Float64Array = new Float64Array(0);
-let arg: Int32Array = new Int32Array(0);
-let odo: Int32Array = new Int32Array(0);
+const w = messageWork();
 
-function ensure(mg: MessageGraph): void {
-  const S = mg.stride;
-  const nE = mg.ptr[mg.nF]!;
-  f2v = grow(f2v, nE * S);
-  v2f = grow(v2f, nE * S);
-  bel = grow(bel, mg.nVars * S);
-  unary = grow(unary, mg.nVars * S);
-  tmp = grow(tmp, Math.max(1, mg.maxArity) * S);
-  arg = growInt(arg, Math.max(mg.nF, 1) * S);
-  odo = growInt(odo, Math.max(1, mg.maxArity));
-}
-
-/** Slot of variable v in factor f (−1 when absent). */
-function slotOf(mg: MessageGraph, f: number, v: number): number {
-  const e0 = mg.ptr[f]!;
-  const e1 = mg.ptr[f + 1]!;
-  for (let e = e0; e < e1; e++) if (mg.edgeVar[e] === v) return e - e0;
-  return -1;
+/** The smallest label of the least belief of v, −1 when every belief is +Infinity. */
+function argminBelief(mg: MessageGraph, v: number): number {
+  const { bel } = w;
+  const row = v * mg.stride;
+  let best = -1;
+  let bestV = Infinity;
+  for (let l = 0; l < mg.domains[v]!; l++) {
+    if (bel[row + l]! < bestV) {
+      bestV = bel[row + l]!;
+      best = l;
+    }
+  }
+  return best;
 }
 
 /**
@@ -120,26 +111,15 @@ function treeMinSum(mg: MessageGraph, labels: Int32Array): boolean {
   const parent = mg.parent!;
   const n = mg.nVars;
   const S = mg.stride;
-  const { ptr, edgeVar, edgeStride, varPtr, varEdge, domains, tables, tableOff, tableSize } = mg;
+  const { ptr, edgeVar, edgeStride, domains, tables, tableOff, tableSize } = mg;
+  const { f2v, v2f, arg, odo } = w;
   // Collect: leaves → roots.
   for (let i = order.length - 1; i >= 0; i--) {
     const node = order[i]!;
     const par = parent[node]!;
     if (par < 0) continue;
     if (node < n) {
-      // variable → its parent factor: unary + messages from the child factors.
-      const f = par - n;
-      const ep = ptr[f]! + slotOf(mg, f, node);
-      const d = domains[node]!;
-      const out = ep * S;
-      const row = node * S;
-      for (let l = 0; l < d; l++) v2f[out + l] = unary[row + l]!;
-      for (let k = varPtr[node]!; k < varPtr[node + 1]!; k++) {
-        const e = varEdge[k]!;
-        if (e === ep) continue;
-        const m = e * S;
-        for (let l = 0; l < d; l++) v2f[out + l]! += f2v[m + l]!;
-      }
+      toParentFactor(mg, w, node, par - n);
     } else {
       // factor → its parent variable, recording the minimizing table index.
       const f = node - n;
@@ -190,18 +170,8 @@ function treeMinSum(mg: MessageGraph, labels: Int32Array): boolean {
     const par = parent[node]!;
     if (node < n) {
       if (par >= 0) continue;
-      const d = domains[node]!;
-      const row = node * S;
-      let best = -1;
-      let bestV = Infinity;
-      for (let l = 0; l < d; l++) {
-        let b = unary[row + l]!;
-        for (let k = varPtr[node]!; k < varPtr[node + 1]!; k++) b += f2v[varEdge[k]! * S + l]!;
-        if (b < bestV) {
-          bestV = b;
-          best = l;
-        }
-      }
+      beliefOf(mg, w, node);
+      const best = argminBelief(mg, node);
       if (best < 0) return false;
       labels[node] = best;
     } else {
@@ -219,126 +189,16 @@ function treeMinSum(mg: MessageGraph, labels: Int32Array): boolean {
   return true;
 }
 
-/** bel[v] = unary[v] + Σ incoming factor→variable messages. */
-function beliefs(mg: MessageGraph): void {
-  const S = mg.stride;
-  const { varPtr, varEdge, domains } = mg;
-  for (let v = 0; v < mg.nVars; v++) {
-    const row = v * S;
-    const d = domains[v]!;
-    for (let l = 0; l < d; l++) bel[row + l] = unary[row + l]!;
-    for (let k = varPtr[v]!; k < varPtr[v + 1]!; k++) {
-      const m = varEdge[k]! * S;
-      for (let l = 0; l < d; l++) bel[row + l]! += f2v[m + l]!;
-    }
-  }
-}
-
-/** Loopy min-sum; labels minimize the final beliefs. */
+/** Loopy min-sum; labels minimize the final beliefs (ties: smallest label). */
 function loopyMinSum(
   mg: MessageGraph,
   o: ResolvedMessageOptions,
   labels: Int32Array,
 ): { converged: boolean; iterations: number } {
-  const S = mg.stride;
-  const nF = mg.nF;
-  const { ptr, edgeVar, domains, tables, tableOff, tableSize, potts, pottsSame, pottsDiff } = mg;
-  f2v.fill(0, 0, ptr[nF]! * S);
-  const seq = o.schedule === "sequential";
-  const damp = o.damping;
-  const keep = 1 - damp;
-  let converged = false;
-  let iterations = 0;
-  for (let it = 1; it <= o.maxIterations; it++) {
-    beliefs(mg);
-    const forward = !seq || (it & 1) === 1;
-    let delta = 0;
-    for (let k = 0; k < nF; k++) {
-      const f = forward ? k : nF - 1 - k;
-      const e0 = ptr[f]!;
-      const e1 = ptr[f + 1]!;
-      const arity = e1 - e0;
-      // variable → factor: belief minus this factor's own message.
-      for (let e = e0; e < e1; e++) {
-        const v = edgeVar[e]!;
-        const d = domains[v]!;
-        const row = v * S;
-        const m = e * S;
-        for (let l = 0; l < d; l++) v2f[m + l] = bel[row + l]! - f2v[m + l]!;
-      }
-      // factor → variable, new messages into tmp (slot j at j·S).
-      if (arity === 2) {
-        const La = domains[edgeVar[e0]!]!;
-        const Lb = domains[edgeVar[e0 + 1]!]!;
-        if (potts[f] === 1) {
-          minPotts(v2f, (e0 + 1) * S, La, pottsSame[f]!, pottsDiff[f]!, tmp, 0);
-          minPotts(v2f, e0 * S, La, pottsSame[f]!, pottsDiff[f]!, tmp, S);
-        } else {
-          minToFirst(v2f, (e0 + 1) * S, tables, tableOff[f]!, La, Lb, tmp, 0);
-          minToSecond(v2f, e0 * S, tables, tableOff[f]!, La, Lb, tmp, S);
-        }
-      } else {
-        for (let j = 0; j < arity; j++) {
-          minFactorToSlot(
-            tables,
-            tableOff[f]!,
-            tableSize[f]!,
-            arity,
-            e0,
-            edgeVar,
-            domains,
-            v2f,
-            S,
-            j,
-            odo,
-            tmp,
-            j * S,
-            arg,
-            0,
-          );
-        }
-      }
-      // Normalize, damp, measure, store (and refresh beliefs when sequential).
-      for (let j = 0; j < arity; j++) {
-        const e = e0 + j;
-        const v = edgeVar[e]!;
-        const d = domains[v]!;
-        const src = j * S;
-        let mn = Infinity;
-        for (let l = 0; l < d; l++) if (tmp[src + l]! < mn) mn = tmp[src + l]!;
-        const m = e * S;
-        const row = v * S;
-        for (let l = 0; l < d; l++) {
-          const old = f2v[m + l]!;
-          let nv = tmp[src + l]! - mn;
-          if (damp > 0) nv = keep * nv + damp * old;
-          const ch = nv > old ? nv - old : old - nv;
-          if (ch > delta) delta = ch;
-          if (seq) bel[row + l]! += nv - old;
-          f2v[m + l] = nv;
-        }
-      }
-    }
-    iterations = it;
-    if (delta <= o.tolerance) {
-      converged = true;
-      break;
-    }
-  }
-  beliefs(mg);
-  for (let v = 0; v < mg.nVars; v++) {
-    const row = v * S;
-    let best = 0;
-    let bestV = Infinity;
-    for (let l = 0; l < domains[v]!; l++) {
-      if (bel[row + l]! < bestV) {
-        bestV = bel[row + l]!;
-        best = l;
-      }
-    }
-    labels[v] = best;
-  }
-  return { converged, iterations };
+  const r = loopyMessages(mg, w, o, MIN_SUM);
+  beliefs(mg, w);
+  for (let v = 0; v < mg.nVars; v++) labels[v] = Math.max(0, argminBelief(mg, v));
+  return r;
 }
 
 function run(
@@ -351,8 +211,9 @@ function run(
   const why = refusal(p, exactOnly);
   if (why !== null) throw new NadirError("E_UNSUPPORTED", why);
   const mg = messagesOf(p, c);
-  ensure(mg);
-  if (!clampUnary(mg, c?.allowed, unary)) throw infeasible("bp");
+  ensureWork(w, mg);
+  w.tables = mg.tables;
+  if (!clampUnary(mg, c?.allowed, w.unary)) throw infeasible("bp");
   const labels = new Int32Array(mg.nVars);
   let exact = true;
   let converged = true;

@@ -1,6 +1,9 @@
+import { type MessageGraph, nextEntry } from "./bp-graph.ts";
+import type { MessageWork } from "./message-passing.ts";
+
 /**
  * Min-sum message kernels (the min-plus semiring only; the log-sum-exp ones
- * live in sum-product.ts). Flat Float64Arrays with offsets, no allocation.
+ * live in sum-product-kernels.ts). Flat Float64Arrays with offsets, no allocation.
  * Inputs may hold +Infinity (forbidden labels); tables are finite except the
  * +Infinity of chain-only constraints. Nothing here produces NaN: only sums
  * and comparisons are formed, never differences.
@@ -184,15 +187,52 @@ export function minFactorToSlot(
       out[oOff + xp] = cost;
       arg[aOff + xp] = idx;
     }
-    let j = arity - 1;
-    while (j >= 0) {
-      const xj = x[j]! + 1;
-      if (xj < domains[edgeVar[e0 + j]!]!) {
-        x[j] = xj;
-        break;
-      }
-      x[j] = 0;
-      j--;
+    nextEntry(x, arity, e0, edgeVar, domains);
+  }
+}
+
+/**
+ * Every factor→variable message of factor f of `mg` from the current w.v2f,
+ * into w.tmp (slot j at j·stride): O(L) for Potts tables, O(L²) pairwise,
+ * the general kernel otherwise.
+ */
+export function minFactorMessages(mg: MessageGraph, w: MessageWork, f: number): void {
+  const S = mg.stride;
+  const { ptr, edgeVar, domains, tableOff } = mg;
+  const { v2f, tmp, tables } = w;
+  const e0 = ptr[f]!;
+  const arity = ptr[f + 1]! - e0;
+  if (arity === 2) {
+    const La = domains[edgeVar[e0]!]!;
+    const Lb = domains[edgeVar[e0 + 1]!]!;
+    if (mg.potts[f] === 1) {
+      const same = mg.pottsSame[f]!;
+      const diff = mg.pottsDiff[f]!;
+      minPotts(v2f, (e0 + 1) * S, La, same, diff, tmp, 0);
+      minPotts(v2f, e0 * S, La, same, diff, tmp, S);
+    } else {
+      minToFirst(v2f, (e0 + 1) * S, tables, tableOff[f]!, La, Lb, tmp, 0);
+      minToSecond(v2f, e0 * S, tables, tableOff[f]!, La, Lb, tmp, S);
     }
+    return;
+  }
+  for (let j = 0; j < arity; j++) {
+    minFactorToSlot(
+      tables,
+      tableOff[f]!,
+      mg.tableSize[f]!,
+      arity,
+      e0,
+      edgeVar,
+      domains,
+      v2f,
+      S,
+      j,
+      w.odo,
+      tmp,
+      j * S,
+      w.arg,
+      0,
+    );
   }
 }

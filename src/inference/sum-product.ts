@@ -6,10 +6,22 @@ import {
   grow,
   type MessageGraph,
   type MessageOptions,
-  type ResolvedMessageOptions,
+  nextEntry,
   resolveMessageOptions,
 } from "./bp-graph.ts";
 import { checkConstraints, infeasible } from "./constraints.ts";
+import {
+  beliefOf,
+  beliefs,
+  cavity,
+  ensureWork,
+  loopyMessages,
+  messageWork,
+  SUM_PRODUCT,
+  slotOf,
+  toParentFactor,
+} from "./message-passing.ts";
+import { lse, lseFactorMessage } from "./sum-product-kernels.ts";
 import type { Constraints, Potentials } from "./types.ts";
 
 /**
@@ -64,198 +76,8 @@ export interface SumProductResult {
   iterations: number;
 }
 
-let f2v: Float64Array = new Float64Array(0);
-let v2f: Float64Array = new Float64Array(0);
-let bel: Float64Array = new Float64Array(0);
-let lu: Float64Array = new Float64Array(0);
+const w = messageWork();
 let lt: Float64Array = new Float64Array(0);
-let tmp: Float64Array = new Float64Array(0);
-let mx: Float64Array = new Float64Array(0);
-let odo: Int32Array = new Int32Array(0);
-
-// ---------------------------------------------------------------------------
-// Log-sum-exp kernels (−Infinity = probability 0; never −Infinity − −Infinity).
-
-/** out[b] = log Σ_a exp(h[a] + φ[a·Lb + b]); `m` is a workspace of ≥ Lb entries. */
-function lseToSecond(
-  h: Float64Array,
-  hOff: number,
-  phi: Float64Array,
-  tOff: number,
-  La: number,
-  Lb: number,
-  out: Float64Array,
-  oOff: number,
-  m: Float64Array,
-): void {
-  for (let b = 0; b < Lb; b++) {
-    m[b] = -Infinity;
-    out[oOff + b] = 0;
-  }
-  for (let a = 0; a < La; a++) {
-    const ha = h[hOff + a]!;
-    if (ha === -Infinity) continue;
-    const row = tOff + a * Lb;
-    for (let b = 0; b < Lb; b++) {
-      const v = ha + phi[row + b]!;
-      if (v > m[b]!) m[b] = v;
-    }
-  }
-  for (let a = 0; a < La; a++) {
-    const ha = h[hOff + a]!;
-    if (ha === -Infinity) continue;
-    const row = tOff + a * Lb;
-    for (let b = 0; b < Lb; b++) out[oOff + b]! += Math.exp(ha + phi[row + b]! - m[b]!);
-  }
-  for (let b = 0; b < Lb; b++) {
-    out[oOff + b] = m[b] === -Infinity ? -Infinity : m[b]! + Math.log(out[oOff + b]!);
-  }
-}
-
-/** out[a] = log Σ_b exp(h[b] + φ[a·Lb + b]). */
-function lseToFirst(
-  h: Float64Array,
-  hOff: number,
-  phi: Float64Array,
-  tOff: number,
-  La: number,
-  Lb: number,
-  out: Float64Array,
-  oOff: number,
-): void {
-  for (let a = 0; a < La; a++) {
-    const row = tOff + a * Lb;
-    let mm = -Infinity;
-    for (let b = 0; b < Lb; b++) {
-      const v = h[hOff + b]! + phi[row + b]!;
-      if (v > mm) mm = v;
-    }
-    if (mm === -Infinity) {
-      out[oOff + a] = -Infinity;
-      continue;
-    }
-    let s = 0;
-    for (let b = 0; b < Lb; b++) s += Math.exp(h[hOff + b]! + phi[row + b]! - mm);
-    out[oOff + a] = mm + Math.log(s);
-  }
-}
-
-/**
- * Any arity: out[x_jp] = log Σ over table entries with that x_jp of
- * exp(φ[idx] + Σ_{j≠jp} msg[(e0+j)·stride + x_j]). `m` ≥ domain, `x` ≥ arity.
- */
-function lseFactorToSlot(
-  phi: Float64Array,
-  tOff: number,
-  size: number,
-  arity: number,
-  e0: number,
-  edgeVar: Int32Array,
-  domains: Int32Array,
-  msg: Float64Array,
-  stride: number,
-  jp: number,
-  x: Int32Array,
-  out: Float64Array,
-  oOff: number,
-  m: Float64Array,
-): void {
-  const dp = domains[edgeVar[e0 + jp]!]!;
-  for (let l = 0; l < dp; l++) {
-    m[l] = -Infinity;
-    out[oOff + l] = 0;
-  }
-  for (let pass = 0; pass < 2; pass++) {
-    for (let j = 0; j < arity; j++) x[j] = 0;
-    for (let idx = 0; idx < size; idx++) {
-      let v = phi[tOff + idx]!;
-      for (let j = 0; j < arity; j++) if (j !== jp) v += msg[(e0 + j) * stride + x[j]!]!;
-      const xp = x[jp]!;
-      if (pass === 0) {
-        if (v > m[xp]!) m[xp] = v;
-      } else if (v !== -Infinity) {
-        out[oOff + xp]! += Math.exp(v - m[xp]!);
-      }
-      let j = arity - 1;
-      while (j >= 0) {
-        const xj = x[j]! + 1;
-        if (xj < domains[edgeVar[e0 + j]!]!) {
-          x[j] = xj;
-          break;
-        }
-        x[j] = 0;
-        j--;
-      }
-    }
-  }
-  for (let l = 0; l < dp; l++) {
-    out[oOff + l] = m[l] === -Infinity ? -Infinity : m[l]! + Math.log(out[oOff + l]!);
-  }
-}
-
-/** log Σ_l exp(a[off + l]), l < d. */
-function lse(a: Float64Array, off: number, d: number): number {
-  let m = -Infinity;
-  for (let l = 0; l < d; l++) if (a[off + l]! > m) m = a[off + l]!;
-  if (m === -Infinity) return -Infinity;
-  let s = 0;
-  for (let l = 0; l < d; l++) s += Math.exp(a[off + l]! - m);
-  return m + Math.log(s);
-}
-
-/** The message of factor f into slot j from the current v2f (written to f2v at `out`). */
-function factorMessage(
-  mg: MessageGraph,
-  f: number,
-  j: number,
-  out: Float64Array,
-  oOff: number,
-): void {
-  const S = mg.stride;
-  const e0 = mg.ptr[f]!;
-  const arity = mg.ptr[f + 1]! - e0;
-  const off = mg.tableOff[f]!;
-  if (arity === 2) {
-    const La = mg.domains[mg.edgeVar[e0]!]!;
-    const Lb = mg.domains[mg.edgeVar[e0 + 1]!]!;
-    if (j === 1) lseToSecond(v2f, e0 * S, lt, off, La, Lb, out, oOff, mx);
-    else lseToFirst(v2f, (e0 + 1) * S, lt, off, La, Lb, out, oOff);
-    return;
-  }
-  lseFactorToSlot(
-    lt,
-    off,
-    mg.tableSize[f]!,
-    arity,
-    e0,
-    mg.edgeVar,
-    mg.domains,
-    v2f,
-    S,
-    j,
-    odo,
-    out,
-    oOff,
-    mx,
-  );
-}
-
-function slotOf(mg: MessageGraph, f: number, v: number): number {
-  for (let e = mg.ptr[f]!; e < mg.ptr[f + 1]!; e++) if (mg.edgeVar[e] === v) return e - mg.ptr[f]!;
-  return -1;
-}
-
-/** bel[v] = log unary + Σ incoming factor messages. */
-function belief(mg: MessageGraph, v: number): void {
-  const S = mg.stride;
-  const row = v * S;
-  const d = mg.domains[v]!;
-  for (let l = 0; l < d; l++) bel[row + l] = lu[row + l]!;
-  for (let k = mg.varPtr[v]!; k < mg.varPtr[v + 1]!; k++) {
-    const m = mg.varEdge[k]! * S;
-    for (let l = 0; l < d; l++) bel[row + l]! += f2v[m + l]!;
-  }
-}
 
 /** Exact collect + distribute on a tree/forest; returns log Z without the constants. */
 function treeSumProduct(mg: MessageGraph): number {
@@ -264,39 +86,27 @@ function treeSumProduct(mg: MessageGraph): number {
   const n = mg.nVars;
   const S = mg.stride;
   const { ptr, edgeVar, varPtr, varEdge, domains } = mg;
+  const { f2v, v2f, bel } = w;
   let logZ = 0;
   for (let i = order.length - 1; i >= 0; i--) {
     const node = order[i]!;
     const par = parent[node]!;
-    if (node < n) {
-      if (par < 0) {
-        belief(mg, node);
-        logZ += lse(bel, node * S, domains[node]!);
-        continue;
-      }
-      const f = par - n;
-      const ep = ptr[f]! + slotOf(mg, f, node);
-      const d = domains[node]!;
-      const out = ep * S;
-      const row = node * S;
-      for (let l = 0; l < d; l++) v2f[out + l] = lu[row + l]!;
-      for (let k = varPtr[node]!; k < varPtr[node + 1]!; k++) {
-        const e = varEdge[k]!;
-        if (e === ep) continue;
-        const m = e * S;
-        for (let l = 0; l < d; l++) v2f[out + l]! += f2v[m + l]!;
-      }
-    } else {
+    if (node >= n) {
       const f = node - n;
       const jp = slotOf(mg, f, par);
-      factorMessage(mg, f, jp, f2v, (ptr[f]! + jp) * S);
+      lseFactorMessage(mg, w, f, jp, f2v, (ptr[f]! + jp) * S);
+    } else if (par >= 0) {
+      toParentFactor(mg, w, node, par - n);
+    } else {
+      beliefOf(mg, w, node);
+      logZ += lse(bel, node * S, domains[node]!);
     }
   }
   for (let i = 0; i < order.length; i++) {
     const node = order[i]!;
     const par = parent[node]!;
     if (node < n) {
-      belief(mg, node);
+      beliefOf(mg, w, node);
       const row = node * S;
       const d = domains[node]!;
       const ep = par < 0 ? -1 : ptr[par - n]! + slotOf(mg, par - n, node);
@@ -310,76 +120,11 @@ function treeSumProduct(mg: MessageGraph): number {
       const f = node - n;
       for (let e = ptr[f]!; e < ptr[f + 1]!; e++) {
         if (edgeVar[e] === par) continue;
-        factorMessage(mg, f, e - ptr[f]!, f2v, e * S);
+        lseFactorMessage(mg, w, f, e - ptr[f]!, f2v, e * S);
       }
     }
   }
   return logZ;
-}
-
-function loopySumProduct(
-  mg: MessageGraph,
-  o: ResolvedMessageOptions,
-): { converged: boolean; iterations: number } {
-  const S = mg.stride;
-  const nF = mg.nF;
-  const { ptr, edgeVar, domains } = mg;
-  f2v.fill(0, 0, ptr[nF]! * S);
-  const seq = o.schedule === "sequential";
-  const damp = o.damping;
-  const keep = 1 - damp;
-  let converged = false;
-  let iterations = 0;
-  for (let it = 1; it <= o.maxIterations; it++) {
-    for (let v = 0; v < mg.nVars; v++) belief(mg, v);
-    const forward = !seq || (it & 1) === 1;
-    let delta = 0;
-    for (let k = 0; k < nF; k++) {
-      const f = forward ? k : nF - 1 - k;
-      const e0 = ptr[f]!;
-      const e1 = ptr[f + 1]!;
-      for (let e = e0; e < e1; e++) {
-        const v = edgeVar[e]!;
-        const d = domains[v]!;
-        const row = v * S;
-        const m = e * S;
-        for (let l = 0; l < d; l++) v2f[m + l] = bel[row + l]! - f2v[m + l]!;
-      }
-      for (let j = 0; j < e1 - e0; j++) factorMessage(mg, f, j, tmp, j * S);
-      for (let j = 0; j < e1 - e0; j++) {
-        const e = e0 + j;
-        const v = edgeVar[e]!;
-        const d = domains[v]!;
-        const src = j * S;
-        let mm = -Infinity;
-        for (let l = 0; l < d; l++) if (tmp[src + l]! > mm) mm = tmp[src + l]!;
-        const m = e * S;
-        const row = v * S;
-        for (let l = 0; l < d; l++) {
-          const old = f2v[m + l]!;
-          let nv = tmp[src + l]! - mm;
-          if (damp > 0) nv = keep * nv + damp * old;
-          const ch = nv > old ? nv - old : old - nv;
-          if (ch > delta) delta = ch;
-          if (seq) bel[row + l]! += nv - old;
-          f2v[m + l] = nv;
-        }
-      }
-    }
-    iterations = it;
-    if (delta <= o.tolerance) {
-      converged = true;
-      break;
-    }
-  }
-  for (let v = 0; v < mg.nVars; v++) belief(mg, v);
-  for (let e = 0; e < ptr[nF]!; e++) {
-    const v = edgeVar[e]!;
-    const row = v * S;
-    const m = e * S;
-    for (let l = 0; l < domains[v]!; l++) v2f[m + l] = bel[row + l]! - f2v[m + l]!;
-  }
-  return { converged, iterations };
 }
 
 /**
@@ -395,6 +140,7 @@ function marginalsAndBethe(
 ): number {
   const S = mg.stride;
   const { domains, ptr, edgeVar, unary, tables, tableOff, tableSize } = mg;
+  const { v2f, bel, odo } = w;
   let U = mg.constant;
   let H = 0;
   for (let v = 0; v < mg.nVars; v++) {
@@ -426,16 +172,7 @@ function marginalsAndBethe(
       for (let j = 0; j < arity; j++) v += v2f[(e0 + j) * S + odo[j]!]!;
       fm[dst + idx] = v;
       if (v > m) m = v;
-      let j = arity - 1;
-      while (j >= 0) {
-        const xj = odo[j]! + 1;
-        if (xj < domains[edgeVar[e0 + j]!]!) {
-          odo[j] = xj;
-          break;
-        }
-        odo[j] = 0;
-        j--;
-      }
+      nextEntry(odo, arity, e0, edgeVar, domains);
     }
     let s = 0;
     for (let idx = 0; idx < size; idx++) s += Math.exp(fm[dst + idx]! - m);
@@ -496,14 +233,10 @@ export function sumProduct(
   const mg = graphMessages(g);
   const S = mg.stride;
   const nE = mg.ptr[mg.nF]!;
-  f2v = grow(f2v, nE * S);
-  v2f = grow(v2f, nE * S);
-  bel = grow(bel, mg.nVars * S);
-  lu = grow(lu, mg.nVars * S);
+  ensureWork(w, mg);
   lt = grow(lt, g.tables.length);
-  tmp = grow(tmp, Math.max(1, mg.maxArity) * S);
-  mx = grow(mx, Math.max(1, S));
-  if (odo.length < mg.maxArity) odo = new Int32Array(mg.maxArity);
+  w.tables = lt;
+  const lu = w.unary;
 
   const allowed = c?.allowed;
   const nb = -beta;
@@ -525,17 +258,15 @@ export function sumProduct(
   let iterations = 1;
   if (!mg.loopy) {
     logZ = treeSumProduct(mg) + nb * mg.constant;
-    for (let e = 0; e < nE; e++) {
-      // v2f of the upward edges is current; refresh it from the beliefs anyway (uniform).
-      const v = mg.edgeVar[e]!;
-      for (let l = 0; l < mg.domains[v]!; l++) v2f[e * S + l] = bel[v * S + l]! - f2v[e * S + l]!;
-    }
   } else {
-    const r = loopySumProduct(mg, o);
+    const r = loopyMessages(mg, w, o, SUM_PRODUCT);
     converged = r.converged;
     iterations = r.iterations;
     logZ = Number.NaN;
+    beliefs(mg, w);
   }
+  // v2f of the tree's upward edges is current; refresh every edge from the beliefs anyway (uniform).
+  cavity(mg, w, 0, nE);
   const variableMarginals = new Float64Array(mg.nVars * S);
   const factorMarginals = new Float64Array(tables.length);
   const bethe = marginalsAndBethe(g, mg, beta, variableMarginals, factorMarginals);
