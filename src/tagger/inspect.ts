@@ -6,9 +6,29 @@
  * E(y, x) = Σₜ Σ_{a ∈ xₜ} v_a·W[a, yₜ] + Σₜ W_trans[yₜ₋₁, yₜ] + W_start[y₀] + W_end[y_T−1],
  * so the contributions add up to the energy exactly.
  */
+import type { FeatureExtractor, Instance } from "../architecture/features.ts";
+import type { LinearChain } from "../architecture/linear-chain.ts";
+import type { GraphSpec } from "../architecture/spec.ts";
 import { NadirError } from "../core/errors.ts";
 import type { Constraints } from "../graph/constraints.ts";
-import type { Model } from "./model.ts";
+import type { InferenceResult } from "../inference/types.ts";
+
+/**
+ * What inspection reads from a model; `Model` (model.ts) has all of it. A
+ * structural type, so that model.ts (whose `describe` calls `describeModel`)
+ * and this file do not import each other (no module cycle).
+ */
+export interface InspectedModel {
+  readonly spec: GraphSpec;
+  readonly labels: readonly string[];
+  readonly fx: FeatureExtractor;
+  readonly arch: LinearChain;
+  readonly W: Float64Array;
+  readonly extra: Record<string, unknown>;
+  encode(tokens: string[][]): Instance;
+  decideInstance(x: Instance): InferenceResult;
+  constraintsFor(T: number): Constraints | undefined;
+}
 
 /** An attribute's weight for one label: an energy (lower favours the label). */
 export interface AttributeEnergy {
@@ -44,7 +64,7 @@ export interface ModelDescription {
 }
 
 /** Describe a model; `top` attributes per label each way (default 10). */
-export function describeModel(model: Model, top = 10): ModelDescription {
+export function describeModel(model: InspectedModel, top = 10): ModelDescription {
   checkTop(top);
   const arch = model.arch;
   const { A, L, S } = arch;
@@ -164,7 +184,11 @@ export interface SentenceExplanation {
  * and the `top` attributes for and against the choice as energy
  * contributions. First-order chains only.
  */
-export function explainSentence(model: Model, tokens: string[][], top = 5): SentenceExplanation {
+export function explainSentence(
+  model: InspectedModel,
+  tokens: string[][],
+  top = 5,
+): SentenceExplanation {
   checkTop(top);
   const arch = model.arch;
   if (arch.order !== 1)
