@@ -445,6 +445,25 @@ export function nextEntry(
   }
 }
 
+/** Workspaces of one message-passing backend (message-passing.ts) and its factor kernels; they grow to the largest graph seen. */
+export interface MessageWork {
+  f2v: Float64Array;
+  v2f: Float64Array;
+  bel: Float64Array;
+  /** Per-variable unary in the semiring's units, nVars × stride. */
+  unary: Float64Array;
+  /** The factor tables the kernels read (the graph's, or −β times them). */
+  tables: Float64Array;
+  /** New factor→variable messages of one factor, slot j at j·stride. */
+  tmp: Float64Array;
+  /** Per (factor, label): the minimizing table index of the tree pass (min-sum). */
+  arg: Int32Array;
+  /** Per-label maxima of the log-sum-exp kernels (sum-product). */
+  mx: Float64Array;
+  /** Odometer over a factor's scope. */
+  odo: Int32Array;
+}
+
 /** A Float64Array of at least n entries: `a` itself when long enough. */
 export function grow(a: Float64Array, n: number): Float64Array {
   return a.length >= n ? a : new Float64Array(Math.max(n, a.length * 2));

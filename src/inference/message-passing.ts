@@ -1,4 +1,4 @@
-import type { MessageGraph, ResolvedMessageOptions } from "./bp-graph.ts";
+import type { MessageGraph, MessageWork, ResolvedMessageOptions } from "./bp-graph.ts";
 import { grow, growInt } from "./bp-graph.ts";
 import { minFactorMessages } from "./min-sum-kernels.ts";
 import { lseFactorMessages } from "./sum-product-kernels.ts";
@@ -18,25 +18,6 @@ import { lseFactorMessages } from "./sum-product-kernels.ts";
 export const MIN_SUM = 0;
 export const SUM_PRODUCT = 1;
 export type Semiring = typeof MIN_SUM | typeof SUM_PRODUCT;
-
-/** Workspaces of one message-passing backend; they grow to the largest graph seen. */
-export interface MessageWork {
-  f2v: Float64Array;
-  v2f: Float64Array;
-  bel: Float64Array;
-  /** Per-variable unary in the semiring's units, nVars × stride. */
-  unary: Float64Array;
-  /** The factor tables the kernels read (the graph's, or −β times them). */
-  tables: Float64Array;
-  /** New factor→variable messages of one factor, slot j at j·stride. */
-  tmp: Float64Array;
-  /** Per (factor, label): the minimizing table index of the tree pass (min-sum). */
-  arg: Int32Array;
-  /** Per-label maxima of the log-sum-exp kernels (sum-product). */
-  mx: Float64Array;
-  /** Odometer over a factor's scope. */
-  odo: Int32Array;
-}
 
 export function messageWork(): MessageWork {
   const f = new Float64Array(0);

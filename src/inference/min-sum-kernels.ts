@@ -1,5 +1,4 @@
-import { type MessageGraph, nextEntry } from "./bp-graph.ts";
-import type { MessageWork } from "./message-passing.ts";
+import { type MessageGraph, type MessageWork, nextEntry } from "./bp-graph.ts";
 
 /**
  * Min-sum message kernels (the min-plus semiring only; the log-sum-exp ones

@@ -1,5 +1,4 @@
-import { type MessageGraph, nextEntry } from "./bp-graph.ts";
-import type { MessageWork } from "./message-passing.ts";
+import { type MessageGraph, type MessageWork, nextEntry } from "./bp-graph.ts";
 
 /**
  * Sum-product message kernels (the log-sum-exp semiring only; the min-sum
