@@ -20,7 +20,7 @@ import {
   slotOf,
   toParentFactor,
 } from "./message-passing.ts";
-import { minFactorToSlot, minPairArg } from "./min-sum-kernels.ts";
+import { minFactorToSlot, minPairMessage } from "./min-sum-kernels.ts";
 import type { Backend, Constraints, InferenceResult, Potentials } from "./types.ts";
 
 /**
@@ -103,8 +103,37 @@ function argminBelief(mg: MessageGraph, v: number): number {
 }
 
 /**
- * Exact two-pass min-sum on a tree/forest: collect with argmin records, then
- * decode root-first. Writes `labels`; false when no labeling has finite energy.
+ * The label of the child at slot `child` of pairwise factor f that minimizes
+ * its collected message plus the table given the parent's label (ties: the
+ * smallest; −1 when every sum is +Infinity) — the choice the collect pass's
+ * minimum made.
+ */
+function pairChoice(mg: MessageGraph, f: number, child: number, parentLabel: number): number {
+  const S = mg.stride;
+  const e0 = mg.ptr[f]!;
+  const Lb = mg.domains[mg.edgeVar[e0 + 1]!]!;
+  const h = w.v2f;
+  const hOff = (e0 + child) * S;
+  const d = mg.domains[mg.edgeVar[e0 + child]!]!;
+  const off = mg.tableOff[f]!;
+  // T[a·Lb + b]: the child is a (slot 0) or b (slot 1).
+  const base = child === 0 ? off + parentLabel : off + parentLabel * Lb;
+  const step = child === 0 ? Lb : 1;
+  let best = -1;
+  let bestV = Infinity;
+  for (let l = 0; l < d; l++) {
+    const v = h[hOff + l]! + mg.tables[base + l * step]!;
+    if (v < bestV) {
+      bestV = v;
+      best = l;
+    }
+  }
+  return best;
+}
+
+/**
+ * Exact two-pass min-sum on a tree/forest: collect (recording the minimizing
+ * table index of factors of arity ≥ 3), then decode root-first. Writes `labels`; false when no labeling has finite energy.
  */
 function treeMinSum(mg: MessageGraph, labels: Int32Array): boolean {
   const order = mg.order!;
@@ -127,22 +156,7 @@ function treeMinSum(mg: MessageGraph, labels: Int32Array): boolean {
       const arity = ptr[f + 1]! - e0;
       const jp = slotOf(mg, f, par);
       if (arity === 2) {
-        const La = domains[edgeVar[e0]!]!;
-        const Lb = domains[edgeVar[e0 + 1]!]!;
-        const from = jp === 1 ? e0 : e0 + 1;
-        minPairArg(
-          jp === 1,
-          v2f,
-          from * S,
-          tables,
-          tableOff[f]!,
-          La,
-          Lb,
-          f2v,
-          (e0 + jp) * S,
-          arg,
-          f * S,
-        );
+        minPairMessage(mg, tables, f, 1 - jp, v2f, (e0 + 1 - jp) * S, f2v, (e0 + jp) * S);
       } else {
         minFactorToSlot(
           tables,
@@ -178,6 +192,13 @@ function treeMinSum(mg: MessageGraph, labels: Int32Array): boolean {
       const f = node - n;
       const e0 = ptr[f]!;
       const e1 = ptr[f + 1]!;
+      if (e1 - e0 === 2) {
+        const child = edgeVar[e0] === par ? 1 : 0;
+        const l = pairChoice(mg, f, child, labels[par]!);
+        if (l < 0) return false;
+        labels[edgeVar[e0 + child]!] = l;
+        continue;
+      }
       const idx = arg[f * S + labels[par]!]!;
       if (idx < 0) return false;
       for (let e = e0; e < e1; e++) {

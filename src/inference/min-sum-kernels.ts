@@ -8,8 +8,13 @@ import { type MessageGraph, type MessageWork, nextEntry } from "./bp-graph.ts";
  * and comparisons are formed, never differences.
  */
 
-/** out[b] = min_a h[a] + T[a·Lb + b], O(La·Lb), rows read contiguously. */
-export function minToSecond(
+/**
+ * Pairwise message through table T (La × Lb, row-major), O(La·Lb), rows read
+ * contiguously: toSecond gives out[b] = min_a h[a] + T[a·Lb + b], else
+ * out[a] = min_b h[b] + T[a·Lb + b].
+ */
+export function minPair(
+  toSecond: boolean,
   h: Float64Array,
   hOff: number,
   t: Float64Array,
@@ -19,29 +24,19 @@ export function minToSecond(
   out: Float64Array,
   oOff: number,
 ): void {
-  for (let b = 0; b < Lb; b++) out[oOff + b] = Infinity;
-  for (let a = 0; a < La; a++) {
-    const ha = h[hOff + a]!;
-    if (ha === Infinity) continue;
-    const row = tOff + a * Lb;
-    for (let b = 0; b < Lb; b++) {
-      const v = ha + t[row + b]!;
-      if (v < out[oOff + b]!) out[oOff + b] = v;
+  if (toSecond) {
+    for (let b = 0; b < Lb; b++) out[oOff + b] = Infinity;
+    for (let a = 0; a < La; a++) {
+      const ha = h[hOff + a]!;
+      if (ha === Infinity) continue;
+      const row = tOff + a * Lb;
+      for (let b = 0; b < Lb; b++) {
+        const v = ha + t[row + b]!;
+        if (v < out[oOff + b]!) out[oOff + b] = v;
+      }
     }
+    return;
   }
-}
-
-/** out[a] = min_b h[b] + T[a·Lb + b], O(La·Lb). */
-export function minToFirst(
-  h: Float64Array,
-  hOff: number,
-  t: Float64Array,
-  tOff: number,
-  La: number,
-  Lb: number,
-  out: Float64Array,
-  oOff: number,
-): void {
   for (let a = 0; a < La; a++) {
     const row = tOff + a * Lb;
     let m = Infinity;
@@ -51,6 +46,28 @@ export function minToFirst(
     }
     out[oOff + a] = m;
   }
+}
+
+/**
+ * The message of pairwise factor f of `mg` from the variable at `fromSlot`
+ * (its variable→factor message h at hOff) to the other one, into out at oOff:
+ * O(L) for Potts tables, O(L²) through `tables` otherwise.
+ */
+export function minPairMessage(
+  mg: MessageGraph,
+  tables: Float64Array,
+  f: number,
+  fromSlot: number,
+  h: Float64Array,
+  hOff: number,
+  out: Float64Array,
+  oOff: number,
+): void {
+  const e0 = mg.ptr[f]!;
+  const La = mg.domains[mg.edgeVar[e0]!]!;
+  const Lb = mg.domains[mg.edgeVar[e0 + 1]!]!;
+  if (mg.potts[f] === 1) minPotts(h, hOff, La, mg.pottsSame[f]!, mg.pottsDiff[f]!, out, oOff);
+  else minPair(fromSlot === 0, h, hOff, tables, mg.tableOff[f]!, La, Lb, out, oOff);
 }
 
 /**
@@ -86,60 +103,6 @@ export function minPotts(
     const s = h[hOff + y]! + same;
     const o = y === a1 ? o2 : o1;
     out[oOff + y] = Math.min(s, o);
-  }
-}
-
-/**
- * Pairwise message with the minimizing table index of each output label
- * (for back-tracking): toSecond picks out[b] = min_a, else out[a] = min_b.
- * `arg[aOff + label]` = the table index a·Lb + b of the minimum (−1 when all
- * are +Infinity). Ties keep the first index.
- */
-export function minPairArg(
-  toSecond: boolean,
-  h: Float64Array,
-  hOff: number,
-  t: Float64Array,
-  tOff: number,
-  La: number,
-  Lb: number,
-  out: Float64Array,
-  oOff: number,
-  arg: Int32Array,
-  aOff: number,
-): void {
-  if (toSecond) {
-    for (let b = 0; b < Lb; b++) {
-      out[oOff + b] = Infinity;
-      arg[aOff + b] = -1;
-    }
-    for (let a = 0; a < La; a++) {
-      const ha = h[hOff + a]!;
-      if (ha === Infinity) continue;
-      const row = a * Lb;
-      for (let b = 0; b < Lb; b++) {
-        const v = ha + t[tOff + row + b]!;
-        if (v < out[oOff + b]!) {
-          out[oOff + b] = v;
-          arg[aOff + b] = row + b;
-        }
-      }
-    }
-    return;
-  }
-  for (let a = 0; a < La; a++) {
-    const row = a * Lb;
-    let m = Infinity;
-    let k = -1;
-    for (let b = 0; b < Lb; b++) {
-      const v = h[hOff + b]! + t[tOff + row + b]!;
-      if (v < m) {
-        m = v;
-        k = row + b;
-      }
-    }
-    out[oOff + a] = m;
-    arg[aOff + a] = k;
   }
 }
 
@@ -202,17 +165,8 @@ export function minFactorMessages(mg: MessageGraph, w: MessageWork, f: number): 
   const e0 = ptr[f]!;
   const arity = ptr[f + 1]! - e0;
   if (arity === 2) {
-    const La = domains[edgeVar[e0]!]!;
-    const Lb = domains[edgeVar[e0 + 1]!]!;
-    if (mg.potts[f] === 1) {
-      const same = mg.pottsSame[f]!;
-      const diff = mg.pottsDiff[f]!;
-      minPotts(v2f, (e0 + 1) * S, La, same, diff, tmp, 0);
-      minPotts(v2f, e0 * S, La, same, diff, tmp, S);
-    } else {
-      minToFirst(v2f, (e0 + 1) * S, tables, tableOff[f]!, La, Lb, tmp, 0);
-      minToSecond(v2f, e0 * S, tables, tableOff[f]!, La, Lb, tmp, S);
-    }
+    minPairMessage(mg, tables, f, 1, v2f, (e0 + 1) * S, tmp, 0);
+    minPairMessage(mg, tables, f, 0, v2f, e0 * S, tmp, S);
     return;
   }
   for (let j = 0; j < arity; j++) {

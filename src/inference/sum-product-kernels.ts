@@ -7,8 +7,13 @@ import { type MessageGraph, type MessageWork, nextEntry } from "./bp-graph.ts";
  * exponentiating. Flat Float64Arrays with offsets, no allocation.
  */
 
-/** out[b] = log Σ_a exp(h[a] + φ[a·Lb + b]); `m` is a workspace of ≥ Lb entries. */
-function lseToSecond(
+/**
+ * Pairwise message through log-table φ (La × Lb, row-major): toSecond gives
+ * out[b] = log Σ_a exp(h[a] + φ[a·Lb + b]) (`m` a workspace of ≥ Lb
+ * entries), else out[a] = log Σ_b exp(h[b] + φ[a·Lb + b]).
+ */
+function lsePair(
+  toSecond: boolean,
   h: Float64Array,
   hOff: number,
   phi: Float64Array,
@@ -19,41 +24,31 @@ function lseToSecond(
   oOff: number,
   m: Float64Array,
 ): void {
-  for (let b = 0; b < Lb; b++) {
-    m[b] = -Infinity;
-    out[oOff + b] = 0;
-  }
-  for (let a = 0; a < La; a++) {
-    const ha = h[hOff + a]!;
-    if (ha === -Infinity) continue;
-    const row = tOff + a * Lb;
+  if (toSecond) {
     for (let b = 0; b < Lb; b++) {
-      const v = ha + phi[row + b]!;
-      if (v > m[b]!) m[b] = v;
+      m[b] = -Infinity;
+      out[oOff + b] = 0;
     }
+    for (let a = 0; a < La; a++) {
+      const ha = h[hOff + a]!;
+      if (ha === -Infinity) continue;
+      const row = tOff + a * Lb;
+      for (let b = 0; b < Lb; b++) {
+        const v = ha + phi[row + b]!;
+        if (v > m[b]!) m[b] = v;
+      }
+    }
+    for (let a = 0; a < La; a++) {
+      const ha = h[hOff + a]!;
+      if (ha === -Infinity) continue;
+      const row = tOff + a * Lb;
+      for (let b = 0; b < Lb; b++) out[oOff + b]! += Math.exp(ha + phi[row + b]! - m[b]!);
+    }
+    for (let b = 0; b < Lb; b++) {
+      out[oOff + b] = m[b] === -Infinity ? -Infinity : m[b]! + Math.log(out[oOff + b]!);
+    }
+    return;
   }
-  for (let a = 0; a < La; a++) {
-    const ha = h[hOff + a]!;
-    if (ha === -Infinity) continue;
-    const row = tOff + a * Lb;
-    for (let b = 0; b < Lb; b++) out[oOff + b]! += Math.exp(ha + phi[row + b]! - m[b]!);
-  }
-  for (let b = 0; b < Lb; b++) {
-    out[oOff + b] = m[b] === -Infinity ? -Infinity : m[b]! + Math.log(out[oOff + b]!);
-  }
-}
-
-/** out[a] = log Σ_b exp(h[b] + φ[a·Lb + b]). */
-function lseToFirst(
-  h: Float64Array,
-  hOff: number,
-  phi: Float64Array,
-  tOff: number,
-  La: number,
-  Lb: number,
-  out: Float64Array,
-  oOff: number,
-): void {
   for (let a = 0; a < La; a++) {
     const row = tOff + a * Lb;
     let mm = -Infinity;
@@ -142,8 +137,8 @@ export function lseFactorMessage(
   if (arity === 2) {
     const La = mg.domains[mg.edgeVar[e0]!]!;
     const Lb = mg.domains[mg.edgeVar[e0 + 1]!]!;
-    if (j === 1) lseToSecond(v2f, e0 * S, tables, off, La, Lb, out, oOff, w.mx);
-    else lseToFirst(v2f, (e0 + 1) * S, tables, off, La, Lb, out, oOff);
+    const from = j === 1 ? e0 : e0 + 1;
+    lsePair(j === 1, v2f, from * S, tables, off, La, Lb, out, oOff, w.mx);
     return;
   }
   lseFactorToSlot(

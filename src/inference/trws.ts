@@ -9,7 +9,7 @@ import {
   resolveMessageOptions,
 } from "./bp-graph.ts";
 import { checkConstraints, infeasible } from "./constraints.ts";
-import { minPotts, minToFirst, minToSecond } from "./min-sum-kernels.ts";
+import { minPairMessage } from "./min-sum-kernels.ts";
 import type { Backend, Constraints, InferenceResult, Potentials } from "./types.ts";
 
 /**
@@ -72,17 +72,9 @@ function send(mg: MessageGraph, f: number, fromSlot: number, h: Float64Array): n
   const S = mg.stride;
   const e0 = 2 * f;
   const to = e0 + 1 - fromSlot;
-  const La = mg.domains[mg.edgeVar[e0]!]!;
-  const Lb = mg.domains[mg.edgeVar[e0 + 1]!]!;
   const out = to * S;
-  if (mg.potts[f] === 1) {
-    minPotts(h, 0, La, mg.pottsSame[f]!, mg.pottsDiff[f]!, msg, out);
-  } else if (fromSlot === 0) {
-    minToSecond(h, 0, mg.tables, mg.tableOff[f]!, La, Lb, msg, out);
-  } else {
-    minToFirst(h, 0, mg.tables, mg.tableOff[f]!, La, Lb, msg, out);
-  }
-  const d = fromSlot === 0 ? Lb : La;
+  minPairMessage(mg, mg.tables, f, fromSlot, h, 0, msg, out);
+  const d = mg.domains[mg.edgeVar[to]!]!;
   let mn = Infinity;
   for (let l = 0; l < d; l++) if (msg[out + l]! < mn) mn = msg[out + l]!;
   for (let l = 0; l < d; l++) msg[out + l]! -= mn;

@@ -8,12 +8,7 @@ import { bp, bpBackend, bpMessagesPerSweep, bpMinimize } from "../../src/inferen
 import { BP_OPTIONS } from "../../src/inference/bp-graph.ts";
 import { exhaustiveMinimize } from "../../src/inference/exhaustive.ts";
 import { forwardBackward } from "../../src/inference/forward-backward.ts";
-import {
-  minFactorToSlot,
-  minPotts,
-  minToFirst,
-  minToSecond,
-} from "../../src/inference/min-sum-kernels.ts";
+import { minFactorToSlot, minPair, minPotts } from "../../src/inference/min-sum-kernels.ts";
 import { sumProduct } from "../../src/inference/sum-product.ts";
 import { trws, trwsBackend, trwsMinimize } from "../../src/inference/trws.ts";
 import { viterbi } from "../../src/inference/viterbi.ts";
@@ -224,8 +219,8 @@ describe("min-sum kernels", () => {
         const b = new Float64Array(L);
         const c = new Float64Array(L);
         minPotts(hv, 0, L, same, diff, a, 0);
-        minToSecond(hv, 0, t, 0, L, L, b, 0);
-        minToFirst(hv, 0, t, 0, L, L, c, 0);
+        minPair(true, hv, 0, t, 0, L, L, b, 0);
+        minPair(false, hv, 0, t, 0, L, L, c, 0);
         expect(Array.from(a)).toEqual(Array.from(b));
         expect(Array.from(a)).toEqual(Array.from(c));
       }),
@@ -250,8 +245,8 @@ describe("min-sum kernels", () => {
     minFactorToSlot(t, 0, La * Lb, 2, 0, edgeVar, domains, msg, S, 1, x, g1, 0, arg, 0);
     const p0 = new Float64Array(La);
     const p1 = new Float64Array(Lb);
-    minToFirst(msg, S, t, 0, La, Lb, p0, 0);
-    minToSecond(msg, 0, t, 0, La, Lb, p1, 0);
+    minPair(false, msg, S, t, 0, La, Lb, p0, 0);
+    minPair(true, msg, 0, t, 0, La, Lb, p1, 0);
     expect(Array.from(g0.subarray(0, La))).toEqual(Array.from(p0));
     expect(Array.from(g1.subarray(0, Lb))).toEqual(Array.from(p1));
   });
