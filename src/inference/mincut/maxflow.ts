@@ -416,24 +416,15 @@ export class MaxflowGraph {
         if (parent[i] !== NONE) this.pushOrphanRear(i);
         continue;
       }
-      if (c > 0) {
-        if (parent[i] === NONE || isSink[i] === 1) {
-          isSink[i] = 0;
-          for (let a = first[i]!; a !== NONE; a = nextArc[a]!) {
-            const j = head[a]!;
-            if (isMarked[j] === 0) {
-              if (parent[j] === (a ^ 1)) this.pushOrphanRear(j);
-              if (parent[j] !== NONE && isSink[j] === 1 && rCap[a]! > 0) this.setActive(j);
-            }
-          }
-        }
-      } else if (parent[i] === NONE || isSink[i] === 0) {
-        isSink[i] = 1;
+      // A source-side node (c > 0) joins the source tree, a sink-side one the sink tree.
+      const side = c > 0 ? 0 : 1;
+      if (parent[i] === NONE || isSink[i] !== side) {
+        isSink[i] = side;
         for (let a = first[i]!; a !== NONE; a = nextArc[a]!) {
           const j = head[a]!;
           if (isMarked[j] === 0) {
             if (parent[j] === (a ^ 1)) this.pushOrphanRear(j);
-            if (parent[j] !== NONE && isSink[j] === 0 && rCap[a ^ 1]! > 0) this.setActive(j);
+            if (parent[j] !== NONE && isSink[j] !== side && rCap[a ^ side]! > 0) this.setActive(j);
           }
         }
       }
@@ -510,54 +501,30 @@ export class MaxflowGraph {
         let middle = NONE;
         const tsi = ts[i]!;
         const di = dist[i]!;
-        if (isSink[i] === 0) {
-          for (let a = first[i]!; a !== NONE; a = nextArc[a]!) {
-            if (rCap[a] !== 0) {
-              const j = head[a]!;
-              if (parent[j] === NONE) {
-                isSink[j] = 0;
-                parent[j] = a ^ 1;
-                ts[j] = tsi;
-                dist[j] = di + 1;
-                if (next[j] === NONE) {
-                  if (qLast !== NONE) next[qLast] = j;
-                  else qFirst = j;
-                  qLast = j;
-                  next[j] = j;
-                }
-              } else if (isSink[j] === 1) {
-                middle = a;
-                break;
-              } else if (ts[j]! <= tsi && dist[j]! > di) {
-                parent[j] = a ^ 1;
-                ts[j] = tsi;
-                dist[j] = di + 1;
+        // A source-tree node (side 0) grows along arcs i→j with residual
+        // capacity, a sink-tree node (side 1) along arcs j→i (the sister).
+        const side = isSink[i]!;
+        for (let a = first[i]!; a !== NONE; a = nextArc[a]!) {
+          if (rCap[a ^ side] !== 0) {
+            const j = head[a]!;
+            if (parent[j] === NONE) {
+              isSink[j] = side;
+              parent[j] = a ^ 1;
+              ts[j] = tsi;
+              dist[j] = di + 1;
+              if (next[j] === NONE) {
+                if (qLast !== NONE) next[qLast] = j;
+                else qFirst = j;
+                qLast = j;
+                next[j] = j;
               }
-            }
-          }
-        } else {
-          for (let a = first[i]!; a !== NONE; a = nextArc[a]!) {
-            if (rCap[a ^ 1] !== 0) {
-              const j = head[a]!;
-              if (parent[j] === NONE) {
-                isSink[j] = 1;
-                parent[j] = a ^ 1;
-                ts[j] = tsi;
-                dist[j] = di + 1;
-                if (next[j] === NONE) {
-                  if (qLast !== NONE) next[qLast] = j;
-                  else qFirst = j;
-                  qLast = j;
-                  next[j] = j;
-                }
-              } else if (isSink[j] === 0) {
-                middle = a ^ 1;
-                break;
-              } else if (ts[j]! <= tsi && dist[j]! > di) {
-                parent[j] = a ^ 1;
-                ts[j] = tsi;
-                dist[j] = di + 1;
-              }
+            } else if (isSink[j] !== side) {
+              middle = a ^ side;
+              break;
+            } else if (ts[j]! <= tsi && dist[j]! > di) {
+              parent[j] = a ^ 1;
+              ts[j] = tsi;
+              dist[j] = di + 1;
             }
           }
         }
@@ -572,68 +539,47 @@ export class MaxflowGraph {
         next[i] = i; // active flag: i stays the current node
         current = i;
 
-        // Augmentation. Bottleneck: the source tree (the arcs parent→child
-        // are the sisters of the parent arcs) …
+        // Augmentation along source tree → middle → sink tree. The trees are
+        // mirror images: walking from middle to the source (t = 1) the
+        // residual toward the root is on the sister of a node's parent arc
+        // and the root's is trCap; to the sink (t = 0) it is on the parent
+        // arc itself and the root's is −trCap.
         let bottleneck = rCap[middle]!;
-        let k = head[middle ^ 1]!;
-        for (;;) {
-          const a = parent[k]!;
-          if (a === TERMINAL) break;
-          const c = rCap[a ^ 1]!;
-          if (bottleneck > c) bottleneck = c;
-          k = head[a]!;
+        for (let t = 1; t >= 0; t--) {
+          const sign = t === 1 ? 1 : -1;
+          let k = head[middle ^ t]!;
+          for (;;) {
+            const a = parent[k]!;
+            if (a === TERMINAL) break;
+            const c = rCap[a ^ t]!;
+            if (bottleneck > c) bottleneck = c;
+            k = head[a]!;
+          }
+          if (bottleneck > sign * trCap[k]!) bottleneck = sign * trCap[k]!;
         }
-        if (bottleneck > trCap[k]!) bottleneck = trCap[k]!;
-        // … and the sink tree (the arcs child→parent are the parent arcs).
-        k = head[middle]!;
-        for (;;) {
-          const a = parent[k]!;
-          if (a === TERMINAL) break;
-          const c = rCap[a]!;
-          if (bottleneck > c) bottleneck = c;
-          k = head[a]!;
-        }
-        if (bottleneck > -trCap[k]!) bottleneck = -trCap[k]!;
         // Push it; saturated tree arcs make orphans (stacked, as the library's "front").
         rCap[middle ^ 1] = rCap[middle ^ 1]! + bottleneck;
         rCap[middle] = rCap[middle]! - bottleneck;
-        k = head[middle ^ 1]!;
-        for (;;) {
-          const a = parent[k]!;
-          if (a === TERMINAL) break;
-          rCap[a] = rCap[a]! + bottleneck;
-          const c = rCap[a ^ 1]! - bottleneck;
-          rCap[a ^ 1] = c;
+        for (let t = 1; t >= 0; t--) {
+          let k = head[middle ^ t]!;
+          for (;;) {
+            const a = parent[k]!;
+            if (a === TERMINAL) break;
+            rCap[a ^ t ^ 1] = rCap[a ^ t ^ 1]! + bottleneck;
+            const c = rCap[a ^ t]! - bottleneck;
+            rCap[a ^ t] = c;
+            if (c === 0) {
+              parent[k] = ORPHAN;
+              stack[top++] = k;
+            }
+            k = head[a]!;
+          }
+          const c = t === 1 ? trCap[k]! - bottleneck : trCap[k]! + bottleneck;
+          trCap[k] = c;
           if (c === 0) {
             parent[k] = ORPHAN;
             stack[top++] = k;
           }
-          k = head[a]!;
-        }
-        const cs = trCap[k]! - bottleneck;
-        trCap[k] = cs;
-        if (cs === 0) {
-          parent[k] = ORPHAN;
-          stack[top++] = k;
-        }
-        k = head[middle]!;
-        for (;;) {
-          const a = parent[k]!;
-          if (a === TERMINAL) break;
-          rCap[a ^ 1] = rCap[a ^ 1]! + bottleneck;
-          const c = rCap[a]! - bottleneck;
-          rCap[a] = c;
-          if (c === 0) {
-            parent[k] = ORPHAN;
-            stack[top++] = k;
-          }
-          k = head[a]!;
-        }
-        const ct = trCap[k]! + bottleneck;
-        trCap[k] = ct;
-        if (ct === 0) {
-          parent[k] = ORPHAN;
-          stack[top++] = k;
         }
         flow += bottleneck;
         qh = 0;
