@@ -56,6 +56,8 @@ const FIXTURE: Record<string, string> = {
   "src/api/tagger.ts":
     'import { tag } from "../tagger/model.ts";\nimport { main } from "../cli/main.ts";\nexport class Tagger { f = [tag, main]; }\n',
   "src/cli/main.ts": 'import "../api/tagger.ts";\nexport const main = 1;\n',
+  // an orphan: imports nothing, imported by nothing (a warning)
+  "src/core/lonely.ts": "export const lonely = 1;\n",
   // a folder in no layer
   "src/misc/thing.ts": 'import "../core/errors.ts";\nexport const thing = 1;\n',
 };
@@ -152,6 +154,12 @@ describe("the layer rules", () => {
       .map((v) => `${v.from} → ${v.to}`);
     expect(folders).toContain("src/eval → src/tagger");
     expect(folders).toContain("src/tagger → src/eval");
+  });
+
+  it("warn of an orphan module", () => {
+    expect(violations.filter((v) => v.rule.name === "no-orphans").map((v) => v.from)).toEqual([
+      "src/core/lonely.ts",
+    ]);
   });
 
   it("fail the command `npm run lint:deps` runs, naming the rule and the import", () => {
