@@ -35,6 +35,7 @@ export { type Trellis, trellis } from "./browser/trellis.ts";
 export { crc32 } from "./core/crc32.ts";
 export { NadirError } from "./core/errors.ts";
 export { gunzip, gzip, isGzip } from "./core/gzip.ts";
+export { choicesOf } from "./core/options.ts";
 export { Rng } from "./core/rng.ts";
 export type { BitImage, GrayImage } from "./data/image.ts";
 export { LOSS_NAMES, LOSS_TABLE } from "./loss/index.ts";

@@ -2,6 +2,7 @@ import { NadirError } from "../core/errors.ts";
 import type { ChainPotentials } from "../graph/chain.ts";
 import type { Chain2Potentials } from "../graph/chain2.ts";
 import { type FactorGraph, FactorGraphBuilder } from "../graph/factor-graph.ts";
+import type { Architecture, ArchitectureDescription } from "./architecture.ts";
 import type { Instance } from "./features.ts";
 
 type MutablePotentials = { -readonly [K in keyof ChainPotentials]: ChainPotentials[K] };
@@ -27,7 +28,17 @@ export interface StateRows {
  * Weights are energies: lowering W_state[a, l] makes label l more likely
  * wherever attribute a fires.
  */
-export class LinearChain {
+/** A linear chain's layout as plain data. */
+export interface LinearChainDescription extends ArchitectureDescription {
+  readonly kind: "linear-chain";
+  readonly A: number;
+  readonly L: number;
+  readonly rows: StateRows | null;
+  readonly order: 1 | 2;
+  readonly skip: boolean;
+}
+
+export class LinearChain implements Architecture {
   readonly A: number;
   readonly L: number;
   readonly K: number;
@@ -81,6 +92,17 @@ export class LinearChain {
     this.skip = skip;
     this.skipOffset = this.trans2Offset + (order === 2 ? L * L * L : 0);
     this.K = this.skipOffset + (skip ? L * L : 0);
+  }
+
+  describe(): LinearChainDescription {
+    const { A, L, rows, order, skip } = this;
+    return { kind: "linear-chain", A, L, rows, order, skip };
+  }
+
+  /** The chain a description (describe()) gives. */
+  static fromDescription(d: ArchitectureDescription): LinearChain {
+    const c = d as LinearChainDescription;
+    return new LinearChain(c.A, c.L, c.rows, c.order, c.skip);
   }
 
   /**

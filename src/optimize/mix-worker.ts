@@ -5,7 +5,6 @@
  * raw and averaged weights and their mistakes into shared memory.
  */
 import { workerData } from "node:worker_threads";
-import type { StateRows } from "../architecture/linear-chain.ts";
 import { writeFailure } from "../core/threads.ts";
 import { MIX_CTRL, makeShardTrainer, type ShardConfig, shardSeed, workerShards } from "./mixing.ts";
 import type { Packed } from "./parallel.ts";
@@ -25,8 +24,7 @@ const d = workerData as {
 };
 const { ctrl } = d;
 try {
-  const rows = d.config.rows as StateRows | null;
-  const trainer = makeShardTrainer({ ...d.config, rows });
+  const trainer = makeShardTrainer(d.config);
   const shard = workerShards(d.packed, d.bounds);
   const data = d.shards.map((s) => shard(s));
   Atomics.add(ctrl, MIX_CTRL.READY, 1);

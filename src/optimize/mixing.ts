@@ -19,17 +19,15 @@
  * then `nadir mix … --weights μ` (see `mixModels`).
  */
 import type { Worker } from "node:worker_threads";
+import type { ArchitectureDescription } from "../architecture/architecture.ts";
 import type { Instance } from "../architecture/features.ts";
 import { type Encoding, encodingConstraints, withEnd } from "../architecture/labels.ts";
-import { LinearChain, type StateRows } from "../architecture/linear-chain.ts";
+import { LinearChain } from "../architecture/linear-chain.ts";
 import { submodularProjection } from "../architecture/submodular.ts";
 import { NadirError } from "../core/errors.ts";
 import { nodeBuiltin } from "../core/host.ts";
 import { failureBuffer, readFailure, workerUrl } from "../core/threads.ts";
-import { bpBackend } from "../inference/bp.ts";
-import { getBackend } from "../inference/registry.ts";
-import { viterbiBackend, viterbiInto } from "../inference/viterbi.ts";
-import { viterbi2 } from "../inference/viterbi2.ts";
+import { chooseBackend, structuresFor } from "../structure/index.ts";
 import { divergedError, smallerStep } from "./finite.ts";
 import type { TrainOptions } from "./options.ts";
 import { defaultThreads, pack, unpack } from "./parallel.ts";
@@ -43,11 +41,8 @@ import { trainEnergy } from "./trainer.ts";
 
 /** What a worker needs to rebuild a shard trainer: plain data only. */
 export interface ShardConfig {
-  A: number;
-  L: number;
-  rows: StateRows | null;
-  order: 1 | 2;
-  skip: boolean;
+  /** the architecture, rebuilt by architectureFrom */
+  arch: ArchitectureDescription;
   /** the averaged-perceptron fast path (perceptron loss and step, Viterbi) */
   fast: boolean;
   backend: string;
@@ -151,20 +146,19 @@ function mixEpoch(
 
 /** Build the trainer of one shard's epoch (in the main thread or in a worker). */
 export function makeShardTrainer(c: ShardConfig): ShardTrainer {
-  const arch = new LinearChain(c.A, c.L, c.rows, c.order, c.skip);
+  const arch = LinearChain.fromDescription(c.arch);
   const base = c.constrained ? encodingConstraints(c.encoding as Encoding, c.labels) : undefined;
   const constraintsFor = (T: number) =>
     c.constrained ? withEnd(base, c.encoding as Encoding, c.labels, T) : undefined;
   const project = c.submodular
     ? (w: (k: number) => number) => submodularProjection(arch, w)
     : undefined;
-  const backend = c.backend === "viterbi" ? viterbiBackend : getBackend(c.backend);
+  const backend = chooseBackend(c.backend);
+  const structures = structuresFor(arch, backend);
   const decode: Decoder = (x, W, out) => {
-    const cs = constraintsFor(x.T);
-    if (arch.skip && x.skips && x.skips.length > 0)
-      out.set(bpBackend.minimize(arch.graphPotentials(x, W), cs).labels);
-    else if (arch.order === 2) viterbi2(arch.potentials2(x, W), cs, out);
-    else viterbiInto(arch.potentials(x, W), out, cs);
+    const st = structures.of(x);
+    st.bind(x, W, 1);
+    st.argmin(constraintsFor(x.T), out);
   };
   const U = c.fast && c.options.average ? new Float64Array(arch.K) : undefined;
   return (init, data, seed, out) => {
@@ -267,7 +261,7 @@ export function trainMixing(
   init?: Float64Array,
 ): PerceptronResult {
   const opts = config.options;
-  const K = new LinearChain(config.A, config.L, config.rows, config.order, config.skip).K;
+  const K = LinearChain.fromDescription(config.arch).K;
   const S = Math.max(1, Math.min(plan.shards, data.length));
   const threads = Math.max(1, Math.min(plan.threads, S));
   const bounds = shardBounds(data.length, S);

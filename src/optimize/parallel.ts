@@ -1,17 +1,14 @@
 import type { Worker } from "node:worker_threads";
+import type { Architecture, ArchitectureDescription } from "../architecture/architecture.ts";
 import type { Instance } from "../architecture/features.ts";
-import type { LinearChain, StateRows } from "../architecture/linear-chain.ts";
 import { NadirError } from "../core/errors.ts";
 import { hasNodeHost, nodeBuiltin } from "../core/host.ts";
 import { failureBuffer, readFailure, workerUrl } from "../core/threads.ts";
 
 /** What a worker needs to rebuild the objective: plain data only. */
 export interface ObjectiveConfig {
-  A: number;
-  L: number;
-  rows: StateRows | null;
-  order: 1 | 2;
-  skip: boolean;
+  /** the architecture, rebuilt by architectureFrom */
+  arch: ArchitectureDescription;
   loss: string;
   params: { margin: number; beta: number; gamma: number; lvqMax: number };
   offending: "exact" | "hamming";
@@ -155,7 +152,7 @@ export class ParallelObjective {
   private readonly local: ShardEvaluator;
 
   constructor(
-    arch: LinearChain,
+    arch: Architecture,
     data: readonly Instance[],
     config: ObjectiveConfig,
     local: ShardEvaluator,

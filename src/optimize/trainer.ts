@@ -228,11 +228,7 @@ export function trainEnergy(
       arch,
       data,
       {
-        A: arch.A,
-        L: arch.L,
-        rows: arch.rows,
-        order: arch.order,
-        skip: arch.skip,
+        arch: arch.describe(),
         loss: loss.name,
         params: { ...loss.params },
         offending: opts.offending,

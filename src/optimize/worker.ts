@@ -4,7 +4,7 @@
  */
 import { workerData } from "node:worker_threads";
 import { type Encoding, encodingConstraints, withEnd } from "../architecture/labels.ts";
-import { LinearChain } from "../architecture/linear-chain.ts";
+import { architectureFrom } from "../architecture/registry.ts";
 import { writeFailure } from "../core/threads.ts";
 import { getBackend } from "../inference/registry.ts";
 import { viterbiBackend } from "../inference/viterbi.ts";
@@ -27,7 +27,7 @@ const d = workerData as {
 const { ctrl } = d;
 try {
   const c = d.config;
-  const arch = new LinearChain(c.A, c.L, c.rows, c.order, c.skip);
+  const arch = architectureFrom(c.arch);
   const base = c.constrained ? encodingConstraints(c.encoding as Encoding, c.labels) : undefined;
   const objective = new EnergyObjective(arch, {
     loss: makeLoss(c.loss, c.params),

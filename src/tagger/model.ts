@@ -18,16 +18,12 @@ import {
 import { NadirError } from "../core/errors.ts";
 import { readFileBytes } from "../core/host.ts";
 import { writeFileAtomic } from "../core/io.ts";
-import { chainEnergy } from "../graph/chain.ts";
-import { chain2Energy } from "../graph/chain2.ts";
 import type { Constraints } from "../graph/constraints.ts";
-import { bpBackend } from "../inference/bp.ts";
 import { gibbsDensity } from "../inference/forward-backward.ts";
 import { kbestViterbi } from "../inference/kbest.ts";
-import type { InferenceResult } from "../inference/types.ts";
-import { viterbi } from "../inference/viterbi.ts";
-import { viterbi2 } from "../inference/viterbi2.ts";
+import type { Backend, InferenceResult } from "../inference/types.ts";
 import { crfsuiteModelArgs, isCrfsuiteModel } from "../interop/crfsuite-model.ts";
+import { chooseBackend, type Structures, structuresFor } from "../structure/index.ts";
 import { describeModel, type ModelDescription } from "./inspect.ts";
 
 /** Order of the chain a spec asks for. */
@@ -110,17 +106,37 @@ export class Model {
     return encodeSentence(this.fx, { tokens, ...where }, this.labelDict, withGold);
   }
 
-  /** ŷ = argmin_y E(W, y, x) by Viterbi, under the encoding's constraints. */
-  decideInstance(x: Instance, out?: Int32Array): InferenceResult {
-    if (this.arch.skip && x.skips && x.skips.length > 0) {
-      const r = bpBackend.minimize(this.arch.graphPotentials(x, this.W), this.constraintsFor(x.T));
-      if (out) out.set(r.labels);
-      return r;
+  private structs: { inference: string; structures: Structures } | null = null;
+
+  /**
+   * The structures of this model's sentences (chain, second-order chain, or a
+   * skip-chain sentence's factor graph), answering through the backend chosen
+   * at training (`extra.inference`; "auto": Viterbi, BP on skip edges).
+   */
+  structures(): Structures {
+    const inference = typeof this.extra.inference === "string" ? this.extra.inference : "auto";
+    if (this.structs?.inference !== inference) {
+      let backend: Backend;
+      try {
+        backend = chooseBackend(inference);
+      } catch (e) {
+        throw new NadirError(
+          "E_MODEL",
+          `the model was trained with inference backend '${inference}', which is not registered here (registerBackend it before use): ${(e as Error).message}`,
+        );
+      }
+      this.structs = { inference, structures: structuresFor(this.arch, backend) };
     }
-    if (this.arch.order === 2)
-      return viterbi2(this.arch.potentials2(x, this.W), this.constraintsFor(x.T), out);
-    const p = this.arch.potentials(x, this.W);
-    return viterbi(p, this.constraintsFor(x.T), out);
+    return this.structs.structures;
+  }
+
+  /** ŷ = argmin_y E(W, y, x) through the model's structure and backend, under the encoding's constraints. */
+  decideInstance(x: Instance, out?: Int32Array): InferenceResult {
+    const st = this.structures().of(x);
+    st.bind(x, this.W, 1);
+    const labels = out && out.length >= x.T ? out.subarray(0, x.T) : new Int32Array(x.T);
+    const energy = x.T === 0 ? 0 : st.argmin(this.constraintsFor(x.T), labels);
+    return { labels, energy, exact: x.T === 0 || st.exact };
   }
 
   /** The best labels for a sentence, as strings. */
@@ -198,13 +214,10 @@ export class Model {
     if (y.length !== tokens.length) {
       throw new NadirError("E_ARG", `expected ${tokens.length} labels, got ${y.length}`);
     }
-    if (this.arch.order === 2) {
-      const x = this.encode(tokens);
-      return chain2Energy(this.arch.potentials2(x, this.W), this.labelIds(y));
-    }
-    if (this.arch.skip)
-      return this.arch.graphPotentials(this.encode(tokens), this.W).energy(this.labelIds(y));
-    return chainEnergy(this.potentialsOf(tokens, "energy").p, this.labelIds(y));
+    const x = this.encode(tokens);
+    const st = this.structures().of(x);
+    st.bind(x, this.W, 1);
+    return st.energy(this.labelIds(y));
   }
 
   /**

@@ -12,11 +12,6 @@ import { observedRows } from "../architecture/linear-chain.ts";
 import type { GraphSpec } from "../architecture/spec.ts";
 import { submodularProjection } from "../architecture/submodular.ts";
 import { NadirError } from "../core/errors.ts";
-import { bpBackend } from "../inference/bp.ts";
-import { getBackend } from "../inference/registry.ts";
-import type { Backend } from "../inference/types.ts";
-import { viterbiBackend, viterbiInto } from "../inference/viterbi.ts";
-import { viterbi2 } from "../inference/viterbi2.ts";
 import { mixingPlan, trainMixing } from "../optimize/mixing.ts";
 import {
   applySpecOptions,
@@ -26,6 +21,7 @@ import {
 } from "../optimize/options.ts";
 import { type Decoder, type EpochReport, trainPerceptron } from "../optimize/perceptron.ts";
 import { trainEnergy } from "../optimize/trainer.ts";
+import { chooseBackend, structuresFor } from "../structure/index.ts";
 import { calibrateDetection, type DetectionCalibration } from "./detection.ts";
 import { scoreSequences } from "./evaluate.ts";
 import { combineModels, sameSpec } from "./mix-models.ts";
@@ -66,12 +62,6 @@ export interface TrainResult {
   /** seconds spent on feature extraction and on the epochs */
   extractSeconds: number;
   trainSeconds: number;
-}
-
-/** The backend for `--inference` on a chain: "auto" picks Viterbi, the exact chain backend. */
-export function chooseBackend(name: string): Backend {
-  if (name === "auto" || name === "viterbi") return viterbiBackend;
-  return getBackend(name);
 }
 
 /**
@@ -160,13 +150,13 @@ function trainPrepared(
 
   const t1 = performance.now();
   const arch = model.arch;
-  // ŷ = argmin_y E(W, y, x) for this structure: Viterbi, second-order Viterbi, or BP on skip-chains.
+  const backend = chooseBackend(options.inference);
+  const structures = structuresFor(arch, backend);
+  // ŷ = argmin_y E(W, y, x) through the sentence's structure and the chosen backend
   const decode: Decoder = (x, W, out) => {
-    const c = model.constraintsFor(x.T);
-    if (arch.skip && x.skips && x.skips.length > 0)
-      out.set(bpBackend.minimize(arch.graphPotentials(x, W), c).labels);
-    else if (arch.order === 2) viterbi2(arch.potentials2(x, W), c, out);
-    else viterbiInto(arch.potentials(x, W), out, c);
+    const st = structures.of(x);
+    st.bind(x, W, 1);
+    st.argmin(model.constraintsFor(x.T), out);
   };
   const evaluate = dev?.length
     ? (W: Float64Array) => {
@@ -189,7 +179,6 @@ function trainPrepared(
     : undefined;
   const hooks = { evaluate, onEpoch: input.onEpoch, onProgress: input.onProgress, project };
   const init = from?.weightsFor(fx, arch, labelNames);
-  const backend = chooseBackend(options.inference);
   const fast =
     options.loss === "perceptron" &&
     options.optimizer === "perceptron" &&
@@ -198,11 +187,7 @@ function trainPrepared(
   const result = plan
     ? trainMixing(
         {
-          A: arch.A,
-          L: arch.L,
-          rows: arch.rows,
-          order: arch.order,
-          skip: arch.skip,
+          arch: arch.describe(),
           fast,
           backend: backend.name,
           encoding: spec.encoding,
@@ -246,11 +231,8 @@ function trainPrepared(
     !arch.skip
       ? calibrateDetection(trained, input.dev, { seed: options.seed })
       : undefined;
-  const inference = arch.skip
-    ? `${backend.name} on sentences without skip edges, bp on the others (exact on trees, approximate on loopy graphs)`
-    : arch.order === 2
-      ? "second-order viterbi (exact)"
-      : `${backend.name} (${backend.exactness})`;
+  const inference = structures.describe();
+  if (options.inference !== "auto") trained.extra.inference = options.inference;
   return {
     inference: options.inference === "auto" ? `auto → ${inference}` : inference,
     calibration,

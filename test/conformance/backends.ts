@@ -6,6 +6,7 @@ import { bp } from "../../src/inference/bp.ts";
 import { exhaustiveBackend } from "../../src/inference/exhaustive.ts";
 import type { Backend } from "../../src/inference/types.ts";
 import { viterbiBackend } from "../../src/inference/viterbi.ts";
+import { backwardViterbiBackend } from "../fixtures/backward-viterbi.ts";
 
 export interface ConformanceEntry {
   backend: Backend;
@@ -22,4 +23,6 @@ export const BACKENDS: ConformanceEntry[] = [
   { backend: viterbiBackend, constraints: true, lexTies: true, graphs: "none" },
   // bpBackend itself accepts loopy graphs (approximately); this suite wants "tree" backends to refuse them.
   { backend: bp({ exactOnly: true }), constraints: true, lexTies: false, graphs: "tree" },
+  // the contributor's example (test/fixtures/backward-viterbi.ts, CONTRIBUTING.md): one line
+  { backend: backwardViterbiBackend, constraints: true, lexTies: true, graphs: "none" },
 ];

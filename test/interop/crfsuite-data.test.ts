@@ -242,11 +242,7 @@ describe("training on CRFsuite data", () => {
       return f;
     };
     const config: ObjectiveConfig = {
-      A,
-      L,
-      rows: arch.rows,
-      order: 1,
-      skip: false,
+      arch: arch.describe(),
       loss: loss.name,
       params: { ...loss.params },
       offending: "exact",

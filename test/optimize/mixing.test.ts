@@ -140,11 +140,7 @@ describe("parameter mixing trainer", () => {
     const set = buildTrainingSet(fx, train);
     const arch = new LinearChain(fx.numAttributes, set.labels.size);
     const config: ShardConfig = {
-      A: arch.A,
-      L: arch.L,
-      rows: null,
-      order: 1,
-      skip: false,
+      arch: arch.describe(),
       fast: true,
       backend: "viterbi",
       encoding: "none",

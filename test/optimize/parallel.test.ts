@@ -66,11 +66,7 @@ function setup(rows: "dense" | "observed", loss = "nll") {
     return f;
   };
   const config: ObjectiveConfig = {
-    A,
-    L,
-    rows: arch.rows,
-    order: 1,
-    skip: false,
+    arch: arch.describe(),
     loss: lossObj.name,
     params: { ...lossObj.params },
     offending: "exact",

@@ -6,6 +6,7 @@
 import posSpec from "../../graphs/pos.json";
 import {
   type Completer,
+  choicesOf,
   collapse,
   decodeNetpbm,
   denoiseMask,
@@ -66,10 +67,8 @@ const handlers: Record<string, (a: Record<string, unknown>, progress: Post) => P
   },
 
   async tables() {
-    const inference = TRAIN_OPTIONS.find((o) => o.name === "inference") as {
-      choices: readonly string[];
-    };
-    return { losses: LOSS_NAMES, optimizers: OPTIMIZERS, inference: inference.choices };
+    const inference = TRAIN_OPTIONS.find((o) => o.name === "inference")!;
+    return { losses: LOSS_NAMES, optimizers: OPTIMIZERS, inference: choicesOf(inference) };
   },
 
   async tag(a) {

@@ -1,0 +1,62 @@
+import type { ChainPotentials } from "../graph/chain.ts";
+import type { Chain2Potentials } from "../graph/chain2.ts";
+import type { FactorGraph } from "../graph/factor-graph.ts";
+import type { Instance } from "./features.ts";
+
+/**
+ * The seam between trainers and a parameterized energy E(W, Y, X), like
+ * CRFsuite's `encoder_t`: the architecture owns its weight layout; trainers,
+ * structures and workers see only potentials at W and the accumulation of
+ * scale · ∂E/∂W into a gradient of length K. A network under the chain and the
+ * sparse linear chain both implement it.
+ */
+/** An architecture's sizes and layout as plain data (structured-cloneable: workers rebuild from it). */
+export interface ArchitectureDescription {
+  /** which architecture: "linear-chain", … (see architecture/registry.ts) */
+  readonly kind: string;
+  readonly [key: string]: unknown;
+}
+
+export interface Architecture {
+  /** labels */
+  readonly L: number;
+  /** parameters: the length of W and of every gradient */
+  readonly K: number;
+  /** 1: first-order chain; 2: second-order chain (then potentials2 exists) */
+  readonly order: 1 | 2;
+  /** skip edges between sentence positions (then graphPotentials exists) */
+  readonly skip: boolean;
+  /** Its sizes and layout as plain data; architectureFrom(describe()) builds an equal architecture. */
+  describe(): ArchitectureDescription;
+  /** Chain potentials of x at W·scale (unary T×L, transition L×L, start, end). */
+  potentials(x: Instance, W: Float64Array, out?: Float64Array, scale?: number): ChainPotentials;
+  /** Second-order potentials (order 2). */
+  potentials2?(x: Instance, W: Float64Array): Chain2Potentials;
+  /** The sentence's factor graph with its skip edges at W·scale (skip). */
+  graphPotentials?(x: Instance, W: Float64Array, scale?: number): FactorGraph;
+  /** grad += scale · ∂E(W, y, x)/∂W. */
+  accumulate(x: Instance, y: Int32Array, scale: number, grad: Float64Array): void;
+  /** grad += scale · (∂E(y)/∂W − ∂E(ŷ)/∂W), touching only where y and ŷ differ. */
+  accumulateDifference(
+    x: Instance,
+    y: Int32Array,
+    yHat: Int32Array,
+    scale: number,
+    grad: Float64Array,
+  ): void;
+  /** grad += scale · E_P[∂E/∂W] from chain marginals (unary T×L, summed pairwise L×L). */
+  accumulateMarginals(
+    x: Instance,
+    unary: Float64Array,
+    pairwiseSum: Float64Array,
+    scale: number,
+    grad: Float64Array,
+  ): void;
+  /** grad += scale · E_P[∂E/∂W] from the factor marginals of graphPotentials' graph (skip). */
+  accumulateGraphMarginals?(
+    x: Instance,
+    factorMarginals: Float64Array,
+    scale: number,
+    grad: Float64Array,
+  ): void;
+}

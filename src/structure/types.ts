@@ -1,0 +1,63 @@
+import type { Architecture } from "../architecture/architecture.ts";
+import type { Instance } from "../architecture/features.ts";
+import type { Rng } from "../core/rng.ts";
+import type { Constraints } from "../graph/constraints.ts";
+import type { Backend } from "../inference/types.ts";
+
+/**
+ * One example's energy as a structure (chain, second-order chain, factor
+ * graph): every question a loss or a decoder asks of it, answered through the
+ * backend the user chose. `bind` computes the potentials of x at W·s once;
+ * the other methods read them. Label arrays passed as `out` hold at least T
+ * entries; energies are E(W·s, y, x).
+ */
+export interface Structure {
+  /** "chain", "chain2" or "graph" */
+  readonly name: string;
+  /** The backend answering argmin, offending and augmented here. */
+  readonly backend: Backend;
+  /** Whether the last argmin is known to be exact (a chain kernel, or the backend said so). */
+  readonly exact: boolean;
+  /** Compute the potentials of x at W·s (every other call reads them). */
+  bind(x: Instance, W: Float64Array, s: number): void;
+  /** E(y). */
+  energy(y: ArrayLike<number>): number;
+  /** ŷ = argmin_y E(y) under c, written to out; returns E(ŷ). */
+  argmin(c: Constraints | undefined, out: Int32Array): number;
+  /** The most offending incorrect answer Ȳ = argmin_{y ≠ gold} E(y); returns E(Ȳ), +∞ when none exists (out untouched). */
+  offending(gold: Int32Array, c: Constraints | undefined, out: Int32Array): number;
+  /** The loss-augmented answer argmin_y E(y) − m·Δ(y, gold) (Δ: Hamming); returns E(ȳ) − m·Δ(ȳ, gold). */
+  augmented(gold: Int32Array, m: number, c: Constraints | undefined, out: Int32Array): number;
+  /** F_β = −(1/β) log Z(β) with the Gibbs marginals kept for accumulateMarginals (only when `keep`). */
+  marginals(beta: number, c: Constraints | undefined, keep: boolean): number;
+  /** grad += scale · E_{P_β}[∂E/∂W], from the last marginals(…, true). */
+  accumulateMarginals(scale: number, grad: Float64Array): void;
+  /** One sample of P_β(y) (exact on chains; `sweeps` Gibbs sweeps from gold on graphs); returns its energy. */
+  sample(
+    beta: number,
+    rng: Rng,
+    c: Constraints | undefined,
+    gold: Int32Array,
+    sweeps: number,
+    out: Int32Array,
+  ): number;
+  /** grad += dEC · ∂E(gold)/∂W + dEI · ∂E(other)/∂W (other may be null). */
+  accumulate(
+    gold: Int32Array,
+    dEC: number,
+    other: Int32Array | null,
+    dEI: number,
+    grad: Float64Array,
+  ): void;
+}
+
+/** A structure for each kind of example an architecture produces. */
+export interface Structures {
+  /** The structure of x (a skip-chain sentence without skip edges is a chain). */
+  of(x: Instance): Structure;
+  /** Why these structures cannot answer a loss's `needs`, or null. */
+  refuses(need: string): string | null;
+  /** How inference is done, for reports: e.g. "viterbi (exact)". */
+  describe(): string;
+  readonly arch: Architecture;
+}
