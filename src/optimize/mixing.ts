@@ -158,7 +158,7 @@ export function makeShardTrainer(c: ShardConfig): ShardTrainer {
   const decode: Decoder = (x, W, out) => {
     const st = structures.of(x);
     st.bind(x, W, 1);
-    st.argmin(constraintsFor(x.T), out);
+    return st.energy(x.labels) - st.argmin(constraintsFor(x.T), out);
   };
   const U = c.fast && c.options.average ? new Float64Array(arch.K) : undefined;
   return (init, data, seed, out) => {

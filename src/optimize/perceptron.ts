@@ -17,8 +17,12 @@ import {
 } from "./finite.ts";
 import type { TrainOptions } from "./options.ts";
 
-/** Write ŷ = argmin_y E(W, y, x) (with any decoding constraints) into out[0 … T). */
-export type Decoder = (x: Instance, W: Float64Array, out: Int32Array) => void;
+/**
+ * Write ŷ = argmin_y E(W, y, x) (with any decoding constraints) into
+ * out[0 … T) and return the perceptron loss E(W, yⁱ, x) − E(W, ŷ, x) ≥ 0 —
+ * both energies from the example's Structure (src/structure).
+ */
+export type Decoder = (x: Instance, W: Float64Array, out: Int32Array) => number;
 
 export interface EpochReport {
   epoch: number;
@@ -130,8 +134,9 @@ export function trainPerceptron(
       if (x.T > 0) {
         if (yHat.length < x.T) yHat = new Int32Array(x.T);
         const out = yHat;
+        let gap: number;
         try {
-          decode(x, W, out);
+          gap = decode(x, W, out);
         } catch (e) {
           // non-finite weights make every energy infinite ("no labeling satisfies…")
           const big = largestMagnitude(W);
@@ -154,7 +159,7 @@ export function trainPerceptron(
         }
         if (differs) {
           mistakes++;
-          lossSum += energyGap(arch, x, W, y, out);
+          lossSum += gap;
           arch.accumulateDifference(x, y, out, -1, W);
           if (U) arch.accumulateDifference(x, y, out, -c, U);
           if (hooks.project) {
@@ -221,39 +226,4 @@ export function trainPerceptron(
 function averageInto(out: Float64Array, W: Float64Array, U: Float64Array, c: number): void {
   const K = W.length;
   for (let k = 0; k < K; k++) out[k] = W[k]! - U[k]! / c;
-}
-
-/** E(yⁱ) − E(ŷ) ≥ 0 computed from the parts where the labelings differ. */
-function energyGap(
-  arch: LinearChain,
-  x: Instance,
-  W: Float64Array,
-  y: Int32Array,
-  yHat: Int32Array,
-): number {
-  const { T, offsets, attrs } = x;
-  const L = arch.L;
-  const tr = arch.transOffset;
-  let gap = 0;
-  for (let t = 0; t < T; t++) {
-    const a = y[t]!;
-    const b = yHat[t]!;
-    if (a !== b) {
-      for (let j = offsets[t]!; j < offsets[t + 1]!; j++) {
-        const ka = arch.stateIndex(attrs[j]!, a);
-        const kb = arch.stateIndex(attrs[j]!, b);
-        gap += (ka >= 0 ? W[ka]! : 0) - (kb >= 0 ? W[kb]! : 0);
-      }
-    }
-    if (t > 0) gap += W[tr + y[t - 1]! * L + a]! - W[tr + yHat[t - 1]! * L + b]!;
-  }
-  if (arch.order === 2) {
-    for (let t = 2; t < T; t++) {
-      gap += W[arch.trans2Offset + (y[t - 2]! * L + y[t - 1]!) * L + y[t]!]!;
-      gap -= W[arch.trans2Offset + (yHat[t - 2]! * L + yHat[t - 1]!) * L + yHat[t]!]!;
-    }
-  }
-  gap += W[arch.startOffset + y[0]!]! - W[arch.startOffset + yHat[0]!]!;
-  gap += W[arch.endOffset + y[T - 1]!]! - W[arch.endOffset + yHat[T - 1]!]!;
-  return gap;
 }

@@ -156,7 +156,7 @@ function trainPrepared(
   const decode: Decoder = (x, W, out) => {
     const st = structures.of(x);
     st.bind(x, W, 1);
-    st.argmin(model.constraintsFor(x.T), out);
+    return st.energy(x.labels) - st.argmin(model.constraintsFor(x.T), out);
   };
   const evaluate = dev?.length
     ? (W: Float64Array) => {

@@ -8,6 +8,7 @@ import {
 import { LinearChain } from "../../src/architecture/linear-chain.ts";
 import { loadSpec } from "../../src/architecture/spec.ts";
 import { Rng } from "../../src/core/rng.ts";
+import { chainEnergy } from "../../src/graph/chain.ts";
 import { viterbiInto } from "../../src/inference/viterbi.ts";
 import { TRAIN_OPTIONS, type TrainOptions, trainOptions } from "../../src/optimize/options.ts";
 import { type Decoder, trainPerceptron } from "../../src/optimize/perceptron.ts";
@@ -18,7 +19,8 @@ import { ewtSentences, GRAPHS, nadirError, spec } from "../fixtures/helpers.ts";
 const decoderFor =
   (arch: LinearChain): Decoder =>
   (x, W, out) => {
-    viterbiInto(arch.potentials(x, W), out, undefined);
+    const p = arch.potentials(x, W);
+    return chainEnergy(p, x.labels) - viterbiInto(p, out, undefined);
   };
 
 /**
