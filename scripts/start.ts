@@ -5,8 +5,8 @@
  * tags a sample sentence.
  */
 import { mkdirSync } from "node:fs";
-import { loadSpec } from "../src/architecture/spec.ts";
 import { readCorpus } from "../src/architecture/corpus.ts";
+import { loadSpec } from "../src/architecture/spec.ts";
 import { evaluateTagger } from "../src/tagger/evaluate.ts";
 import { Model } from "../src/tagger/model.ts";
 import { trainTagger } from "../src/tagger/train.ts";

@@ -8,12 +8,13 @@
  *
  *   npx tsx scripts/bench/calibration.ts
  */
-import { loadSpec, parseSpec } from "../../src/architecture/spec.ts";
+
 import { readCorpus } from "../../src/architecture/corpus.ts";
+import { loadSpec, parseSpec } from "../../src/architecture/spec.ts";
+import { calibrationError, EnergySum, fitTemperature } from "../../src/tagger/calibration.ts";
 import { evaluateTagger } from "../../src/tagger/evaluate.ts";
 import type { Model } from "../../src/tagger/model.ts";
 import { trainTagger } from "../../src/tagger/train.ts";
-import { calibrationError, EnergySum, fitTemperature } from "../../src/tagger/calibration.ts";
 import { benchArgs } from "./args.ts";
 
 const args = benchArgs({ dir: "corpora/ud-english-ewt" });

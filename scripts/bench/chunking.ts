@@ -7,9 +7,10 @@
  *
  *   npx tsx scripts/bench/chunking.ts [--train FILE --test FILE --graph SPEC --epochs N --tag-passes N]
  */
+
+import { readCorpus } from "../../src/architecture/corpus.ts";
 import { loadSpec } from "../../src/architecture/spec.ts";
 import { NadirError } from "../../src/core/errors.ts";
-import { readCorpus } from "../../src/architecture/corpus.ts";
 import { evaluateTagger } from "../../src/tagger/evaluate.ts";
 import { trainTagger } from "../../src/tagger/train.ts";
 import { benchArgs, rssMb } from "./args.ts";

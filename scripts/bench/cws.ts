@@ -24,13 +24,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readCorpus } from "../../src/architecture/corpus.ts";
 import { loadSpec } from "../../src/architecture/spec.ts";
 import { NadirError } from "../../src/core/errors.ts";
-import { readCorpus } from "../../src/architecture/corpus.ts";
 import { chainToFactorGraph } from "../../src/graph/convert.ts";
 import { mincutBackend } from "../../src/inference/mincut/construct.ts";
-import { trainTagger } from "../../src/tagger/train.ts";
 import { type CwsScheme, WordScorer } from "../../src/segment/cws.ts";
+import { trainTagger } from "../../src/tagger/train.ts";
 import { convertFile } from "../data/cws-chars.ts";
 import { benchArgs } from "./args.ts";
 

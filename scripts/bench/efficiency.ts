@@ -25,9 +25,9 @@
  *   npx tsx scripts/bench/efficiency.ts [--train FILE --epochs 6] [--replot docs/data/efficiency.json]
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readCorpus } from "../../src/architecture/corpus.ts";
 import { FeatureExtractor } from "../../src/architecture/features.ts";
 import { loadSpec } from "../../src/architecture/spec.ts";
-import { readCorpus } from "../../src/architecture/corpus.ts";
 import { trainTagger } from "../../src/tagger/train.ts";
 import { benchArgs } from "./args.ts";
 

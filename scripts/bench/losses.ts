@@ -8,8 +8,9 @@
  *
  *   npx tsx scripts/bench/losses.ts [--train FILE --test FILE --only nll,hinge --epochs 10 --iterations 100]
  */
-import { loadSpec } from "../../src/architecture/spec.ts";
+
 import { readCorpus } from "../../src/architecture/corpus.ts";
+import { loadSpec } from "../../src/architecture/spec.ts";
 import { evaluateTagger } from "../../src/tagger/evaluate.ts";
 import { trainTagger } from "../../src/tagger/train.ts";
 import { benchArgs } from "./args.ts";

@@ -10,9 +10,10 @@
  *   npx tsx scripts/bench/mixing.ts [--train FILE --test FILE --graph SPEC --epochs N
  *                                    --shards 1,2,4,8 --max-threads 2 --mixing uniform|weighted]
  */
+
+import { readCorpus } from "../../src/architecture/corpus.ts";
 import { loadSpec } from "../../src/architecture/spec.ts";
 import { NadirError } from "../../src/core/errors.ts";
-import { readCorpus } from "../../src/architecture/corpus.ts";
 import { evaluateTagger } from "../../src/tagger/evaluate.ts";
 import { trainTagger } from "../../src/tagger/train.ts";
 import { benchArgs, rssMb } from "./args.ts";

@@ -6,9 +6,10 @@
  *
  *   npx tsx scripts/bench/pos.ts [--train FILE --dev FILE --test FILE --graph SPEC]
  */
+
+import { readCorpus } from "../../src/architecture/corpus.ts";
 import { loadSpec } from "../../src/architecture/spec.ts";
 import { NadirError } from "../../src/core/errors.ts";
-import { readCorpus } from "../../src/architecture/corpus.ts";
 import { evaluateTagger } from "../../src/tagger/evaluate.ts";
 import { trainTagger } from "../../src/tagger/train.ts";
 import { benchArgs } from "./args.ts";

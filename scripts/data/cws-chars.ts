@@ -15,9 +15,9 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { readCorpus } from "../../src/architecture/corpus.ts";
 import { NadirError } from "../../src/core/errors.ts";
 import { writeFileAtomic } from "../../src/core/io.ts";
-import { readCorpus } from "../../src/architecture/corpus.ts";
 import { type CwsScheme, charsConll, conlluWords } from "../../src/segment/cws.ts";
 import { benchArgs } from "../bench/args.ts";
 

@@ -13,9 +13,9 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { readCorpus } from "../../src/architecture/corpus.ts";
 import { loadSpec } from "../../src/architecture/spec.ts";
 import { decodeContainer, encodeContainer } from "../../src/core/container.ts";
-import { readCorpus } from "../../src/architecture/corpus.ts";
 import { evaluateTagger } from "../../src/tagger/evaluate.ts";
 import { MODEL_VERSION, Model } from "../../src/tagger/model.ts";
 import { trainTagger } from "../../src/tagger/train.ts";
