@@ -1,0 +1,862 @@
+import { NadirError } from "../core/errors.ts";
+import { Rng } from "../core/rng.ts";
+import type { ChainPotentials } from "../graph/chain.ts";
+import type { DerivedFn } from "./columns.ts";
+import { Dictionary, type Instance } from "./features.ts";
+import { LinearChain, type StateRows } from "./linear-chain.ts";
+import type { GraphSpec } from "./spec.ts";
+
+/**
+ * Deep unary energies under a first-order chain (issue 15): a window network
+ * in the style of Collobert et al. (2011) computes U[t, l] from embeddings of
+ * token columns in a ±c window, one hidden layer and a linear output layer;
+ * the sparse linear attributes of the spec stay available as one more input
+ * (hybrid: unary = linear + network). The energy is
+ *
+ *   E(W, y, x) = Σₜ (U_lin[t, yₜ] + U_net[t, yₜ]) + Σₜ W_trans[yₜ₋₁, yₜ] + W_start[y₀] + W_end[y_{T−1}]
+ *
+ * with every parameter in one flat vector W:
+ * [ linear chain (state S | transition L² | start L | end L) | embeddings of
+ *   each field (V_f × d_f) | W1 (Din × H, input-major) | b1 (H) | W2 (L × H) | b2 (L) ].
+ * The class answers LinearChain's interface as EnergyObjective uses it
+ * (L, K, order, skip, potentials, accumulate, accumulateDifference,
+ * accumulateMarginals), so every loss, backend and optimizer works unchanged.
+ * The backward pass needs W: it is the W of the last `potentials` call, whose
+ * activations are cached for that instance (a second instance recomputes).
+ *
+ * Inputs: `bind(x, tokens)` attaches the field value ids of a sentence to its
+ * instance (`x.net`, T × F, t-major); id 0 is unknown, 1 before the sentence,
+ * 2 after it.
+ */
+
+export interface NetworkField {
+  /** a base or derived column of the spec */
+  column: string;
+  dim: number;
+  /** values seen fewer times in training map to unknown (pretrained words are always kept) */
+  minCount: number;
+  /** map digits to 0 before the lookup */
+  digits: boolean;
+  /** a pretrained embedding file (scripts/embeddings.ts format) for this field */
+  embeddings: string | null;
+}
+
+export interface NetworkSettings {
+  window: number;
+  hidden: number;
+  activation: "hardtanh" | "relu" | "tanh";
+  /** keep the spec's sparse linear attributes as one more input */
+  hybrid: boolean;
+  fields: NetworkField[];
+  /** training defaults of the deep trainer (loss, epochs, lr, batch, …) */
+  train: Record<string, unknown>;
+}
+
+/** A sentence instance with its network inputs attached. */
+export interface NetInstance extends Instance {
+  net?: Int32Array;
+}
+
+const UNK = 0;
+const BOS = 1;
+const EOS = 2;
+const RESERVED = 3;
+
+function fail(where: string, msg: string): never {
+  throw new NadirError("E_SPEC", `${where}: ${msg}`);
+}
+
+/** Check a spec's `network` section (kept raw in spec.source). */
+export function parseNetworkSection(raw: unknown, where = "network"): NetworkSettings {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    fail(where, "expected an object");
+  const o = raw as Record<string, unknown>;
+  const int = (k: string, d: number, min: number): number => {
+    const v = o[k] ?? d;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min)
+      fail(`${where}.${k}`, `expected an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const act = o.activation ?? "hardtanh";
+  if (act !== "hardtanh" && act !== "relu" && act !== "tanh")
+    fail(`${where}.activation`, `expected hardtanh, relu or tanh, got ${JSON.stringify(act)}`);
+  if (!Array.isArray(o.fields) || o.fields.length === 0)
+    fail(`${where}.fields`, "expected a non-empty array of { column, dim }");
+  const fields = (o.fields as unknown[]).map((f, i): NetworkField => {
+    const w = `${where}.fields[${i}]`;
+    if (typeof f !== "object" || f === null) fail(w, "expected an object { column, dim }");
+    const r = f as Record<string, unknown>;
+    if (typeof r.column !== "string") fail(`${w}.column`, "expected a column name");
+    const dim = r.dim;
+    if (typeof dim !== "number" || !Number.isInteger(dim) || dim < 1)
+      fail(`${w}.dim`, `expected an integer ≥ 1, got ${JSON.stringify(dim)}`);
+    const minCount = r.minCount ?? 1;
+    if (typeof minCount !== "number" || minCount < 1)
+      fail(`${w}.minCount`, "expected an integer ≥ 1");
+    if (r.embeddings !== undefined && typeof r.embeddings !== "string")
+      fail(`${w}.embeddings`, "expected a file path");
+    return {
+      column: r.column,
+      dim,
+      minCount,
+      digits: r.digits === true,
+      embeddings: (r.embeddings as string | undefined) ?? null,
+    };
+  });
+  const train = o.train ?? {};
+  if (typeof train !== "object" || train === null) fail(`${where}.train`, "expected an object");
+  return {
+    window: int("window", 2, 0),
+    hidden: int("hidden", 200, 1),
+    activation: act,
+    hybrid: o.hybrid !== false,
+    fields,
+    train: train as Record<string, unknown>,
+  };
+}
+
+/** The network section of a spec, or null. */
+export function networkOf(spec: GraphSpec): NetworkSettings | null {
+  const src = spec.source as Record<string, unknown> | null;
+  if (src === null || typeof src !== "object" || src.network === undefined) return null;
+  return parseNetworkSection(src.network, `${spec.name}: key 'network'`);
+}
+
+/** A column value function over a token's columns: base index or a chain of derived functions. */
+function columnReader(
+  spec: GraphSpec,
+  column: string,
+  digits: boolean,
+): (tok: readonly string[]) => string {
+  const chain: DerivedFn[] = [];
+  let name = column;
+  for (let guard = 0; guard < 32; guard++) {
+    const base = spec.columns[name];
+    if (base !== undefined) {
+      const fns = chain.reverse();
+      return (tok) => {
+        let s = tok[base] ?? "";
+        for (let i = 0; i < fns.length; i++) s = fns[i]!(s);
+        return digits ? s.replace(/[0-9]/g, "0") : s;
+      };
+    }
+    const d = spec.derived.find((q) => q.name === name);
+    if (d === undefined) fail(`network field '${column}'`, `unknown column '${name}'`);
+    chain.push(d.fn);
+    name = d.source;
+  }
+  return fail(`network field '${column}'`, "derived columns form a cycle");
+}
+
+/** Pretrained vectors (scripts/embeddings.ts: gzip text, `n dim scale` then `word q…`). */
+export interface Pretrained {
+  dim: number;
+  words: string[];
+  vectors: Float32Array;
+}
+
+/** Where a serialized network's sizes and vocabularies go (the model header). */
+export interface NetworkDescription {
+  kind: "network-chain";
+  L: number;
+  settings: NetworkSettings;
+  vocabs: string[][];
+  /** the inner linear chain: attributes and sparse rows (null: dense) */
+  A: number;
+  rows: { rowPtr: number[]; rowLabel: number[] } | null;
+}
+
+export class NetworkChain {
+  readonly L: number;
+  readonly K: number;
+  readonly order = 1 as const;
+  readonly skip = false;
+  readonly linear: LinearChain;
+  readonly settings: NetworkSettings;
+  readonly F: number;
+  readonly vocabs: Dictionary[];
+  /** per field: dim, embedding offset in W, column offset in the per-position input */
+  readonly dims: Int32Array;
+  readonly embOff: Int32Array;
+  readonly colOff: Int32Array;
+  /** per-position input width D, window input width Din, hidden H */
+  readonly D: number;
+  readonly Din: number;
+  readonly H: number;
+  readonly c: number;
+  readonly w1Off: number;
+  readonly b1Off: number;
+  readonly w2Off: number;
+  readonly b2Off: number;
+  /** act: 0 hardtanh, 1 relu, 2 tanh */
+  private readonly act: number;
+  private readonly readers: ((tok: readonly string[]) => string)[] = [];
+  // forward cache of the last potentials() call
+  private lastX: Instance | null = null;
+  private lastW: Float64Array | null = null;
+  private pre = new Float64Array(0); // T × H pre-activations
+  private hid = new Float64Array(0); // T × H activations
+  private dU = new Float64Array(0);
+  private Z = new Float64Array(0); // T × Din gathered window inputs (training forward)
+  private dZ = new Float64Array(0);
+  private rowsOn = new Int32Array(0);
+  private da = new Float64Array(0);
+  private dh = new Float64Array(0);
+  private scaled = new Float64Array(0);
+  private readonly empty: Instance = {
+    T: 0,
+    offsets: new Int32Array(1),
+    attrs: new Int32Array(0),
+    labels: new Int32Array(0),
+  };
+  /**
+   * Tagging cache (the precomputation trick): per field, window offset and
+   * value id, that value's contribution W1ᵀ·e to the hidden pre-activation,
+   * float32, built lazily per value for a W that no longer changes.
+   */
+  private proj: Float32Array[] | null = null;
+  private projDone: Uint8Array[] | null = null;
+  private projW: Float64Array | null = null;
+  /** Use the projection cache (set for tagging with frozen weights; never while training). */
+  frozen = false;
+  /**
+   * Deferred mode (mini-batch trainers): the unary gradients of one instance
+   * from several accumulate* calls (NLL: gold and marginals) are summed and
+   * back-propagated once, at the next potentials / accumulate of another
+   * instance or grad, or at `flush()` — call it before reading grad.
+   */
+  defer = false;
+  /** Deferred mode: positions whose summed unary gradient is below this (max |·|) are skipped (0: exact). */
+  skipBelow = 0;
+  private pendingX: Instance | null = null;
+  private pendingGrad: Float64Array | null = null;
+
+  constructor(
+    spec: GraphSpec,
+    settings: NetworkSettings,
+    L: number,
+    vocabs: Dictionary[],
+    A: number,
+    rows: StateRows | null,
+  ) {
+    this.settings = settings;
+    this.L = L;
+    this.linear = new LinearChain(settings.hybrid ? A : 0, L, settings.hybrid ? rows : null);
+    this.F = settings.fields.length;
+    this.vocabs = vocabs;
+    this.c = settings.window;
+    this.H = settings.hidden;
+    this.act = settings.activation === "hardtanh" ? 0 : settings.activation === "relu" ? 1 : 2;
+    this.dims = Int32Array.from(settings.fields, (f) => f.dim);
+    this.embOff = new Int32Array(this.F);
+    this.colOff = new Int32Array(this.F);
+    let k = this.linear.K;
+    let d = 0;
+    for (let f = 0; f < this.F; f++) {
+      this.embOff[f] = k;
+      this.colOff[f] = d;
+      k += vocabs[f]!.size * this.dims[f]!;
+      d += this.dims[f]!;
+    }
+    this.D = d;
+    this.Din = (2 * this.c + 1) * d;
+    this.w1Off = k;
+    this.b1Off = this.w1Off + this.Din * this.H;
+    this.w2Off = this.b1Off + this.H;
+    this.b2Off = this.w2Off + L * this.H;
+    this.K = this.b2Off + L;
+    for (const f of settings.fields) this.readers.push(columnReader(spec, f.column, f.digits));
+  }
+
+  /**
+   * Build the field vocabularies from training sentences (value counts ≥
+   * minCount, plus every pretrained word of a field with embeddings).
+   */
+  static build(
+    spec: GraphSpec,
+    settings: NetworkSettings,
+    L: number,
+    sentences: Iterable<{ tokens: readonly (readonly string[])[] }>,
+    A: number,
+    rows: StateRows | null,
+    pretrained: (Pretrained | null)[] = [],
+  ): NetworkChain {
+    const readers = settings.fields.map((f) => columnReader(spec, f.column, f.digits));
+    const counts = settings.fields.map(() => new Map<string, number>());
+    for (const s of sentences) {
+      for (const tok of s.tokens) {
+        for (let f = 0; f < readers.length; f++) {
+          const v = readers[f]!(tok);
+          counts[f]!.set(v, (counts[f]!.get(v) ?? 0) + 1);
+        }
+      }
+    }
+    const vocabs = settings.fields.map((field, f) => {
+      const d = new Dictionary();
+      d.add("<unk>");
+      d.add("<s>");
+      d.add("</s>");
+      for (const [v, n] of counts[f]!) if (n >= field.minCount) d.add(v);
+      const p = pretrained[f];
+      if (p) for (const w of p.words) d.add(w);
+      return d;
+    });
+    return new NetworkChain(spec, settings, L, vocabs, A, rows);
+  }
+
+  /** Initial W: small random network weights, pretrained vectors where given, zero linear part. */
+  init(seed: number, pretrained: (Pretrained | null)[] = []): Float64Array {
+    const W = new Float64Array(this.K);
+    const rng = new Rng(seed);
+    const uni = (a: number) => (rng.next() * 2 - 1) * a;
+    for (let f = 0; f < this.F; f++) {
+      const dim = this.dims[f]!;
+      const off = this.embOff[f]!;
+      const n = this.vocabs[f]!.size;
+      const p = pretrained[f] ?? null;
+      let sd = 0.1;
+      if (p) {
+        if (p.dim !== dim)
+          throw new NadirError(
+            "E_ARG",
+            `field ${f}: embeddings have ${p.dim} dims, the spec says ${dim}`,
+          );
+        let ss = 0;
+        for (let i = 0; i < p.vectors.length; i++) ss += p.vectors[i]! ** 2;
+        sd = Math.sqrt(ss / Math.max(1, p.vectors.length));
+      }
+      const a = sd * Math.sqrt(3);
+      for (let i = 0; i < n * dim; i++) W[off + i] = uni(a);
+      if (p) {
+        const voc = this.vocabs[f]!;
+        for (let w = 0; w < p.words.length; w++) {
+          const id = voc.get(p.words[w]!);
+          if (id < 0) continue;
+          for (let j = 0; j < dim; j++) W[off + id * dim + j] = p.vectors[w * dim + j]!;
+        }
+      }
+    }
+    const a1 = Math.sqrt(6 / (this.Din + this.H));
+    for (let i = 0; i < this.Din * this.H; i++) W[this.w1Off + i] = uni(a1);
+    const a2 = Math.sqrt(6 / (this.H + this.L));
+    for (let i = 0; i < this.L * this.H; i++) W[this.w2Off + i] = uni(a2);
+    return W;
+  }
+
+  /** Attach the field value ids of a sentence to its instance. */
+  bind(x: Instance, tokens: readonly (readonly string[])[]): NetInstance {
+    const T = tokens.length;
+    const F = this.F;
+    const ids = new Int32Array(T * F);
+    for (let t = 0; t < T; t++) {
+      const tok = tokens[t]!;
+      for (let f = 0; f < F; f++) {
+        const id = this.vocabs[f]!.get(this.readers[f]!(tok));
+        ids[t * F + f] = id < 0 ? UNK : id;
+      }
+    }
+    const nx = x as NetInstance;
+    nx.net = ids;
+    return nx;
+  }
+
+  private inputs(x: Instance): Int32Array {
+    const ids = (x as NetInstance).net;
+    if (ids === undefined || ids.length !== x.T * this.F)
+      throw new NadirError(
+        "E_ARG",
+        "network chain: the instance has no network inputs (bind it first)",
+      );
+    return ids;
+  }
+
+  private linearView(x: Instance): Instance {
+    if (this.settings.hybrid) return x;
+    const e = this.empty;
+    if (e.offsets.length < x.T + 1)
+      e.offsets = new Int32Array(Math.max(x.T + 1, e.offsets.length * 2));
+    e.T = x.T;
+    e.labels = x.labels;
+    return e;
+  }
+
+  /** Value id at position p (BOS / EOS outside the sentence). */
+  private static idAt(ids: Int32Array, F: number, T: number, p: number, f: number): number {
+    return p < 0 ? BOS : p >= T ? EOS : ids[p * F + f]!;
+  }
+
+  /** Forward pass of the network for x under W; activations cached; adds U_net into unary. */
+  private forward(x: Instance, W: Float64Array, unary: Float64Array | null): void {
+    const T = x.T;
+    const { H, L, F, D, c } = this;
+    const ids = this.inputs(x);
+    if (this.pre.length < T * H) {
+      const n = Math.max(T * H, this.pre.length * 2);
+      this.pre = new Float64Array(n);
+      this.hid = new Float64Array(n);
+    }
+    const pre = this.pre;
+    const hid = this.hid;
+    const w1 = this.w1Off;
+    const b1 = this.b1Off;
+    const useProj = this.frozen;
+    if (useProj) {
+      this.ensureProj(W);
+      for (let t = 0; t < T; t++) {
+        const ph = t * H;
+        for (let h = 0; h < H; h++) pre[ph + h] = W[b1 + h]!;
+        for (let o = -c; o <= c; o++) {
+          for (let f = 0; f < F; f++) {
+            const pr = this.projection(W, o + c, f, NetworkChain.idAt(ids, F, T, t + o, f));
+            for (let h = 0; h < H; h++) pre[ph + h] = pre[ph + h]! + pr[h]!;
+          }
+        }
+        this.activate(pre, hid, ph, H);
+      }
+    } else {
+      // gather the window inputs Z (T × Din), then pre = Z·W1 + b1 with the
+      // input row outermost: each row of W1 is read once per sentence, not per token
+      const Din = this.Din;
+      if (this.Z.length < T * Din) this.Z = new Float64Array(Math.max(T * Din, this.Z.length * 2));
+      const Z = this.Z;
+      for (let t = 0; t < T; t++) {
+        const zt = t * Din;
+        for (let o = -c; o <= c; o++) {
+          for (let f = 0; f < F; f++) {
+            const dim = this.dims[f]!;
+            const e = this.embOff[f]! + NetworkChain.idAt(ids, F, T, t + o, f) * dim;
+            const col = zt + (o + c) * D + this.colOff[f]!;
+            for (let j = 0; j < dim; j++) Z[col + j] = W[e + j]!;
+          }
+        }
+        const ph = t * H;
+        for (let h = 0; h < H; h++) pre[ph + h] = W[b1 + h]!;
+      }
+      for (let i = 0; i < Din; i++) {
+        const row = w1 + i * H;
+        for (let t = 0; t < T; t++) {
+          const z = Z[t * Din + i]!;
+          if (z === 0) continue;
+          const ph = t * H;
+          for (let h = 0; h < H; h++) pre[ph + h] = pre[ph + h]! + z * W[row + h]!;
+        }
+      }
+      for (let t = 0; t < T; t++) this.activate(pre, hid, t * H, H);
+    }
+    if (unary !== null) {
+      const w2 = this.w2Off;
+      const b2 = this.b2Off;
+      for (let t = 0; t < T; t++) {
+        const ph = t * H;
+        const row = t * L;
+        for (let l = 0; l < L; l++) {
+          let s = W[b2 + l]!;
+          const wr = w2 + l * H;
+          for (let h = 0; h < H; h++) s += W[wr + h]! * hid[ph + h]!;
+          unary[row + l] = unary[row + l]! + s;
+        }
+      }
+    }
+    // the projection path fills no Z: a backward pass after it recomputes
+    this.lastX = useProj ? null : x;
+    this.lastW = W;
+  }
+
+  private activate(pre: Float64Array, hid: Float64Array, ph: number, H: number): void {
+    const act = this.act;
+    for (let h = 0; h < H; h++) {
+      const a = pre[ph + h]!;
+      hid[ph + h] =
+        act === 0 ? (a > 1 ? 1 : Math.max(a, -1)) : act === 1 ? Math.max(a, 0) : Math.tanh(a);
+    }
+  }
+
+  private ensureProj(W: Float64Array): void {
+    if (this.proj !== null && this.projW === W) return;
+    const slots = (2 * this.c + 1) * this.F;
+    this.proj = [];
+    this.projDone = [];
+    for (let s = 0; s < slots; s++) {
+      const n = this.vocabs[s % this.F]!.size;
+      this.proj.push(new Float32Array(0));
+      this.projDone.push(new Uint8Array(n));
+    }
+    this.projW = W;
+  }
+
+  /** W1 block of (window slot o, field f) times the embedding of value id, cached (float32). */
+  private projection(W: Float64Array, o: number, f: number, id: number): Float32Array {
+    const s = o * this.F + f;
+    const H = this.H;
+    let table = this.proj![s]!;
+    const done = this.projDone![s]!;
+    if (table.length === 0) {
+      table = new Float32Array(this.vocabs[f]!.size * H);
+      this.proj![s] = table;
+    }
+    const out = table.subarray(id * H, id * H + H);
+    if (done[id] === 1) return out;
+    const dim = this.dims[f]!;
+    const e = this.embOff[f]! + id * dim;
+    const col = o * this.D + this.colOff[f]!;
+    const tmp = new Float64Array(H);
+    for (let j = 0; j < dim; j++) {
+      const z = W[e + j]!;
+      const row = this.w1Off + (col + j) * H;
+      for (let h = 0; h < H; h++) tmp[h] = tmp[h]! + z * W[row + h]!;
+    }
+    out.set(tmp);
+    done[id] = 1;
+    return out;
+  }
+
+  /** Drop the tagging cache (call after W changed in place). */
+  invalidate(): void {
+    this.proj = null;
+    this.projW = null;
+  }
+
+  /** The network part of W scaled by s (scale ≠ 1 only; a copy). */
+  private effective(W: Float64Array, s: number): Float64Array {
+    if (s === 1) return W;
+    if (this.scaled.length !== this.K) this.scaled = new Float64Array(this.K);
+    const out = this.scaled;
+    for (let i = 0; i < this.K; i++) out[i] = W[i]! * s;
+    return out;
+  }
+
+  /** Potentials of x: linear unary (hybrid) + network unary; transitions are the linear chain's. */
+  potentials(x: Instance, W: Float64Array, out?: Float64Array, scale = 1): ChainPotentials {
+    this.flush();
+    const p = this.linear.potentials(this.linearView(x), W, out, scale);
+    this.forward(x, this.effective(W, scale), p.unary as Float64Array);
+    return p;
+  }
+
+  /** Make sure the cache holds x's activations (recompute under the last W otherwise). */
+  private ensure(x: Instance): void {
+    if (this.lastX === x) return;
+    if (this.lastW === null)
+      throw new NadirError("E_ARG", "network chain: accumulate before any potentials call");
+    const frozen = this.frozen;
+    this.frozen = false;
+    this.forward(x, this.lastW, null);
+    this.frozen = frozen;
+  }
+
+  /**
+   * The unary-gradient buffer of x: zeroed, or — deferred mode — the pending
+   * sum for x (a pending sum of another instance or grad is flushed first).
+   */
+  private dUfor(x: Instance, grad: Float64Array): Float64Array {
+    const n = x.T * this.L;
+    if (this.defer && this.pendingX === x && this.pendingGrad === grad) return this.dU;
+    this.flush();
+    if (this.dU.length < n) this.dU = new Float64Array(Math.max(n, this.dU.length * 2));
+    this.dU.fill(0, 0, n);
+    if (this.defer) {
+      this.pendingX = x;
+      this.pendingGrad = grad;
+    }
+    return this.dU;
+  }
+
+  /** Run the network's pending backward pass (deferred mode); a no-op otherwise. */
+  flush(): void {
+    const x = this.pendingX;
+    if (x === null) return;
+    const grad = this.pendingGrad!;
+    this.pendingX = null;
+    this.pendingGrad = null;
+    const dU = this.dU;
+    const L = this.L;
+    const eps = this.skipBelow;
+    if (eps > 0) {
+      for (let t = 0; t < x.T; t++) {
+        let m = 0;
+        for (let l = 0; l < L; l++) m = Math.max(m, Math.abs(dU[t * L + l]!));
+        if (m < eps) dU.fill(0, t * L, t * L + L);
+      }
+    }
+    this.backward(x, dU, grad);
+  }
+
+  /**
+   * grad += ∂(Σ dU ⊙ U_net)/∂W_net: back-propagate unary gradients through the
+   * output layer, the activation, the first layer and the embeddings. Rows of
+   * dU that are all zero are skipped.
+   */
+  backward(x: Instance, dU: Float64Array, grad: Float64Array): void {
+    this.ensure(x);
+    const W = this.lastW!;
+    const T = x.T;
+    const { H, L, F, D, c, Din } = this;
+    const ids = this.inputs(x);
+    if (this.da.length < T * H) this.da = new Float64Array(Math.max(T * H, this.da.length * 2));
+    if (this.dh.length < H) this.dh = new Float64Array(H);
+    if (this.rowsOn.length < T) this.rowsOn = new Int32Array(Math.max(T, this.rowsOn.length * 2));
+    if (this.dZ.length < T * Din) this.dZ = new Float64Array(Math.max(T * Din, this.dZ.length * 2));
+    const da = this.da;
+    const dh = this.dh;
+    const dZ = this.dZ;
+    const Z = this.Z;
+    const on = this.rowsOn;
+    const pre = this.pre;
+    const hid = this.hid;
+    const w1 = this.w1Off;
+    const w2 = this.w2Off;
+    const b1 = this.b1Off;
+    const b2 = this.b2Off;
+    const act = this.act;
+    let nOn = 0;
+    for (let t = 0; t < T; t++) {
+      const row = t * L;
+      let any = false;
+      for (let l = 0; l < L; l++) {
+        if (dU[row + l] !== 0) {
+          any = true;
+          break;
+        }
+      }
+      if (!any) continue;
+      on[nOn++] = t;
+      const ph = t * H;
+      dh.fill(0);
+      for (let l = 0; l < L; l++) {
+        const g = dU[row + l]!;
+        if (g === 0) continue;
+        grad[b2 + l] = grad[b2 + l]! + g;
+        const wr = w2 + l * H;
+        for (let h = 0; h < H; h++) {
+          grad[wr + h] = grad[wr + h]! + g * hid[ph + h]!;
+          dh[h] = dh[h]! + g * W[wr + h]!;
+        }
+      }
+      for (let h = 0; h < H; h++) {
+        const a = pre[ph + h]!;
+        const d =
+          act === 0
+            ? a > -1 && a < 1
+              ? 1
+              : 0
+            : act === 1
+              ? a > 0
+                ? 1
+                : 0
+              : 1 - hid[ph + h]! ** 2;
+        const v = dh[h]! * d;
+        da[ph + h] = v;
+        grad[b1 + h] = grad[b1 + h]! + v;
+      }
+    }
+    if (nOn === 0) return;
+    // W1 and the inputs, input row outermost (W1 rows stay in cache across the sentence)
+    for (let i = 0; i < Din; i++) {
+      const r = w1 + i * H;
+      for (let q = 0; q < nOn; q++) {
+        const t = on[q]!;
+        const ph = t * H;
+        const z = Z[t * Din + i]!;
+        let dz = 0;
+        if (z !== 0) {
+          for (let h = 0; h < H; h++) {
+            const g = da[ph + h]!;
+            grad[r + h] = grad[r + h]! + z * g;
+            dz += W[r + h]! * g;
+          }
+        } else {
+          for (let h = 0; h < H; h++) dz += W[r + h]! * da[ph + h]!;
+        }
+        dZ[t * Din + i] = dz;
+      }
+    }
+    // scatter dZ into the embedding rows
+    for (let q = 0; q < nOn; q++) {
+      const t = on[q]!;
+      const zt = t * Din;
+      for (let o = -c; o <= c; o++) {
+        for (let f = 0; f < F; f++) {
+          const dim = this.dims[f]!;
+          const e = this.embOff[f]! + NetworkChain.idAt(ids, F, T, t + o, f) * dim;
+          const col = zt + (o + c) * D + this.colOff[f]!;
+          for (let j = 0; j < dim; j++) grad[e + j] = grad[e + j]! + dZ[col + j]!;
+        }
+      }
+    }
+  }
+
+  /** grad += scale · ∂E(W, y, x)/∂W (at the W of the last potentials call). */
+  accumulate(x: Instance, y: Int32Array, scale: number, grad: Float64Array): void {
+    if (x.T === 0) return;
+    this.linear.accumulate(this.linearView(x), y, scale, grad);
+    const L = this.L;
+    const dU = this.dUfor(x, grad);
+    for (let t = 0; t < x.T; t++) dU[t * L + y[t]!] = dU[t * L + y[t]!]! + scale;
+    if (!this.defer) this.backward(x, dU, grad);
+  }
+
+  /** grad += scale · (∂E(y)/∂W − ∂E(ŷ)/∂W); the network part back-propagates only where they differ. */
+  accumulateDifference(
+    x: Instance,
+    y: Int32Array,
+    yHat: Int32Array,
+    scale: number,
+    grad: Float64Array,
+  ): void {
+    if (x.T === 0) return;
+    this.linear.accumulateDifference(this.linearView(x), y, yHat, scale, grad);
+    const L = this.L;
+    const dU = this.dUfor(x, grad);
+    let any = false;
+    for (let t = 0; t < x.T; t++) {
+      if (y[t] === yHat[t]) continue;
+      dU[t * L + y[t]!] = dU[t * L + y[t]!]! + scale;
+      dU[t * L + yHat[t]!] = dU[t * L + yHat[t]!]! - scale;
+      any = true;
+    }
+    if (any && !this.defer) this.backward(x, dU, grad);
+  }
+
+  /** grad += scale · E_P[∂E/∂W] from chain marginals (unary T×L, pairwise sum L×L). */
+  accumulateMarginals(
+    x: Instance,
+    unary: Float64Array,
+    pairwiseSum: Float64Array,
+    scale: number,
+    grad: Float64Array,
+  ): void {
+    if (x.T === 0) return;
+    this.linear.accumulateMarginals(this.linearView(x), unary, pairwiseSum, scale, grad);
+    const n = x.T * this.L;
+    const dU = this.dUfor(x, grad);
+    for (let i = 0; i < n; i++) dU[i] = dU[i]! + scale * unary[i]!;
+    if (!this.defer) this.backward(x, dU, grad);
+  }
+
+  /**
+   * Indices of W a gradient for x can touch outside the dense block (the
+   * linear state weights of x's attributes and x's embedding rows), each
+   * pushed once per `stamp` (mark[k] !== stamp); returns the new count.
+   * The dense block [denseStart, K) (transitions, start/end and the layers)
+   * is touched by every example.
+   */
+  sparseIndices(x: Instance, mark: Int32Array, stamp: number, out: Int32Array, n: number): number {
+    const lin = this.linear;
+    if (this.settings.hybrid) {
+      const { offsets, attrs } = x;
+      for (let j = 0; j < offsets[x.T]!; j++) {
+        const a = attrs[j]!;
+        const end = lin.rowEnd(a);
+        for (let k = lin.rowStart(a); k < end; k++) {
+          if (mark[k] === stamp) continue;
+          mark[k] = stamp;
+          out[n++] = k;
+        }
+      }
+    }
+    const ids = this.inputs(x);
+    const F = this.F;
+    for (let i = 0; i < ids.length; i++) {
+      const f = i % F;
+      const dim = this.dims[f]!;
+      const e = this.embOff[f]! + ids[i]! * dim;
+      if (mark[e] === stamp) continue;
+      for (let j = 0; j < dim; j++) {
+        mark[e + j] = stamp;
+        out[n++] = e + j;
+      }
+    }
+    for (let f = 0; f < F; f++) {
+      for (const id of [BOS, EOS]) {
+        const dim = this.dims[f]!;
+        const e = this.embOff[f]! + id * dim;
+        if (mark[e] === stamp) continue;
+        for (let j = 0; j < dim; j++) {
+          mark[e + j] = stamp;
+          out[n++] = e + j;
+        }
+      }
+    }
+    return n;
+  }
+
+  /** Most sparse indices one instance can touch (for sizing `out` of sparseIndices). */
+  maxSparse(x: Instance): number {
+    let n = 0;
+    if (this.settings.hybrid) {
+      for (let j = 0; j < x.offsets[x.T]!; j++) {
+        const a = x.attrs[j]!;
+        n += this.linear.rowEnd(a) - this.linear.rowStart(a);
+      }
+    }
+    return n + (x.T + 2) * this.D;
+  }
+
+  /** First index of the dense block: transitions onward in the linear chain, then the layers. */
+  get denseRanges(): [number, number][] {
+    return [
+      [this.linear.transOffset, this.linear.K],
+      [this.w1Off, this.K],
+    ];
+  }
+
+  /** The network's sizes and vocabularies for a model header (W itself is the model's weights). */
+  describe(): NetworkDescription {
+    const rows = this.linear.rows;
+    return {
+      kind: "network-chain",
+      L: this.L,
+      settings: this.settings,
+      vocabs: this.vocabs.map((v) => v.names.slice(RESERVED)),
+      A: this.linear.A,
+      rows: rows ? { rowPtr: Array.from(rows.rowPtr), rowLabel: Array.from(rows.rowLabel) } : null,
+    };
+  }
+
+  static fromDescription(spec: GraphSpec, d: NetworkDescription): NetworkChain {
+    if (d.kind !== "network-chain")
+      throw new NadirError(
+        "E_MODEL",
+        `expected a network-chain description, got ${String(d.kind)}`,
+      );
+    const vocabs = d.vocabs.map((names) => {
+      const v = new Dictionary();
+      v.add("<unk>");
+      v.add("<s>");
+      v.add("</s>");
+      for (const n of names) v.add(n);
+      return v;
+    });
+    const rows = d.rows
+      ? { rowPtr: Int32Array.from(d.rows.rowPtr), rowLabel: Int32Array.from(d.rows.rowLabel) }
+      : null;
+    return new NetworkChain(spec, d.settings, d.L, vocabs, d.A, rows);
+  }
+}
+
+/** Read a pretrained embedding file written by scripts/embeddings.ts (gzip or plain text). */
+export async function readPretrained(
+  path: string,
+  limit = Number.POSITIVE_INFINITY,
+): Promise<Pretrained> {
+  const { readFileSync } = await import("node:fs");
+  const { gunzipSync } = await import("node:zlib");
+  let buf = readFileSync(path);
+  if (buf[0] === 0x1f && buf[1] === 0x8b) buf = gunzipSync(buf);
+  const lines = buf.toString("utf8").split("\n");
+  const [n, dim, scale] = lines[0]!.split(" ").map(Number) as [number, number, number];
+  const m = Math.min(n, limit);
+  const words: string[] = [];
+  const vectors = new Float32Array(m * dim);
+  for (let i = 0; i < m; i++) {
+    const f = lines[i + 1]!.split(" ");
+    if (f.length !== dim + 1)
+      throw new NadirError(
+        "E_PARSE",
+        `${path}:${i + 2}: expected ${dim + 1} fields, got ${f.length}`,
+      );
+    words.push(f[0]!);
+    for (let j = 0; j < dim; j++) vectors[i * dim + j] = Number(f[j + 1]) * scale;
+  }
+  return { dim, words, vectors };
+}

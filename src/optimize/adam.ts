@@ -1,0 +1,185 @@
+import type { Instance } from "../architecture/features.ts";
+import type { LinearChain } from "../architecture/linear-chain.ts";
+import type { NetworkChain } from "../architecture/network.ts";
+import { Rng } from "../core/rng.ts";
+import type { Backend, Constraints } from "../inference/types.ts";
+import { makeLoss } from "../loss/index.ts";
+import { EnergyObjective } from "./objective.ts";
+
+/**
+ * Mini-batch training of a network chain through EnergyObjective (any loss of
+ * the table, any backend): per batch of sentences the gradient of the summed
+ * loss, then a lazy Adam step — the dense block (transitions, layers) every
+ * batch, the sparse parameters (linear state weights, embedding rows) only
+ * where the batch touched them (their moments are not decayed in between).
+ */
+export interface DeepTrainOptions {
+  loss: string;
+  margin: number;
+  beta: number;
+  offending: "exact" | "hamming";
+  epochs: number;
+  batch: number;
+  /** Adam step size of the network and of the linear part */
+  lr: number;
+  linearLr: number;
+  /** lr × decay^epoch */
+  decay: number;
+  seed: number;
+  /** L2 on the dense layers, per example (0: none) */
+  l2: number;
+  /** skip the backward pass at positions whose unary gradient is below this (max |·|; 0: exact) */
+  skipBelow: number;
+}
+
+export const DEEP_DEFAULTS: DeepTrainOptions = {
+  loss: "nll",
+  margin: 1,
+  beta: 1,
+  offending: "exact",
+  epochs: 10,
+  batch: 8,
+  lr: 1e-3,
+  linearLr: 1e-2,
+  decay: 0.8,
+  seed: 1,
+  l2: 0,
+  skipBelow: 0,
+};
+
+export interface DeepEpoch {
+  epoch: number;
+  loss: number;
+  dev: number | undefined;
+  seconds: number;
+}
+
+export interface DeepTrainResult {
+  W: Float64Array;
+  bestEpoch: number;
+  reports: DeepEpoch[];
+}
+
+export function trainDeep(
+  arch: NetworkChain,
+  W: Float64Array,
+  train: readonly Instance[],
+  opts: Partial<DeepTrainOptions>,
+  inference: { backend: Backend; constraintsFor: (T: number) => Constraints | undefined },
+  dev?: { score: (W: Float64Array) => number },
+  onEpoch?: (r: DeepEpoch) => void,
+): DeepTrainResult {
+  const o = { ...DEEP_DEFAULTS, ...opts };
+  const loss = makeLoss(o.loss, { margin: o.margin, beta: o.beta });
+  const objective = new EnergyObjective(arch as unknown as LinearChain, {
+    loss,
+    offending: o.offending,
+    backend: inference.backend,
+    constraintsFor: inference.constraintsFor,
+  });
+  const K = arch.K;
+  const grad = new Float64Array(K);
+  const m = new Float64Array(K);
+  const v = new Float64Array(K);
+  /** Adam step count per parameter (lazy bias correction of sparse ones) */
+  const steps = new Int32Array(K);
+  const mark = new Int32Array(K).fill(-1);
+  let maxSparse = 0;
+  for (const x of train) maxSparse = Math.max(maxSparse, arch.maxSparse(x));
+  let idx = new Int32Array(maxSparse * o.batch + 16);
+  const dense = arch.denseRanges;
+  const linEnd = arch.linear.K;
+  const rng = new Rng(o.seed);
+  const order = Int32Array.from(train.keys());
+  const b1 = 0.9;
+  const b2 = 0.999;
+  const eps = 1e-8;
+  let best = Number.NEGATIVE_INFINITY;
+  let bestEpoch = 0;
+  let bestW: Float64Array | null = null;
+  const reports: DeepEpoch[] = [];
+  let stamp = 0;
+  // bias corrections 1 / (1 − βᵗ) by step count
+  let c1 = new Float64Array(0);
+  let c2 = new Float64Array(0);
+  const grow = (t: number) => {
+    const n = Math.max(1024, t * 2);
+    c1 = new Float64Array(n);
+    c2 = new Float64Array(n);
+    for (let i = 1; i < n; i++) {
+      c1[i] = 1 / (1 - b1 ** i);
+      c2[i] = 1 / (1 - b2 ** i);
+    }
+  };
+  const update = (k: number, lr: number) => {
+    const g = grad[k]!;
+    const t = ++steps[k]!;
+    const mk = b1 * m[k]! + (1 - b1) * g;
+    const vk = b2 * v[k]! + (1 - b2) * g * g;
+    m[k] = mk;
+    v[k] = vk;
+    if (t >= c1.length) grow(t);
+    const mh = mk * c1[t]!;
+    const vh = vk * c2[t]!;
+    W[k] = W[k]! - (lr * mh) / (Math.sqrt(vh) + eps);
+    grad[k] = 0;
+  };
+  arch.defer = true;
+  arch.skipBelow = o.skipBelow;
+  for (let epoch = 1; epoch <= o.epochs; epoch++) {
+    const t0 = performance.now();
+    rng.shuffle(order);
+    const lr = o.lr * o.decay ** (epoch - 1);
+    const linLr = o.linearLr * o.decay ** (epoch - 1);
+    let total = 0;
+    for (let start = 0; start < order.length; start += o.batch) {
+      const end = Math.min(order.length, start + o.batch);
+      stamp++;
+      let n = 0;
+      for (let i = start; i < end; i++) {
+        const x = train[order[i]!]!;
+        const need = n + arch.maxSparse(x);
+        if (need > idx.length) {
+          const grown = new Int32Array(need * 2);
+          grown.set(idx.subarray(0, n));
+          idx = grown;
+        }
+        n = arch.sparseIndices(x, mark, stamp, idx, n);
+        const l = objective.evaluate(x, W, 1, grad, 1);
+        if (!Number.isNaN(l)) total += l;
+      }
+      arch.flush();
+      for (let i = 0; i < n; i++) {
+        const k = idx[i]!;
+        update(k, k < linEnd ? linLr : lr);
+      }
+      for (const [a, b] of dense) {
+        const lrr = a < linEnd ? linLr : lr;
+        if (o.l2 > 0 && a >= linEnd) {
+          const c = o.l2 * (end - start);
+          for (let k = a; k < b; k++) grad[k] = grad[k]! + c * W[k]!;
+        }
+        for (let k = a; k < b; k++) update(k, lrr);
+      }
+    }
+    arch.invalidate();
+    const d = dev ? dev.score(W) : undefined;
+    const r: DeepEpoch = {
+      epoch,
+      loss: total,
+      dev: d,
+      seconds: (performance.now() - t0) / 1000,
+    };
+    reports.push(r);
+    onEpoch?.(r);
+    const s = d ?? -total;
+    if (s > best) {
+      best = s;
+      bestEpoch = epoch;
+      bestW = W.slice();
+    }
+  }
+  arch.defer = false;
+  arch.skipBelow = 0;
+  return { W: bestW ?? W, bestEpoch, reports };
+}

@@ -1,0 +1,219 @@
+import { describe, expect, it } from "vitest";
+import { FeatureExtractor, TrainingSetBuilder } from "../../src/architecture/features.ts";
+import type { LinearChain } from "../../src/architecture/linear-chain.ts";
+import {
+  NetworkChain as Net,
+  type NetworkChain,
+  parseNetworkSection,
+} from "../../src/architecture/network.ts";
+import { parseSpec } from "../../src/architecture/spec.ts";
+import { Rng } from "../../src/core/rng.ts";
+import { chainEnergy } from "../../src/graph/chain.ts";
+import { viterbiBackend } from "../../src/inference/viterbi.ts";
+import { makeLoss } from "../../src/loss/index.ts";
+import { EnergyObjective } from "../../src/optimize/objective.ts";
+
+/**
+ * Gradient checks of the composed structure energy — a window network under
+ * a first-order chain (hybrid: plus the sparse linear attributes) — through
+ * EnergyObjective, against central finite differences of the summed loss, for
+ * the perceptron, hinge and NLL losses. Tanh units keep the network smooth;
+ * the piecewise losses are checked where the answers do not move under ±h
+ * (a draw where the argmin changes is skipped, at most a few).
+ */
+
+const SENTS = [
+  "The dog barks at 3 cats .",
+  "A cat sleeps .",
+  "Dogs bark loudly in Paris",
+  "the Cat saw 12 dogs",
+].map((s) => s.split(" "));
+const TAGS = ["D", "N", "V", "P", "X"];
+
+function setup(hybrid: boolean, activation: "tanh" | "hardtanh" = "tanh") {
+  const spec = parseSpec(
+    {
+      name: "tiny-deep",
+      format: "conll",
+      columns: ["w"],
+      label: -1,
+      derived: { lw: "lower(w)", s2: "suffix(lw,2)", caps: "caps(w)" },
+      templates: ["w[0]", "s2[0]", "lw[-1]|lw[0]"],
+      network: {
+        window: 1,
+        hidden: 5,
+        activation,
+        hybrid,
+        fields: [
+          { column: "lw", dim: 3, digits: true },
+          { column: "caps", dim: 2 },
+        ],
+      },
+    },
+    "tiny-deep.json",
+  );
+  const rng = new Rng(3);
+  const sentences = SENTS.map((ws) => ({
+    tokens: ws.map((w) => [w, TAGS[rng.int(TAGS.length)]!]),
+  }));
+  const fx = new FeatureExtractor(spec);
+  const b = new TrainingSetBuilder(fx);
+  for (const s of sentences) b.add(s);
+  const set = b.finish();
+  const settings = parseNetworkSection((spec.source as { network: unknown }).network);
+  const arch = Net.build(spec, settings, set.labels.size, sentences, fx.numAttributes, null);
+  for (let i = 0; i < set.instances.length; i++) arch.bind(set.instances[i]!, sentences[i]!.tokens);
+  const W = arch.init(5);
+  // a non-trivial linear part and biases
+  for (let k = 0; k < arch.linear.K; k++) W[k] = rng.normal() * 0.5;
+  for (let k = arch.b1Off; k < arch.b1Off + arch.H; k++) W[k] = rng.normal() * 0.3;
+  for (let k = arch.b2Off; k < arch.K; k++) W[k] = rng.normal() * 0.3;
+  return { arch, W, instances: set.instances, L: set.labels.size };
+}
+
+function objective(arch: NetworkChain, name: string) {
+  return new EnergyObjective(arch as unknown as LinearChain, {
+    loss: makeLoss(name, { margin: 0.7, beta: 1.3 }),
+    offending: "exact",
+    backend: viterbiBackend,
+    constraintsFor: () => undefined,
+  });
+}
+
+function total(
+  obj: EnergyObjective,
+  xs: readonly ReturnType<typeof setup>["instances"][number][],
+  W: Float64Array,
+  grad: Float64Array | null,
+): number {
+  let s = 0;
+  for (const x of xs) s += obj.evaluate(x, W, 1, grad);
+  return s;
+}
+
+function check(name: string, hybrid: boolean, activation: "tanh" | "hardtanh" = "tanh") {
+  const { arch, W, instances } = setup(hybrid, activation);
+  const obj = objective(arch, name);
+  const grad = new Float64Array(arch.K);
+  total(obj, instances, W, grad);
+  const h = 1e-5;
+  const rng = new Rng(11);
+  // every dense parameter plus a sample of embeddings and linear weights
+  const ks: number[] = [];
+  for (let k = arch.linear.transOffset; k < arch.linear.K; k++) ks.push(k);
+  for (let k = arch.w1Off; k < arch.K; k++) if (rng.next() < 0.5) ks.push(k);
+  for (let k = arch.embOff[0]!; k < arch.w1Off; k++) if (rng.next() < 0.5) ks.push(k);
+  for (let k = 0; k < arch.linear.transOffset; k++) if (rng.next() < 0.2) ks.push(k);
+  let worst = 0;
+  let checked = 0;
+  for (const k of ks) {
+    const w0 = W[k]!;
+    W[k] = w0 + h;
+    const fp = total(obj, instances, W, null);
+    W[k] = w0 - h;
+    const fm = total(obj, instances, W, null);
+    W[k] = w0;
+    const fd = (fp - fm) / (2 * h);
+    const err = Math.abs(fd - grad[k]!) / Math.max(1, Math.abs(fd), Math.abs(grad[k]!));
+    // a piecewise loss may cross a kink within ±h: a jump of the order of 1/h
+    if (name !== "nll" && err > 1e-2 && Math.abs(fd) > 1e3) continue;
+    worst = Math.max(worst, err);
+    checked++;
+  }
+  expect(checked).toBeGreaterThan(ks.length * 0.95);
+  return worst;
+}
+
+describe("network chain: gradients of the composed energy through EnergyObjective", () => {
+  for (const hybrid of [true, false]) {
+    for (const loss of ["perceptron", "hinge", "nll"]) {
+      it(`${loss} (${hybrid ? "hybrid" : "network only"}) matches finite differences`, () => {
+        expect(check(loss, hybrid)).toBeLessThan(1e-5);
+      });
+    }
+  }
+
+  it("hardtanh units: nll matches finite differences", () => {
+    expect(check("nll", true, "hardtanh")).toBeLessThan(1e-5);
+  });
+
+  it("the energy of a labeling is the chain energy of the potentials, and accumulate is its gradient", () => {
+    const { arch, W, instances } = setup(true);
+    const x = instances[0]!;
+    const y = x.labels;
+    const grad = new Float64Array(arch.K);
+    const E = (w: Float64Array) => chainEnergy(arch.potentials(x, w), y);
+    E(W);
+    arch.accumulate(x, y, 1, grad);
+    for (const k of [
+      arch.w1Off + 3,
+      arch.b2Off + 1,
+      arch.embOff[0]! + 10,
+      arch.linear.transOffset,
+    ]) {
+      const w0 = W[k]!;
+      W[k] = w0 + 1e-6;
+      const ep = E(W);
+      W[k] = w0 - 1e-6;
+      const em = E(W);
+      W[k] = w0;
+      expect(Math.abs((ep - em) / 2e-6 - grad[k]!)).toBeLessThan(1e-6);
+    }
+  });
+
+  it("deferred mode (one backward pass per instance) gives the immediate gradient", () => {
+    const { arch, W, instances } = setup(true);
+    for (const loss of ["nll", "hinge", "perceptron"]) {
+      const obj = objective(arch, loss);
+      const g1 = new Float64Array(arch.K);
+      total(obj, instances, W, g1);
+      arch.defer = true;
+      const g2 = new Float64Array(arch.K);
+      total(obj, instances, W, g2);
+      arch.flush();
+      arch.defer = false;
+      for (let k = 0; k < arch.K; k++) expect(g2[k]).toBeCloseTo(g1[k]!, 12);
+    }
+  });
+
+  it("potentials at weight scale s equal potentials of s·W", () => {
+    const { arch, W, instances } = setup(true);
+    const x = instances[1]!;
+    const a = arch.potentials(x, W, new Float64Array(x.T * arch.L), 0.7).unary.slice();
+    const sW = W.map((v) => v * 0.7);
+    const b = arch.potentials(x, sW, new Float64Array(x.T * arch.L)).unary;
+    for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i]!, 10);
+  });
+
+  it("the frozen projection cache tags like the direct forward pass", () => {
+    const { arch, W, instances } = setup(true);
+    const x = instances[2]!;
+    const a = arch.potentials(x, W, new Float64Array(x.T * arch.L)).unary.slice();
+    arch.frozen = true;
+    const b = arch.potentials(x, W, new Float64Array(x.T * arch.L)).unary;
+    arch.frozen = false;
+    for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i]!, 4);
+  });
+
+  it("describe / fromDescription round trip gives the same potentials", () => {
+    const { arch, W, instances } = setup(true);
+    const d = JSON.parse(JSON.stringify(arch.describe()));
+    const spec = parseSpec(
+      {
+        name: "tiny-deep",
+        format: "conll",
+        columns: ["w"],
+        label: -1,
+        derived: { lw: "lower(w)", s2: "suffix(lw,2)", caps: "caps(w)" },
+        templates: ["w[0]"],
+      },
+      "x.json",
+    );
+    const b = Net.fromDescription(spec, d);
+    expect(b.K).toBe(arch.K);
+    const x = instances[3]!;
+    const u1 = arch.potentials(x, W, new Float64Array(x.T * arch.L)).unary.slice();
+    const u2 = b.potentials(x, W, new Float64Array(x.T * arch.L)).unary;
+    for (let i = 0; i < u1.length; i++) expect(u2[i]).toBeCloseTo(u1[i]!, 12);
+  });
+});
