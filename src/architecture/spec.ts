@@ -102,6 +102,8 @@ const KEYS = new Set([
   "features",
   "submodular",
   "train",
+  // a deep architecture under the chain (src/architecture/network.ts reads it from `source`)
+  "network",
 ]);
 
 function fail(where: string, msg: string): never {

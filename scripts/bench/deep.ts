@@ -1,0 +1,329 @@
+/**
+ * Deep energies under the chain (issue 15): a window network (+ the sparse
+ * linear attributes: hybrid) trained end to end through the chain with a loss
+ * of the table, against the linear model trained in the same run.
+ * Model selection on dev only (CoNLL-2000: the last 10% of train.txt; EWT:
+ * dev; CoNLL-2002: esp.testa), the test set scored once.
+ * Last line: {"task","score","train_s","tag_tokens_per_s","linear_score", …}
+ *
+ *   npx tsx scripts/bench/deep.ts --task pos|chunk|ner|cws
+ *     [--graph graphs/TASK-deep.json --epochs N --loss nll --hidden H --lr R --batch B]
+ *     [--hybrid 0|1 --embeddings none --linear 0|1 --linear-clusters 0|1 --test 0|1]
+ *
+ * `--linear-clusters 1` adds the Turian et al. representation attributes to
+ * the linear model (cluster ids of the learned word vectors, ±1 window: see
+ * embeddings/SOURCE.md) — the "linear + learned representations" row.
+ */
+import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
+import { readCorpus } from "../../src/architecture/corpus.ts";
+import {
+  encodeSentence,
+  FeatureExtractor,
+  labelOf,
+  type SentenceLike,
+  TrainingSetBuilder,
+} from "../../src/architecture/features.ts";
+import { observedRows } from "../../src/architecture/linear-chain.ts";
+import {
+  type NetInstance,
+  NetworkChain,
+  networkOf,
+  type Pretrained,
+  readPretrained,
+} from "../../src/architecture/network.ts";
+import { type GraphSpec, loadSpec, parseSpec } from "../../src/architecture/spec.ts";
+import { NadirError } from "../../src/core/errors.ts";
+import { viterbiBackend, viterbiInto } from "../../src/inference/viterbi.ts";
+import { trainDeep } from "../../src/optimize/adam.ts";
+import { evaluateTagger, scoreSequences } from "../../src/tagger/evaluate.ts";
+import { trainTagger } from "../../src/tagger/train.ts";
+import { benchArgs, rssMb } from "./args.ts";
+
+const args = benchArgs({
+  task: "pos",
+  graph: "",
+  epochs: "",
+  loss: "",
+  hidden: "",
+  lr: "",
+  "linear-lr": "",
+  batch: "",
+  decay: "",
+  window: "",
+  hybrid: "",
+  embeddings: "",
+  linear: "1",
+  "linear-clusters": "0",
+  deep: "1",
+  test: "1",
+  seed: "1",
+  clusters: "embeddings/en-clusters.txt.gz",
+  "max-train": "",
+  "skip-below": "",
+  l2: "",
+});
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const r2 = (v: number) => Math.round(v * 100) / 100;
+
+interface Task {
+  linear: string;
+  deep: string;
+  train: string;
+  dev: string | null;
+  test: string;
+  linearOptions: Record<string, unknown>;
+}
+
+const TASKS: Record<string, Task> = {
+  pos: {
+    linear: "graphs/pos.json",
+    deep: "graphs/pos-deep.json",
+    train: "corpora/ud-english-ewt/en_ewt-ud-train.conllu.gz",
+    dev: "corpora/ud-english-ewt/en_ewt-ud-dev.conllu.gz",
+    test: "corpora/ud-english-ewt/en_ewt-ud-test.conllu.gz",
+    linearOptions: { epochs: 10 },
+  },
+  chunk: {
+    linear: "graphs/chunk.json",
+    deep: "graphs/chunk-deep.json",
+    train: "../shared/corpora/conll2000/train.txt",
+    dev: null,
+    test: "../shared/corpora/conll2000/test.txt",
+    linearOptions: { epochs: 10 },
+  },
+  ner: {
+    linear: "graphs/ner.json",
+    deep: "graphs/ner-deep.json",
+    train: "../shared/corpora/conll2002/esp.train",
+    dev: "../shared/corpora/conll2002/esp.testa",
+    test: "../shared/corpora/conll2002/esp.testb",
+    linearOptions: {
+      loss: "perceptron",
+      optimizer: "perceptron",
+      epochs: 15,
+      offending: "hamming",
+    },
+  },
+  cws: {
+    linear: "graphs/cws.json",
+    deep: "graphs/cws-deep.json",
+    train: "out/cws/train.bmes",
+    dev: "out/cws/dev.bmes",
+    test: "out/cws/test.bmes",
+    linearOptions: {},
+  },
+};
+
+/** Word → cluster ids (coarse, fine) of the learned vectors (scripts/embeddings-clusters.ts). */
+function readClusters(path: string): Map<string, [string, string]> {
+  let buf = readFileSync(path);
+  if (buf[0] === 0x1f && buf[1] === 0x8b) buf = gunzipSync(buf);
+  const m = new Map<string, [string, string]>();
+  for (const line of buf.toString("utf8").split("\n")) {
+    const f = line.split("\t");
+    if (f.length === 3) m.set(f[0]!, [f[1]!, f[2]!]);
+  }
+  return m;
+}
+
+/**
+ * The linear spec plus cluster attributes: two columns (coarse, fine) inserted
+ * before the label column, templates k[-1], k[0], k[1], kf[0], kf[-1]|kf[0].
+ */
+function withClusters(
+  spec: GraphSpec,
+  sents: readonly SentenceLike[],
+  clusters: Map<string, [string, string]>,
+): { spec: GraphSpec; sents: SentenceLike[] } {
+  const src = JSON.parse(JSON.stringify(spec.source)) as Record<string, unknown>;
+  const wordCol = spec.columns.w ?? 0;
+  const conllu = spec.format === "conllu";
+  const width = sents.find((s) => s.tokens.length > 0)!.tokens[0]!.length;
+  // conllu: append after the 10 columns; conll: insert before the label (last) column
+  const at = conllu ? width : width - 1;
+  const cols = src.columns;
+  if (Array.isArray(cols)) src.columns = [...cols, "k", "kf"];
+  else src.columns = { ...(cols as Record<string, unknown>), k: at, kf: at + 1 };
+  if (!conllu) src.label = -1;
+  src.templates = [
+    ...(src.templates as string[]),
+    "k[-1]",
+    "k[0]",
+    "k[1]",
+    "kf[-1]",
+    "kf[0]",
+    "kf[1]",
+    "kf[-1]|kf[0]",
+    "kf[0]|kf[1]",
+  ];
+  src.name = `${spec.name}+clusters`;
+  const out = sents.map((s) => ({
+    ...s,
+    tokens: s.tokens.map((tok) => {
+      const w = tok[wordCol]!.toLowerCase().replace(/[0-9]/g, "0");
+      const c = clusters.get(w) ?? ["?", "?"];
+      const t = tok.slice();
+      t.splice(at, 0, c[0], c[1]);
+      return t;
+    }),
+  }));
+  return { spec: parseSpec(src, String(src.name)), sents: out };
+}
+
+function goldOf(spec: GraphSpec, sents: readonly SentenceLike[]): string[][] {
+  return sents.map((s) => s.tokens.map((tok) => labelOf(tok, spec.label) ?? ""));
+}
+
+try {
+  const task = TASKS[args.task];
+  if (!task)
+    throw new NadirError("E_ARG", `--task: expected pos, chunk, ner or cws, got ${args.task}`);
+  let train = (await readCorpus(task.train, args.task === "pos" ? "conllu" : "conll")).filter(
+    (s) => s.tokens.length > 0,
+  ) as SentenceLike[];
+  let dev: SentenceLike[];
+  if (task.dev === null) {
+    const cut = Math.floor(train.length * 0.9);
+    dev = train.slice(cut);
+    train = train.slice(0, cut);
+  } else {
+    dev = (await readCorpus(task.dev, args.task === "pos" ? "conllu" : "conll")).filter(
+      (s) => s.tokens.length > 0,
+    );
+  }
+  if (args["max-train"]) train = train.slice(0, Number(args["max-train"]));
+  const test = (await readCorpus(task.test, args.task === "pos" ? "conllu" : "conll")).filter(
+    (s) => s.tokens.length > 0,
+  ) as SentenceLike[];
+  const wantTest = args.test !== "0";
+  const result: Record<string, unknown> = { task: args.task };
+
+  // --- the linear model, same run ---------------------------------------------------------
+  if (args.linear !== "0") {
+    let lspec = loadSpec(task.linear);
+    let ltrain = train;
+    let ldev = dev;
+    let ltest = test;
+    if (args["linear-clusters"] === "1") {
+      const cl = readClusters(args.clusters);
+      const a = withClusters(lspec, train, cl);
+      lspec = a.spec;
+      ltrain = a.sents;
+      ldev = withClusters(loadSpec(task.linear), dev, cl).sents;
+      ltest = withClusters(loadSpec(task.linear), test, cl).sents;
+    }
+    const t0 = performance.now();
+    const r = trainTagger({
+      spec: lspec,
+      train: ltrain,
+      dev: ldev,
+      options: task.linearOptions,
+      onEpoch: (e) =>
+        log(`linear epoch ${e.epoch}: dev ${e.dev?.toFixed(2)} (${e.seconds.toFixed(1)} s)`),
+    });
+    const trainS = (performance.now() - t0) / 1000;
+    const ev = evaluateTagger(r.model, wantTest ? ltest : ldev);
+    const score = ev.chunks && lspec.metric === "chunk-f1" ? ev.chunks.f1 : ev.accuracy;
+    result.linear_score = r2(score);
+    result.linear_dev = r2(r.reports[r.bestEpoch - 1]?.dev ?? Number.NaN);
+    result.linear_train_s = r2(trainS);
+    result.linear_tokens_per_s = Math.round(ev.tokensPerSecond);
+    log(`linear: ${wantTest ? "test" : "dev"} ${score.toFixed(2)}, train ${trainS.toFixed(1)} s`);
+  }
+
+  // --- the deep model ---------------------------------------------------------------------
+  if (args.deep !== "0") {
+    const spec = loadSpec(args.graph || task.deep);
+    const net = networkOf(spec);
+    if (!net) throw new NadirError("E_SPEC", `${spec.name}: no network section`);
+    if (args.hidden) net.hidden = Number(args.hidden);
+    if (args.window) net.window = Number(args.window);
+    if (args.hybrid) net.hybrid = args.hybrid === "1";
+    if (args.embeddings === "none") for (const f of net.fields) f.embeddings = null;
+    const topt: Record<string, unknown> = { ...net.train };
+    for (const k of ["epochs", "lr", "batch", "decay", "seed"] as const)
+      if (args[k]) topt[k] = Number(args[k]);
+    if (args["linear-lr"]) topt.linearLr = Number(args["linear-lr"]);
+    if (args["skip-below"]) topt.skipBelow = Number(args["skip-below"]);
+    if (args.l2) topt.l2 = Number(args.l2);
+    if (args.loss) topt.loss = args.loss;
+    log(
+      `deep: ${JSON.stringify({ ...net, fields: net.fields.map((f) => `${f.column}:${f.dim}${f.embeddings ? "*" : ""}`) })}`,
+    );
+    const t0 = performance.now();
+    const fx = new FeatureExtractor(spec);
+    const b = new TrainingSetBuilder(fx);
+    for (const s of train) b.add(s);
+    const set = b.finish();
+    const L = set.labels.size;
+    const rows =
+      spec.features === "observed" ? observedRows(set.instances, fx.numAttributes, L) : null;
+    const pretrained: (Pretrained | null)[] = [];
+    for (const f of net.fields)
+      pretrained.push(f.embeddings ? await readPretrained(f.embeddings) : null);
+    const arch = NetworkChain.build(spec, net, L, train, fx.numAttributes, rows, pretrained);
+    for (let i = 0; i < train.length; i++) arch.bind(set.instances[i]!, train[i]!.tokens);
+    const W0 = arch.init(Number(args.seed), pretrained);
+    log(
+      `deep: K = ${arch.K} (linear ${arch.linear.K}, network ${arch.K - arch.linear.K}), ` +
+        `${fx.numAttributes} attributes, vocabularies ${arch.vocabs.map((v) => v.size).join("/")}`,
+    );
+    const encode = (s: SentenceLike): NetInstance =>
+      arch.bind(encodeSentence(fx, s, set.labels, false), s.tokens);
+    const devX = dev.map(encode);
+    const devGold = goldOf(spec, dev);
+    const names = set.labels.names;
+    const out = new Int32Array(1024);
+    const decode = (xs: readonly NetInstance[], W: Float64Array): string[][] => {
+      arch.frozen = true;
+      const pred = xs.map((x) => {
+        viterbiInto(arch.potentials(x, W), out);
+        return Array.from(out.subarray(0, x.T), (l) => names[l]!);
+      });
+      arch.frozen = false;
+      return pred;
+    };
+    const r = trainDeep(
+      arch,
+      W0,
+      set.instances,
+      topt,
+      { backend: viterbiBackend, constraintsFor: () => undefined },
+      { score: (W) => scoreSequences(spec, devGold, decode(devX, W)) },
+      (e) =>
+        log(
+          `deep epoch ${e.epoch}: loss ${e.loss.toFixed(1)}, dev ${e.dev?.toFixed(2)} (${e.seconds.toFixed(1)} s, rss ${rssMb()} MB)`,
+        ),
+    );
+    const trainS = (performance.now() - t0) / 1000;
+    // tagging: encode + network (cached first-layer projections) + Viterbi
+    const evalSet = wantTest ? test : dev;
+    arch.invalidate();
+    decode([encode(evalSet[0]!)], r.W); // not timed: the first call sizes the caches
+    const t1 = performance.now();
+    const pred = decode(evalSet.map(encode), r.W);
+    const tagS = (performance.now() - t1) / 1000;
+    let tokens = 0;
+    for (const s of evalSet) tokens += s.tokens.length;
+    const score = scoreSequences(spec, goldOf(spec, evalSet), pred);
+    Object.assign(result, {
+      score: r2(score),
+      split: wantTest ? "test" : "dev",
+      dev: r2(r.reports[r.bestEpoch - 1]?.dev ?? Number.NaN),
+      best_epoch: r.bestEpoch,
+      train_s: r2(trainS),
+      tag_tokens_per_s: Math.round(tokens / tagS),
+      K: arch.K,
+      hybrid: net.hybrid,
+      embeddings: net.fields.some((f) => f.embeddings !== null),
+      options: topt,
+    });
+  }
+  console.log(JSON.stringify(result));
+} catch (e) {
+  process.stderr.write(`ERROR: ${e instanceof NadirError ? e.message : String(e)}\n`);
+  if (!(e instanceof NadirError)) console.error(e);
+  process.exit(1);
+}
