@@ -4,7 +4,7 @@ import { NadirError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
 import type { Constraints } from "../graph/constraints.ts";
 import type { Backend } from "../inference/types.ts";
-import { makeLoss } from "../loss/index.ts";
+import { type Loss, makeLoss } from "../loss/index.ts";
 import {
   type Checkpoint,
   checkpointArray,
@@ -152,6 +152,14 @@ function restoreSelector(select: Selector, ck: Checkpoint, path: string): void {
   select.sinceBest = checkpointNumber(ck, "sinceBest", path);
 }
 
+/** How the trainer answers inference: the chosen backend and the decoding constraints. */
+export interface EnergyInference {
+  backend: Backend;
+  constraintsFor: (T: number) => Constraints | undefined;
+  /** how worker threads rebuild the decoding constraints (batch optimizers) */
+  labels?: { encoding: string; constrained: boolean; names: string[] };
+}
+
 /**
  * Train the linear-chain energy with any loss of the table and any optimizer:
  * online (perceptron step, SGD, AdaGrad, passive-aggressive; shuffled epochs,
@@ -164,12 +172,7 @@ export function trainEnergy(
   arch: LinearChain,
   data: readonly Instance[],
   opts: TrainOptions,
-  inference: {
-    backend: Backend;
-    constraintsFor: (T: number) => Constraints | undefined;
-    /** how worker threads rebuild the decoding constraints (batch optimizers) */
-    labels?: { encoding: string; constrained: boolean; names: string[] };
-  },
+  inference: EnergyInference,
   hooks: TrainerHooks = {},
   /** starting weights (a warm start) */
   init?: Float64Array,
@@ -193,147 +196,169 @@ export function trainEnergy(
   // 503 -> 278 MB peak, PA 430 -> 214 MB; same models).
   arch.cacheExpanded = false;
 
-  if (opts.optimizer === "lbfgs") {
-    if (!loss.smooth) {
-      throw new NadirError(
-        "E_ARG",
-        `lbfgs needs a smooth loss (log, mce, square-exp, nll, mee, energy); ${loss.name} is not — use sgd, adagrad or pa`,
-      );
-    }
-    const W = new Float64Array(arch.K);
-    if (init) W.set(init);
-    let done = 0;
-    let resume: LbfgsState | undefined;
-    if (opts.resume) {
-      const path = opts.resume;
-      const ck = loadCheckpoint(path);
-      checkResume(ck, "lbfgs", arch.K, path);
-      W.set(checkpointArray(ck, "W", arch.K, path));
-      done = checkpointNumber(ck, "iteration", path);
-      resume = restoreLbfgs(ck, arch.K, path);
-      restoreSelector(select, ck, path);
-    }
-    const c2 = opts.c2;
-    let t0 = performance.now();
-    const local = (w: Float64Array, g: Float64Array, from: number, to: number): number => {
-      let f = 0;
-      for (let i = from; i < to; i++) {
-        const v = objective.evaluate(data[i]!, w, 1, g, 1);
-        if (!Number.isNaN(v)) f += v;
-      }
-      return f;
-    };
-    const threads = opts.threads > 0 ? opts.threads : defaultThreads();
-    const batch = new ParallelObjective(
-      arch,
-      data,
-      {
-        arch: arch.describe(),
-        loss: loss.name,
-        params: { ...loss.params },
-        offending: opts.offending,
-        backend: inference.backend.name,
-        encoding: inference.labels?.encoding ?? "none",
-        constrained: inference.labels?.constrained ?? false,
-        labels: inference.labels?.names ?? [],
-      },
-      local,
-      inference.labels ? threads : 1,
+  const run: Run = { arch, data, opts, inference, hooks, init, loss, objective, select, reports };
+  return opts.optimizer === "lbfgs" ? trainBatch(run) : trainOnline(run);
+}
+
+/** What both training loops share: the data, the objective, and best-epoch selection. */
+interface Run {
+  arch: LinearChain;
+  data: readonly Instance[];
+  opts: TrainOptions;
+  inference: EnergyInference;
+  hooks: TrainerHooks;
+  init: Float64Array | undefined;
+  loss: Loss;
+  objective: EnergyObjective;
+  select: Selector;
+  reports: EpochReport[];
+}
+
+/** L-BFGS over the full batch (smooth losses), the gradient summed over worker threads; a checkpoint every evalEvery iterations. */
+function trainBatch(run: Run): PerceptronResult {
+  const { arch, data, opts, inference, hooks, init, loss, objective, select, reports } = run;
+  if (!loss.smooth) {
+    throw new NadirError(
+      "E_ARG",
+      `lbfgs needs a smooth loss (log, mce, square-exp, nll, mee, energy); ${loss.name} is not — use sgd, adagrad or pa`,
     );
-    const fg = (w: Float64Array, g: Float64Array): number => {
-      let f: number;
-      try {
-        f = batch.fg(w, g);
-      } catch (e) {
-        // weights this large overflow the energies: no labeling keeps a finite energy
-        const big = largestMagnitude(w);
-        if (big >= OVERFLOW) {
-          nonFinite = `the weights reached ${big} and the energies overflowed (${(e as Error).message})`;
-          return Number.POSITIVE_INFINITY;
-        }
-        throw e;
-      }
-      if (c2 > 0) {
-        let sq = 0;
-        for (let k = 0; k < w.length; k++) {
-          sq += w[k]! * w[k]!;
-          g[k] = g[k]! + c2 * w[k]!;
-        }
-        f += 0.5 * c2 * sq;
-      }
-      // A point where the objective, a weight or the gradient is not finite
-      // is refused (+∞: the line search backs off from it).
-      const kw = firstNonFinite(w);
-      const kg = kw < 0 ? firstNonFinite(g) : -1;
-      if (f - f !== 0 || kw >= 0 || kg >= 0) {
-        nonFinite =
-          kw >= 0
-            ? `weight ${kw} became ${w[kw]}`
-            : kg >= 0
-              ? `gradient entry ${kg} became ${g[kg]}`
-              : `the ${loss.name} objective became ${f}`;
+  }
+  const W = new Float64Array(arch.K);
+  if (init) W.set(init);
+  let done = 0;
+  let resume: LbfgsState | undefined;
+  if (opts.resume) {
+    const path = opts.resume;
+    const ck = loadCheckpoint(path);
+    checkResume(ck, "lbfgs", arch.K, path);
+    W.set(checkpointArray(ck, "W", arch.K, path));
+    done = checkpointNumber(ck, "iteration", path);
+    resume = restoreLbfgs(ck, arch.K, path);
+    restoreSelector(select, ck, path);
+  }
+  const c2 = opts.c2;
+  let t0 = performance.now();
+  const local = (w: Float64Array, g: Float64Array, from: number, to: number): number => {
+    let f = 0;
+    for (let i = from; i < to; i++) {
+      const v = objective.evaluate(data[i]!, w, 1, g, 1);
+      if (!Number.isNaN(v)) f += v;
+    }
+    return f;
+  };
+  const threads = opts.threads > 0 ? opts.threads : defaultThreads();
+  const batch = new ParallelObjective(
+    arch,
+    data,
+    {
+      arch: arch.describe(),
+      loss: loss.name,
+      params: { ...loss.params },
+      offending: opts.offending,
+      backend: inference.backend.name,
+      encoding: inference.labels?.encoding ?? "none",
+      constrained: inference.labels?.constrained ?? false,
+      labels: inference.labels?.names ?? [],
+    },
+    local,
+    inference.labels ? threads : 1,
+  );
+  const fg = (w: Float64Array, g: Float64Array): number => {
+    let f: number;
+    try {
+      f = batch.fg(w, g);
+    } catch (e) {
+      // weights this large overflow the energies: no labeling keeps a finite energy
+      const big = largestMagnitude(w);
+      if (big >= OVERFLOW) {
+        nonFinite = `the weights reached ${big} and the energies overflowed (${(e as Error).message})`;
         return Number.POSITIVE_INFINITY;
       }
-      return f;
-    };
-    let nonFinite = "";
-    let result: LbfgsResult;
-    const prev = new Float64Array(W); // the last point, for the step length in the report
-    try {
-      result = lbfgs(W, fg, {
-        maxIterations: opts.iterations,
-        resume,
-        onIteration: (iteration, f, w, gnorm, state) => {
-          hooks.onProgress?.(iteration, opts.iterations);
-          const evalNow =
-            hooks.evaluate && (iteration % opts.evalEvery === 0 || iteration === opts.iterations);
-          const dev = evalNow ? hooks.evaluate!(w) : undefined;
-          const stop = select.see(iteration, dev, w);
-          let step = 0;
-          for (let k = 0; k < w.length; k++) {
-            const d = w[k]! - prev[k]!;
-            step += d * d;
-          }
-          prev.set(w);
-          const r: EpochReport = {
-            epoch: iteration,
-            mistakes: 0,
-            loss: f / Math.max(1, data.length),
-            dev,
-            seconds: (performance.now() - t0) / 1000,
-            objective: f,
-            gradNorm: gnorm,
-            step: Math.sqrt(step),
-          };
-          t0 = performance.now();
-          reports.push(r);
-          hooks.onEpoch?.(r);
-          if (opts.checkpoint && (evalNow || iteration % opts.evalEvery === 0)) {
-            const sel = selectorCheckpoint(select);
-            const st = lbfgsCheckpoint(state());
-            saveCheckpoint(opts.checkpoint, {
-              header: { kind: "lbfgs", K: arch.K, iteration, ...st.header, ...sel.header },
-              arrays: { W: w, ...st.arrays, ...sel.arrays },
-            });
-          }
-          return stop;
-        },
-      });
-    } finally {
-      batch.close(); // worker threads end with the run, even when it throws
+      throw e;
     }
-    if (!Number.isFinite(result.f) || firstNonFinite(W) >= 0) {
-      throw divergedError(
-        `iteration ${result.iterations} of L-BFGS`,
-        nonFinite || "the objective is not finite",
-        smallerStep(opts.eta, "lbfgs"),
-      );
+    if (c2 > 0) {
+      let sq = 0;
+      for (let k = 0; k < w.length; k++) {
+        sq += w[k]! * w[k]!;
+        g[k] = g[k]! + c2 * w[k]!;
+      }
+      f += 0.5 * c2 * sq;
     }
-    if (select.best) return { W: select.best, bestEpoch: select.bestEpoch, reports };
-    return { W, bestEpoch: done + reports.length, reports };
+    // A point where the objective, a weight or the gradient is not finite
+    // is refused (+∞: the line search backs off from it).
+    const kw = firstNonFinite(w);
+    const kg = kw < 0 ? firstNonFinite(g) : -1;
+    if (f - f !== 0 || kw >= 0 || kg >= 0) {
+      nonFinite =
+        kw >= 0
+          ? `weight ${kw} became ${w[kw]}`
+          : kg >= 0
+            ? `gradient entry ${kg} became ${g[kg]}`
+            : `the ${loss.name} objective became ${f}`;
+      return Number.POSITIVE_INFINITY;
+    }
+    return f;
+  };
+  let nonFinite = "";
+  let result: LbfgsResult;
+  const prev = new Float64Array(W); // the last point, for the step length in the report
+  try {
+    result = lbfgs(W, fg, {
+      maxIterations: opts.iterations,
+      resume,
+      onIteration: (iteration, f, w, gnorm, state) => {
+        hooks.onProgress?.(iteration, opts.iterations);
+        const evalNow =
+          hooks.evaluate && (iteration % opts.evalEvery === 0 || iteration === opts.iterations);
+        const dev = evalNow ? hooks.evaluate!(w) : undefined;
+        const stop = select.see(iteration, dev, w);
+        let step = 0;
+        for (let k = 0; k < w.length; k++) {
+          const d = w[k]! - prev[k]!;
+          step += d * d;
+        }
+        prev.set(w);
+        const r: EpochReport = {
+          epoch: iteration,
+          mistakes: 0,
+          loss: f / Math.max(1, data.length),
+          dev,
+          seconds: (performance.now() - t0) / 1000,
+          objective: f,
+          gradNorm: gnorm,
+          step: Math.sqrt(step),
+        };
+        t0 = performance.now();
+        reports.push(r);
+        hooks.onEpoch?.(r);
+        if (opts.checkpoint && (evalNow || iteration % opts.evalEvery === 0)) {
+          const sel = selectorCheckpoint(select);
+          const st = lbfgsCheckpoint(state());
+          saveCheckpoint(opts.checkpoint, {
+            header: { kind: "lbfgs", K: arch.K, iteration, ...st.header, ...sel.header },
+            arrays: { W: w, ...st.arrays, ...sel.arrays },
+          });
+        }
+        return stop;
+      },
+    });
+  } finally {
+    batch.close(); // worker threads end with the run, even when it throws
   }
+  if (!Number.isFinite(result.f) || firstNonFinite(W) >= 0) {
+    throw divergedError(
+      `iteration ${result.iterations} of L-BFGS`,
+      nonFinite || "the objective is not finite",
+      smallerStep(opts.eta, "lbfgs"),
+    );
+  }
+  if (select.best) return { W: select.best, bestEpoch: select.bestEpoch, reports };
+  return { W, bestEpoch: done + reports.length, reports };
+}
 
-  // Online optimizers.
+/** Online optimizers over shuffled epochs (perceptron step, SGD, AdaGrad, PA; optional averaging); a checkpoint every epoch. */
+function trainOnline(run: Run): PerceptronResult {
+  const { arch, data, opts, hooks, init, loss, objective, select, reports } = run;
   const opt = makeOnlineOptimizer(opts.optimizer, arch.K, {
     eta: opts.eta,
     c2: opts.c2,
