@@ -21,7 +21,7 @@
  *
  *   npx tsx scripts/segment-horse.ts [--images ../shared/images] [--p 0.2] [--sigma 0.5]
  *       [--test-seed 20240] [--copies 2] [--epochs 12] [--graph graphs/grid.json] [--out out/horse.png]
- *       [--loss hinge|nll --marginals meanfield|bp]
+ *       [--loss hinge|nll|… (any of the loss table) --marginals meanfield|bp] [--optimizer sgd|adagrad|pa|perceptron|lbfgs]
  */
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -54,6 +54,7 @@ const args = benchArgs({
   out: "out/horse.png",
   loss: "hinge",
   marginals: "meanfield",
+  optimizer: "sgd",
 });
 
 const OTHERS = ["camera", "coins", "text", "cell"];
@@ -66,10 +67,12 @@ try {
   const sigma = Number(args.sigma);
   const copies = Number(args.copies);
   const testSeed = Number(args["test-seed"]);
-  const epochs = {
+  // checked by trainGrid against GRID_TRAIN_OPTIONS
+  const train: Record<string, unknown> = {
     ...(args.epochs ? { epochs: Number(args.epochs) } : {}),
-    loss: args.loss as "hinge" | "nll",
-    marginals: args.marginals as "meanfield" | "bp",
+    loss: args.loss,
+    marginals: args.marginals,
+    optimizer: args.optimizer,
   };
   // Training noise seeds: 1000…1039 (denoising), 2000…2003 (segmentation).
   if ((testSeed >= 1000 && testSeed < 1040) || (testSeed >= 2000 && testSeed < 2004))
@@ -96,9 +99,9 @@ try {
     `denoising: training on ${denoiseTrain.length} noisy masks (p = ${p}) of ${OTHERS.join(", ")}`,
   );
   const t0 = performance.now();
-  const den = trainGrid(spec, denoiseTrain, epochs, (r) =>
+  const den = trainGrid(spec, denoiseTrain, train, (r) =>
     log(
-      `  epoch ${r.epoch}: hinge ${r.hinge.toFixed(5)} (online ${r.onlineHinge.toFixed(5)}), objective ${r.objective.toFixed(5)}, train error ${(100 * r.error).toFixed(2)}% (${r.seconds.toFixed(1)} s)`,
+      `  epoch ${r.epoch}: ${r.lossName} ${r.loss.toFixed(5)} (online ${r.onlineLoss.toFixed(5)}), objective ${r.objective.toFixed(5)}, train error ${(100 * r.error).toFixed(2)}% (${r.seconds.toFixed(1)} s)`,
     ),
   );
   const denoiser = new GridModel(spec, den.W);
@@ -124,9 +127,9 @@ try {
     };
   });
   log(`segmentation: training on ${OTHERS.join(", ")} + Gaussian noise σ = ${sigma}`);
-  const seg = trainGrid(spec, segTrain, epochs, (r) =>
+  const seg = trainGrid(spec, segTrain, train, (r) =>
     log(
-      `  epoch ${r.epoch}: hinge ${r.hinge.toFixed(5)} (online ${r.onlineHinge.toFixed(5)}), train error ${(100 * r.error).toFixed(2)}% (${r.seconds.toFixed(1)} s)`,
+      `  epoch ${r.epoch}: ${r.lossName} ${r.loss.toFixed(5)} (online ${r.onlineLoss.toFixed(5)}), train error ${(100 * r.error).toFixed(2)}% (${r.seconds.toFixed(1)} s)`,
     ),
   );
   const segmenter = new GridModel(spec, seg.W);

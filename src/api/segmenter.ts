@@ -103,7 +103,7 @@ export class Segmenter {
     const r = trainGrid(spec, data, rest, onEpoch);
     const last = r.reports[r.reports.length - 1]!;
     return new Segmenter(
-      new GridModel(spec, r.W, { options: r.options, hinge: last.hinge, trainError: last.error }),
+      new GridModel(spec, r.W, { options: r.options, loss: last.loss, trainError: last.error }),
     );
   }
 

@@ -96,7 +96,7 @@ export const segmentCommand: Command = {
       for (const d of GRID_TRAIN_OPTIONS) if (v[d.name] !== undefined) options[d.name] = v[d.name];
       const r = trainGrid(spec, examples, options, (e) =>
         process.stderr.write(
-          `epoch ${e.epoch}: hinge ${e.hinge.toFixed(5)} (online ${e.onlineHinge.toFixed(5)}), objective ${e.objective.toFixed(5)}, train pixel error ${(100 * e.error).toFixed(2)}% (${e.seconds.toFixed(1)} s)\n`,
+          `epoch ${e.epoch}: ${e.lossName} ${e.loss.toFixed(5)} (online ${e.onlineLoss.toFixed(5)}), objective ${e.objective.toFixed(5)}, train pixel error ${(100 * e.error).toFixed(2)}% (${e.seconds.toFixed(1)} s)\n`,
         ),
       );
       const last = r.reports[r.reports.length - 1]!;
@@ -104,12 +104,12 @@ export const segmentCommand: Command = {
         images,
         masks,
         options: r.options,
-        hinge: last.hinge,
+        loss: last.loss,
         trainError: last.error,
       });
       m.save(model);
       process.stdout.write(
-        `${JSON.stringify({ model, images: images.length, epochs: r.reports.length, hinge: last.hinge, train_error: last.error, weights: m.weights() })}\n`,
+        `${JSON.stringify({ model, images: images.length, epochs: r.reports.length, loss: r.options.loss, final_loss: last.loss, train_error: last.error, weights: m.weights() })}\n`,
       );
       return;
     }

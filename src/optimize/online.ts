@@ -16,8 +16,8 @@ export interface OnlineOptimizer {
   readonly V: Float64Array;
   /** current weights are scale·V */
   readonly scale: number;
-  /** One step on the example's loss gradient (w.r.t. W, row-sparse) and loss value. */
-  step(grad: RowGradient, loss: number): void;
+  /** One step on the example's loss gradient (w.r.t. W: row-sparse, or dense) and loss value. */
+  step(grad: StepGradient, loss: number): void;
   /** W[k] += δ outside a step (projections), keeping the averaging sums right. */
   adjust(k: number, delta: number): void;
   /** Current (or averaged) weights into out. */
@@ -26,6 +26,13 @@ export interface OnlineOptimizer {
   state(): OptimizerState;
   restore(s: OptimizerState): void;
 }
+
+/**
+ * A loss gradient w.r.t. W: row-sparse over a linear chain's weights, or a
+ * dense Float64Array of K entries (small energies such as the grid's, where
+ * every weight is touched by every example; the optimizer only reads it).
+ */
+export type StepGradient = RowGradient | Float64Array;
 
 export interface OptimizerState {
   arrays: Record<string, Float64Array>;
@@ -45,6 +52,19 @@ export interface OnlineSettings {
   paC: number;
   /** project W onto W ≥ 0 after each step (for losses that need non-negative energies) */
   nonNegative: boolean;
+  /** project only the weights k with mask[k] = 1 onto W_k ≥ 0 (e.g. a grid's pairwise weights) */
+  nonNegativeMask?: Uint8Array;
+  /**
+   * SGD's step η_t: "bottou" η₀/(1 + η₀·λ·t) (the default), or "sqrt"
+   * η₀/√t (t = 1, 2, …: the subgradient method's classic rate).
+   */
+  schedule?: "bottou" | "sqrt";
+  /**
+   * The weight of step t's iterate in the average: "uniform" (the default),
+   * or "step": t, i.e. Σ t·W_t / Σ t — early iterates fade out at rate 1/T²
+   * (Lacoste-Julien, Schmidt and Bach, 2012).
+   */
+  averageWeights?: "uniform" | "step";
 }
 
 /** The parts shared by every optimizer: V, s, and the averaging sums. */
@@ -55,15 +75,21 @@ abstract class Base implements OnlineOptimizer {
   protected readonly U: Float64Array | null;
   protected sigma = 0;
   protected count = 0;
+  /** Σ of the averaging weights of the steps so far (= count when uniform) */
+  protected total = 0;
   protected readonly set: OnlineSettings;
+  private readonly mask: Uint8Array | null;
+  private readonly byStep: boolean;
 
   constructor(K: number, set: OnlineSettings) {
     this.V = new Float64Array(K);
     this.U = set.average ? new Float64Array(K) : null;
     this.set = set;
+    this.mask = set.nonNegativeMask ?? null;
+    this.byStep = set.averageWeights === "step";
   }
 
-  abstract step(grad: RowGradient, loss: number): void;
+  abstract step(grad: StepGradient, loss: number): void;
 
   /** W[k] += δ in weight units (e.g. a projection), keeping the averaging sums right. */
   adjust(k: number, delta: number): void {
@@ -73,7 +99,7 @@ abstract class Base implements OnlineOptimizer {
   /** V[k] += δ (in V units), keeping the averaging sums right. */
   protected add(k: number, delta: number): void {
     let v = this.V[k]! + delta;
-    if (this.set.nonNegative && v < 0) {
+    if (v < 0 && (this.set.nonNegative || (this.mask !== null && this.mask[k] === 1))) {
       delta -= v;
       v = 0;
     }
@@ -88,7 +114,8 @@ abstract class Base implements OnlineOptimizer {
    */
   protected idx = new Int32Array(4096);
   protected val = new Float64Array(4096);
-  protected gather(grad: RowGradient): number {
+  protected gather(grad: StepGradient): number {
+    if (grad instanceof Float64Array) return this.gatherDense(grad);
     const arch = grad.arch;
     const g = grad.g;
     const need = grad.nRows * arch.L + (arch.K - arch.transOffset);
@@ -120,10 +147,29 @@ abstract class Base implements OnlineOptimizer {
     return n;
   }
 
+  /** The non-zero entries of a dense gradient. */
+  private gatherDense(g: Float64Array): number {
+    if (this.idx.length < g.length) {
+      this.idx = new Int32Array(g.length);
+      this.val = new Float64Array(g.length);
+    }
+    let n = 0;
+    for (let k = 0; k < g.length; k++) {
+      const v = g[k]!;
+      if (v !== 0) {
+        this.idx[n] = k;
+        this.val[n++] = v;
+      }
+    }
+    return n;
+  }
+
   /** Close a step: accumulate σ and the step count; rescale V when s gets tiny. */
   protected endStep(): void {
-    this.sigma += this.scale;
     this.count++;
+    const w = this.byStep ? this.count : 1;
+    this.sigma += w * this.scale;
+    this.total += w;
     if (this.scale < 1e-9) {
       const s = this.scale;
       const V = this.V;
@@ -138,7 +184,7 @@ abstract class Base implements OnlineOptimizer {
     if (averaged && this.U && this.count > 0) {
       const U = this.U;
       const sig = this.sigma;
-      const c = this.count;
+      const c = this.total;
       for (let k = 0; k < V.length; k++) out[k] = (sig * V[k]! - U[k]!) / c;
     } else {
       const s = this.scale;
@@ -150,7 +196,13 @@ abstract class Base implements OnlineOptimizer {
   state(): OptimizerState {
     const arrays: Record<string, Float64Array> = { V: this.V };
     if (this.U) arrays.U = this.U;
-    return { arrays, scalars: { scale: this.scale, sigma: this.sigma, count: this.count } };
+    const scalars: Record<string, number> = {
+      scale: this.scale,
+      sigma: this.sigma,
+      count: this.count,
+    };
+    if (this.byStep) scalars.total = this.total;
+    return { arrays, scalars };
   }
 
   restore(s: OptimizerState): void {
@@ -169,6 +221,7 @@ abstract class Base implements OnlineOptimizer {
     this.scale = s.scalars.scale ?? 1;
     this.sigma = s.scalars.sigma ?? 0;
     this.count = s.scalars.count ?? 0;
+    this.total = s.scalars.total ?? this.count;
   }
 }
 
@@ -180,11 +233,14 @@ export class Sgd extends Base {
   readonly name = "sgd";
   private t = 0;
 
-  step(grad: RowGradient): void {
+  step(grad: StepGradient): void {
     const { eta, c2 } = this.set;
     const lambda = c2 / Math.max(1, this.set.n);
-    const etaT = eta / (1 + eta * lambda * this.t);
     this.t++;
+    const etaT =
+      this.set.schedule === "sqrt"
+        ? eta / Math.sqrt(this.t)
+        : eta / (1 + eta * lambda * (this.t - 1));
     if (lambda > 0) this.scale *= 1 - Math.min(0.5, etaT * lambda);
     const f = -etaT / this.scale;
     const n = this.gather(grad);
@@ -217,7 +273,7 @@ export class AdaGrad extends Base {
     this.G = new Float64Array(K);
   }
 
-  step(grad: RowGradient): void {
+  step(grad: StepGradient): void {
     const { eta, c2 } = this.set;
     const lambda = c2 / Math.max(1, this.set.n);
     const G = this.G;
@@ -248,6 +304,13 @@ export class AdaGrad extends Base {
   }
 }
 
+function squaredNorm(grad: StepGradient): number {
+  if (!(grad instanceof Float64Array)) return grad.squaredNorm();
+  let s = 0;
+  for (let k = 0; k < grad.length; k++) s += grad[k]! * grad[k]!;
+  return s;
+}
+
 /**
  * Passive-aggressive (PA-I, Crammer et al. 2006): the smallest step that
  * zeroes the example's loss, capped by C: τ = min(C, loss / ‖g‖²), W ← W − τ g.
@@ -256,9 +319,9 @@ export class AdaGrad extends Base {
 export class PassiveAggressive extends Base {
   readonly name = "pa";
 
-  step(grad: RowGradient, loss: number): void {
+  step(grad: StepGradient, loss: number): void {
     if (loss > 0) {
-      const norm = grad.squaredNorm();
+      const norm = squaredNorm(grad);
       if (norm > 0) {
         const tau = Math.min(this.set.paC, loss / norm);
         const n = this.gather(grad);
@@ -273,12 +336,15 @@ export class PassiveAggressive extends Base {
 export class PerceptronStep extends Base {
   readonly name = "perceptron";
 
-  step(grad: RowGradient): void {
+  step(grad: StepGradient): void {
     const n = this.gather(grad);
     for (let i = 0; i < n; i++) this.add(this.idx[i]!, -this.val[i]!);
     this.endStep();
   }
 }
+
+/** The names makeOnlineOptimizer knows. */
+export const ONLINE_OPTIMIZERS = ["sgd", "adagrad", "pa", "perceptron"] as const;
 
 export function makeOnlineOptimizer(name: string, K: number, set: OnlineSettings): OnlineOptimizer {
   switch (name) {
@@ -293,7 +359,7 @@ export function makeOnlineOptimizer(name: string, K: number, set: OnlineSettings
     default:
       throw new NadirError(
         "E_ARG",
-        `unknown online optimizer '${name}'; expected one of sgd, adagrad, pa, perceptron`,
+        `unknown online optimizer '${name}'; expected one of ${ONLINE_OPTIMIZERS.join(", ")}`,
       );
   }
 }

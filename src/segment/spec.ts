@@ -1,7 +1,16 @@
 import { NadirError } from "../core/errors.ts";
 import { readJsonFile } from "../core/json.ts";
-import { coerceOption, type OptionDecl } from "../core/options.ts";
+import {
+  camel,
+  coerceOption,
+  kebab,
+  type OptionDecl,
+  type OptionsOf,
+  resolveOptions,
+} from "../core/options.ts";
 import { resolveSpecPath } from "../core/shipped.ts";
+import { LOSS_NAMES } from "../loss/losses.ts";
+import { ONLINE_OPTIMIZERS } from "../optimize/online.ts";
 
 /**
  * A grid spec (graphs/grid.json): the energy of a binary labeling of an
@@ -12,7 +21,7 @@ import { resolveSpecPath } from "../core/shipped.ts";
  * { "name": "grid", "structure": "grid", "connectivity": 8,
  *   "features": ["bias", "x", "x^2", "mean(1)", "mean(2)"],
  *   "pairwise": { "sigma": "auto", "diagonal": 0.7071 },
- *   "train": { "epochs": 30, "eta": 1, "c2": 0.0001, "margin": 1 } }
+ *   "train": { "epochs": 30, "eta": 1, "c2": 0.0001, "margin": 1, "loss": "hinge" } }
  * ```
  *
  * Features of a pixel p (x = sample / maxval ∈ [0, 1]):
@@ -48,45 +57,28 @@ export type GridFeature =
   | { kind: "mean"; name: string; r: number }
   | { kind: "std"; name: string; r: number };
 
-/** Options of the grid trainer (structured hinge by SGD through graph cuts). */
-export interface GridTrainOptions {
-  /** passes over the training images */
-  epochs: number;
-  /** initial step size η₀; step t uses η₀/√t */
-  eta: number;
-  /** L2 regularization λ/2·‖W‖² */
-  c2: number;
-  /** Hamming margin m per pixel: the loss-augmented answer is argmin E(y) − m·Δ(y, yⁱ) */
-  margin: number;
-  /** seed of the shuffles */
-  seed: number;
-  /** return the average of the iterates weighted by step number */
-  average: boolean;
-  /**
-   * "hinge": the structured hinge on the loss-augmented answer (one minimum
-   * cut); "nll": E(yⁱ) − F_β with the Gibbs marginals of the grid from mean
-   * field or loopy sum-product BP (`marginals`) — approximate on a grid.
-   */
-  loss: "hinge" | "nll";
-  /** where NLL's marginals and free energy come from */
-  marginals: "meanfield" | "bp";
-  /** inverse temperature β of NLL */
-  beta: number;
-}
-
 /**
  * The trainer's options, declared once: the library's defaults and the CLI's
  * flags and `--help` (`nadir segment train`) come from this table; a spec's
  * `train` section overrides the defaults, explicit options override both.
+ * The loss is any row of the loss table (src/loss) whose need the grid can
+ * answer (all of them: see src/segment/train.ts); the optimizer one of the
+ * online step rules of src/optimize/online.ts, or L-BFGS.
  */
 export const GRID_TRAIN_OPTIONS = [
-  { name: "epochs", type: "int", default: 30, min: 1, help: "passes over the training images" },
+  {
+    name: "epochs",
+    type: "int",
+    default: 30,
+    min: 1,
+    help: "passes over the training images (lbfgs: iterations)",
+  },
   {
     name: "eta",
     type: "number",
     default: 1,
     min: 1e-12,
-    help: "initial step size η₀ of the subgradient steps (step t: η₀/√t)",
+    help: "initial step size η₀ (sgd: step t is η₀/√t; adagrad: η)",
   },
   { name: "c2", type: "number", default: 1e-4, min: 0, help: "L2 regularization c2/2·‖W‖²" },
   {
@@ -96,7 +88,13 @@ export const GRID_TRAIN_OPTIONS = [
     min: 0,
     help: "Hamming margin m per pixel: the loss-augmented answer is argmin E(y) − m·Δ(y, gold)",
   },
-  { name: "seed", type: "int", default: 1, min: 0, help: "seed of the shuffles" },
+  {
+    name: "seed",
+    type: "int",
+    default: 1,
+    min: 0,
+    help: "seed of the shuffles (and of cd's samples)",
+  },
   {
     name: "average",
     type: "boolean",
@@ -107,22 +105,48 @@ export const GRID_TRAIN_OPTIONS = [
     name: "loss",
     type: "string",
     default: "hinge",
-    choices: ["hinge", "nll"],
-    help: "hinge (loss-augmented minimum cut) or nll (E(gold) − F_β, marginals by --marginals)",
+    choices: LOSS_NAMES,
+    help: "a loss of the loss table: hinge, log, mce, lvq2… on the loss-augmented minimum cut, perceptron on the minimum cut, nll and mee on the marginals of --marginals, cd on Gibbs sweeps",
+  },
+  {
+    name: "optimizer",
+    type: "string",
+    default: "sgd",
+    choices: [...ONLINE_OPTIMIZERS, "lbfgs"],
+    help: "sgd (η₀/√t), adagrad, pa (passive-aggressive), perceptron (η = 1), or lbfgs (full batch, losses on the marginals)",
   },
   {
     name: "marginals",
     type: "string",
     default: "meanfield",
     choices: ["meanfield", "bp"],
-    help: "nll: Gibbs marginals and free energy by mean field or loopy sum-product BP",
+    help: "nll, mee: Gibbs marginals and free energy by mean field or loopy sum-product BP",
   },
-  { name: "beta", type: "number", default: 1, min: 1e-12, help: "nll: inverse temperature β" },
+  {
+    name: "beta",
+    type: "number",
+    default: 1,
+    min: 1e-12,
+    help: "nll, mee, cd: inverse temperature β",
+  },
+  { name: "gamma", type: "number", default: 1, min: 1e-12, help: "square-exp: γ" },
+  { name: "lvq-max", type: "number", default: 1, min: 1e-12, help: "lvq2: saturation M" },
+  {
+    name: "cd-sweeps",
+    type: "int",
+    default: 1,
+    min: 1,
+    help: "cd: Gibbs sweeps from the gold labeling (CD-k)",
+  },
+  { name: "pa-c", type: "number", default: 1, min: 1e-12, help: "pa: aggressiveness C" },
 ] as const satisfies readonly OptionDecl[];
 
-export const GRID_TRAIN_DEFAULTS: GridTrainOptions = Object.freeze(
-  Object.fromEntries(GRID_TRAIN_OPTIONS.map((d) => [d.name, d.default])),
-) as unknown as GridTrainOptions;
+/** Options of the grid trainer, as inferred from the table (camel-cased names). */
+export type GridTrainOptions = OptionsOf<typeof GRID_TRAIN_OPTIONS>;
+
+export const GRID_TRAIN_DEFAULTS: Readonly<GridTrainOptions> = Object.freeze(
+  resolveOptions(GRID_TRAIN_OPTIONS),
+);
 
 const KEYS = new Set([
   "$schema",
@@ -156,25 +180,28 @@ export function parseGridFeature(s: unknown, where: string): GridFeature {
   return { kind, name: `${kind}(${r})`, r };
 }
 
-/** Check training options (from a spec's `train` or the CLI) over `base`; `where` names them in errors. */
+/**
+ * Check training options (from a spec's `train`, the CLI or a library call,
+ * in kebab or camel case) over `base`; `where` names them in errors.
+ */
 export function gridTrainOptions(
-  base: GridTrainOptions,
+  base: Readonly<GridTrainOptions>,
   raw: Record<string, unknown>,
   where: string,
 ): GridTrainOptions {
-  const out: Record<string, unknown> = { ...base };
+  const out: GridTrainOptions = { ...base };
   for (const [k, v] of Object.entries(raw)) {
     if (v === undefined) continue;
-    const decl = GRID_TRAIN_OPTIONS.find((d) => d.name === k);
+    const decl = GRID_TRAIN_OPTIONS.find((d) => d.name === k || d.name === kebab(k));
     if (!decl) {
       throw new NadirError(
         "E_ARG",
         `${where}: unknown training option '${k}'; expected one of ${GRID_TRAIN_OPTIONS.map((d) => d.name).join(", ")}`,
       );
     }
-    out[k] = coerceOption(decl, v, where);
+    (out as Record<string, unknown>)[camel(decl.name)] = coerceOption(decl, v, where);
   }
-  return out as unknown as GridTrainOptions;
+  return out;
 }
 
 /** Check a parsed JSON value against the grid spec schema; `file` names it in errors. */

@@ -1,7 +1,11 @@
 import { NadirError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
 import { meanField } from "../inference/mean-field.ts";
+import { gibbsSample } from "../inference/sampling.ts";
 import { sumProduct } from "../inference/sum-product.ts";
+import { type Loss, type LossValue, makeLoss } from "../loss/losses.ts";
+import { lbfgs } from "../optimize/lbfgs.ts";
+import { makeOnlineOptimizer } from "../optimize/online.ts";
 import {
   accumulateGrid,
   accumulateGridMarginals,
@@ -10,31 +14,50 @@ import {
   gridEnergy,
   gridFactorGraph,
 } from "./grid.ts";
-import { type GridSpec, type GridTrainOptions, gridTrainOptions } from "./spec.ts";
+import {
+  GRID_TRAIN_DEFAULTS,
+  type GridSpec,
+  type GridTrainOptions,
+  gridTrainOptions,
+} from "./spec.ts";
 
 /**
- * Training a grid energy with the structured hinge loss through graph cuts
- * (a structured SVM by stochastic subgradient descent, margin rescaling):
+ * Training a grid energy with any loss of the loss table (src/loss) and a
+ * step rule of src/optimize:
  *
- *   L(W) = c2/2·‖W‖² + (1/N) Σᵢ (1/Pᵢ)·max_y [ E(W, yⁱ, xⁱ) − E(W, y, xⁱ) + m·Δ(y, yⁱ) ]
+ *   L(W) = c2/2·‖W‖² + (1/N) Σᵢ ℓ(E(W, yⁱ, xⁱ)/Pᵢ, E_other/Pᵢ)
  *
- * Δ is the Hamming distance; the max is the loss-augmented answer
- * ŷ = argmin_y E(W, y, xⁱ) − m·Δ(y, yⁱ), found exactly by one minimum cut (Δ
- * folds into the unaries, the pairwise terms stay submodular). Dividing by
- * the image's pixel count Pᵢ makes the loss a per-pixel margin violation,
- * comparable across image sizes. A step on image i:
+ * The loss sees per-pixel energies (divided by the image's pixel count Pᵢ),
+ * so it is comparable across image sizes. What the grid answers per need:
+ * - "offending" (hinge, log, lvq2, mce, square-square, square-exp): the
+ *   loss-augmented answer ŷ = argmin_y E(W, y, xⁱ) − m·Δ(y, yⁱ) by one minimum
+ *   cut (Δ, the Hamming distance, folds into the unaries; the pairwise terms
+ *   stay submodular), and the loss sees E_I = E(ŷ) − m·Δ(ŷ, yⁱ) with its own
+ *   margin 0 — margin rescaling, the tagger's `--offending hamming`. With the
+ *   hinge this is the structured SVM, max_y [E(yⁱ) − E(y) + m·Δ(y, yⁱ)]/Pᵢ;
+ * - "answer" (perceptron): the plain minimum cut argmin_y E(W, y, xⁱ);
+ * - "free-energy" (nll, mee): F_β and the Gibbs marginals, approximately, by
+ *   mean field (a variational upper bound) or loopy sum-product BP (Bethe);
+ * - "sample" (cd): `cdSweeps` Gibbs sweeps started at yⁱ (CD-k);
+ * - "none" (energy): nothing.
+ * Losses that assume E ≥ 0 (square-square, square-exp) train with W ≥ 0
+ * (the features are ≥ 0, so every energy is then ≥ 0).
  *
- *   W ← W − η_t·( (∂E(yⁱ)/∂W − ∂E(ŷ)/∂W)/Pᵢ + c2·W ),  η_t = η₀/√t
- *
- * then w_potts and w_const are projected back to ≥ 0 (every pairwise term
- * stays submodular, so the next cut is exact). With `average` the result is
- * the average of the iterates W_1 … W_T weighted by the step number t
- * (Σ t·W_t / Σ t: early iterates fade out at rate 1/T², which converges much
+ * Step rules are the online optimizers of src/optimize/online.ts, on the
+ * dense gradient of the K = 2F + 2 weights, with λ = c2 per step. "sgd" is
+ * the subgradient method W ← W − η_t·(∂ℓ/∂W + c2·W), η_t = η₀/√t; with
+ * `average` the result is the average of the iterates weighted by the step
+ * number t (Σ t·W_t / Σ t: early iterates fade out at rate 1/T², much
  * faster than the uniform average — Lacoste-Julien, Schmidt and Bach, 2012).
+ * After every step w_potts and w_const are projected back to ≥ 0, so every
+ * pairwise term stays submodular and the next cut is exact. "lbfgs" runs
+ * full-batch L-BFGS on L(W), for losses on the marginals (nll, mee) or none
+ * (the cut's answers make the others piecewise); `epochs` bounds its
+ * iterations and negative pairwise weights are clipped to 0 at the end.
  *
- * After each epoch the trainer reports the mean online hinge of that epoch's
- * steps and, at the weights it would return, the mean hinge over all
- * training images, the objective, and the pixel error of argmin_y E.
+ * After each epoch the trainer reports the mean online loss of that epoch's
+ * steps and, at the weights it would return, the mean loss over all training
+ * images, the objective, and the pixel error of argmin_y E.
  */
 
 /** A training example: an image's grid instance and its gold mask (1 = foreground). */
@@ -46,11 +69,13 @@ export interface GridExample {
 
 export interface GridEpochReport {
   epoch: number;
-  /** mean per-pixel hinge of the epoch's steps (at the weights before each step) */
-  onlineHinge: number;
-  /** mean per-pixel hinge over the training set at the returned weights */
-  hinge: number;
-  /** hinge + c2/2·‖W‖² */
+  /** the loss trained (a name of the loss table) */
+  lossName: string;
+  /** mean per-pixel loss of the epoch's steps (at the weights before each step) */
+  onlineLoss: number;
+  /** mean per-pixel loss over the training set at the returned weights */
+  loss: number;
+  /** loss + c2/2·‖W‖² */
   objective: number;
   /** pixel error of argmin_y E over the training set at the returned weights */
   error: number;
@@ -103,41 +128,124 @@ function hamming(a: Uint8Array, b: Uint8Array): number {
   return d;
 }
 
-/** The mean per-pixel hinge and pixel error of W over a set of examples. */
-export function gridLoss(
-  examples: readonly GridExample[],
-  W: Float64Array,
-  margin: number,
-  cut = new GridCut(),
-): { hinge: number; error: number } {
-  let hinge = 0;
-  let error = 0;
-  for (const ex of examples) {
-    const P = ex.inst.P;
-    const r = cut.minimize(ex.inst, W, { gold: ex.gold, margin });
-    const h =
-      (gridEnergy(ex.inst, W, ex.gold) - r.energy + margin * hamming(r.labels, ex.gold)) / P;
-    hinge += Math.max(0, h);
-    error += hamming(cut.minimize(ex.inst, W).labels, ex.gold) / P;
-  }
-  const n = Math.max(1, examples.length);
-  return { hinge: hinge / n, error: error / n };
+/** The loss of the options, its parameters from them. */
+function lossOf(opt: GridTrainOptions): Loss {
+  return makeLoss(opt.loss, {
+    margin: opt.margin,
+    beta: opt.beta,
+    gamma: opt.gamma,
+    lvqMax: opt.lvqMax,
+  });
 }
 
 /**
- * Train the grid energy of `spec` on examples (options over the spec's
- * `train` defaults). `onEpoch` sees each epoch's report.
+ * One example's per-pixel loss through the grid: asks the grid for what the
+ * loss needs (see the top of this module), evaluates the loss on the
+ * per-pixel energies and adds scale·∂ℓ/∂W into `grad` when given.
  */
-export function trainGrid(
-  spec: GridSpec,
+class GridObjective {
+  private readonly loss: Loss;
+  /** the loss the augmented energy E(ŷ) − m·Δ goes to: margin 0 */
+  private readonly lossForEI: Loss;
+  private readonly opt: GridTrainOptions;
+  private readonly cut: GridCut;
+  private readonly rng: Rng;
+  private readonly lv: LossValue = { value: 0, dEC: 0, dEI: 0, dF: 0 };
+
+  constructor(opt: GridTrainOptions, cut: GridCut, rng: Rng) {
+    this.opt = opt;
+    this.loss = lossOf(opt);
+    this.lossForEI = makeLoss(opt.loss, { ...this.loss.params, margin: 0 });
+    this.cut = cut;
+    this.rng = rng;
+  }
+
+  evaluate(ex: GridExample, W: Float64Array, grad: Float64Array | null, scale = 1): number {
+    const { inst, gold } = ex;
+    const P = inst.P;
+    const loss = this.loss;
+    const lv = this.lv;
+    const EC = gridEnergy(inst, W, gold) / P;
+    let other: ArrayLike<number> | null = null;
+    let marg: { q: Float64Array; differ: Float64Array } | null = null;
+    switch (loss.needs) {
+      case "none":
+        loss.evaluate(EC, 0, lv);
+        break;
+      case "answer": {
+        const r = this.cut.minimize(inst, W);
+        other = r.labels;
+        loss.evaluate(EC, r.energy / P, lv);
+        break;
+      }
+      case "offending": {
+        const m = this.opt.margin;
+        const r = this.cut.minimize(inst, W, { gold, margin: m });
+        other = r.labels;
+        this.lossForEI.evaluate(EC, (r.energy - m * hamming(r.labels, gold)) / P, lv);
+        break;
+      }
+      case "free-energy": {
+        const mg = gridMarginals(inst, W, this.opt.beta, this.opt.marginals);
+        loss.evaluate(EC, mg.freeEnergy / P, lv);
+        marg = mg;
+        break;
+      }
+      case "sample": {
+        const r = gibbsSample(gridFactorGraph(inst, W), 1, {
+          beta: this.opt.beta,
+          burnIn: 0,
+          thin: this.opt.cdSweeps,
+          rng: this.rng,
+          init: gold,
+        });
+        other = r.samples[0]!;
+        loss.evaluate(EC, gridEnergy(inst, W, other) / P, lv);
+        break;
+      }
+    }
+    if (grad) {
+      if (lv.dEC !== 0) accumulateGrid(inst, gold, (scale * lv.dEC) / P, grad);
+      if (other && lv.dEI !== 0) accumulateGrid(inst, other, (scale * lv.dEI) / P, grad);
+      if (marg && lv.dF !== 0)
+        accumulateGridMarginals(inst, marg.q, marg.differ, (scale * lv.dF) / P, grad);
+    }
+    return lv.value;
+  }
+}
+
+/**
+ * The mean per-pixel loss and pixel error of W over a set of examples
+ * (options over the defaults: the structured hinge with margin 1).
+ */
+export function gridLoss(
   examples: readonly GridExample[],
+  W: Float64Array,
   options: Partial<GridTrainOptions> = {},
-  onEpoch?: (r: GridEpochReport) => void,
-): GridTrainResult {
-  const opt = gridTrainOptions(spec.train, options as Record<string, unknown>, "train options");
+  cut = new GridCut(),
+): { loss: number; error: number } {
+  const opt = gridTrainOptions(GRID_TRAIN_DEFAULTS, options, "gridLoss options");
+  return lossAndError(new GridObjective(opt, cut, new Rng(opt.seed)), examples, W, cut);
+}
+
+function lossAndError(
+  obj: GridObjective,
+  examples: readonly GridExample[],
+  W: Float64Array,
+  cut: GridCut,
+): { loss: number; error: number } {
+  let loss = 0;
+  let error = 0;
+  for (const ex of examples) {
+    loss += obj.evaluate(ex, W, null);
+    error += hamming(cut.minimize(ex.inst, W).labels, ex.gold) / ex.inst.P;
+  }
+  const n = Math.max(1, examples.length);
+  return { loss: loss / n, error: error / n };
+}
+
+function checkExamples(F: number, examples: readonly GridExample[]): void {
   if (examples.length === 0) throw new NadirError("E_ARG", "trainGrid: no training images");
-  const F = spec.features.length;
-  const K = 2 * F + 2;
   for (const [i, ex] of examples.entries()) {
     if (ex.inst.F !== F)
       throw new NadirError(
@@ -157,63 +265,121 @@ export function trainGrid(
         );
     }
   }
-  const W = new Float64Array(K);
-  const sum = new Float64Array(K);
-  const grad = new Float64Array(K);
-  const avg = new Float64Array(K);
+}
+
+const squaredNorm = (W: Float64Array): number => {
+  let s = 0;
+  for (let k = 0; k < W.length; k++) s += W[k]! * W[k]!;
+  return s;
+};
+
+/**
+ * Train the grid energy of `spec` on examples (options over the spec's
+ * `train` defaults). `onEpoch` sees each epoch's report.
+ */
+export function trainGrid(
+  spec: GridSpec,
+  examples: readonly GridExample[],
+  options: Partial<GridTrainOptions> | Record<string, unknown> = {},
+  onEpoch?: (r: GridEpochReport) => void,
+): GridTrainResult {
+  const opt = gridTrainOptions(spec.train, options, "train options");
+  const F = spec.features.length;
+  checkExamples(F, examples);
+  const loss = lossOf(opt);
+  if (opt.optimizer === "lbfgs" && !(loss.needs === "free-energy" || loss.needs === "none")) {
+    throw new NadirError(
+      "E_ARG",
+      `trainGrid: --optimizer lbfgs needs a loss on the marginals (nll, mee) or energy; ${opt.loss} sees the grid's minimum cut${loss.needs === "sample" ? " (a sample)" : ""}, which is piecewise in W: use sgd, adagrad, pa or perceptron`,
+    );
+  }
   const cut = new GridCut();
   const rng = new Rng(opt.seed);
-  const order = Array.from(examples.keys());
-  const { margin, c2, eta } = opt;
+  const obj = new GridObjective(opt, cut, rng);
+  const report = (
+    epoch: number,
+    onlineLoss: number,
+    W: Float64Array,
+    t0: number,
+  ): GridEpochReport => {
+    const { loss: l, error } = lossAndError(obj, examples, W, cut);
+    const r: GridEpochReport = {
+      epoch,
+      lossName: opt.loss,
+      onlineLoss,
+      loss: l,
+      objective: l + (opt.c2 / 2) * squaredNorm(W),
+      error,
+      seconds: (performance.now() - t0) / 1000,
+    };
+    onEpoch?.(r);
+    return r;
+  };
+  const K = 2 * F + 2;
   const reports: GridEpochReport[] = [];
-  let t = 0;
+  if (opt.optimizer === "lbfgs") {
+    const W = new Float64Array(K);
+    const n = examples.length;
+    let t0 = performance.now();
+    const pos = new Float64Array(K);
+    lbfgs(
+      W,
+      (x, g) => {
+        g.fill(0);
+        let f = 0;
+        for (const ex of examples) f += obj.evaluate(ex, x, g, 1 / n) / n;
+        for (let k = 0; k < K; k++) g[k] = g[k]! + opt.c2 * x[k]!;
+        return f + (opt.c2 / 2) * squaredNorm(x);
+      },
+      {
+        maxIterations: opt.epochs,
+        onIteration: (it, f, x) => {
+          // the cut of the report needs submodular pairwise weights
+          pos.set(x);
+          clipPairwise(pos, F);
+          reports.push(report(it, f - (opt.c2 / 2) * squaredNorm(x), pos, t0));
+          t0 = performance.now();
+          return false;
+        },
+      },
+    );
+    clipPairwise(W, F);
+    return { W, reports, options: opt };
+  }
+  const mask = new Uint8Array(K);
+  mask[2 * F] = 1;
+  mask[2 * F + 1] = 1;
+  const step = makeOnlineOptimizer(opt.optimizer, K, {
+    eta: opt.eta,
+    c2: opt.c2,
+    n: 1, // c2 is per step here: L(W) is the mean of the examples' losses plus c2/2·‖W‖²
+    average: opt.average,
+    paC: opt.paC,
+    nonNegative: loss.needsNonNegativeEnergies,
+    nonNegativeMask: mask,
+    schedule: "sqrt",
+    averageWeights: "step",
+  });
+  const W = new Float64Array(K);
+  const grad = new Float64Array(K);
+  const order = Array.from(examples.keys());
   for (let epoch = 1; epoch <= opt.epochs; epoch++) {
     const t0 = performance.now();
     rng.shuffle(order);
     let online = 0;
     for (const i of order) {
-      const ex = examples[i]!;
-      const P = ex.inst.P;
-      t++;
-      for (let k = 0; k < K; k++) grad[k] = c2 * W[k]!;
-      if (opt.loss === "nll") {
-        // L = (E(yⁱ) − F_β)/P;  ∂L/∂W = (∂E(yⁱ)/∂W − E_P[∂E/∂W])/P
-        const m = gridMarginals(ex.inst, W, opt.beta, opt.marginals);
-        online += (gridEnergy(ex.inst, W, ex.gold) - m.freeEnergy) / P;
-        accumulateGrid(ex.inst, ex.gold, 1 / P, grad);
-        accumulateGridMarginals(ex.inst, m.q, m.differ, -1 / P, grad);
-      } else {
-        const r = cut.minimize(ex.inst, W, { gold: ex.gold, margin });
-        const h =
-          (gridEnergy(ex.inst, W, ex.gold) - r.energy + margin * hamming(r.labels, ex.gold)) / P;
-        online += Math.max(0, h);
-        if (h > 0) {
-          accumulateGrid(ex.inst, ex.gold, 1 / P, grad);
-          accumulateGrid(ex.inst, r.labels, -1 / P, grad);
-        }
-      }
-      const step = eta / Math.sqrt(t);
-      for (let k = 0; k < K; k++) W[k] = W[k]! - step * grad[k]!;
-      // Projection: the pairwise weights stay ≥ 0 (submodular).
-      if (W[2 * F]! < 0) W[2 * F] = 0;
-      if (W[2 * F + 1]! < 0) W[2 * F + 1] = 0;
-      for (let k = 0; k < K; k++) sum[k] = sum[k]! + t * W[k]!;
+      grad.fill(0);
+      const v = obj.evaluate(examples[i]!, step.weights(W, false), grad);
+      online += v;
+      step.step(grad, v);
     }
-    const out = opt.average ? avg : W;
-    if (opt.average) for (let k = 0; k < K; k++) avg[k] = sum[k]! / ((t * (t + 1)) / 2);
-    const { hinge, error } = gridLoss(examples, out, margin, cut);
-    let norm = 0;
-    for (let k = 0; k < K; k++) norm += out[k]! * out[k]!;
-    const report: GridEpochReport = {
-      epoch,
-      onlineHinge: online / examples.length,
-      hinge,
-      objective: hinge + (c2 / 2) * norm,
-      error,
-      seconds: (performance.now() - t0) / 1000,
-    };
-    reports.push(report);
-    onEpoch?.(report);
+    reports.push(report(epoch, online / examples.length, step.weights(W, opt.average), t0));
   }
-  return { W: Float64Array.from(opt.average ? avg : W), reports, options: opt };
+  return { W: step.weights(new Float64Array(K), opt.average), reports, options: opt };
+}
+
+/** w_potts, w_const ← max(0, ·): the cut needs every pairwise term submodular. */
+function clipPairwise(W: Float64Array, F: number): void {
+  if (W[2 * F]! < 0) W[2 * F] = 0;
+  if (W[2 * F + 1]! < 0) W[2 * F + 1] = 0;
 }

@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Rng } from "../../src/core/rng.ts";
 import { type BitImage, grayImage, maskToGray } from "../../src/data/image.ts";
-import { gridInstance } from "../../src/segment/grid.ts";
+import { LOSS_NAMES, makeLoss } from "../../src/loss/losses.ts";
+import { accumulateGrid, GridCut, gridEnergy, gridInstance } from "../../src/segment/grid.ts";
 import {
   darkMask,
   flipNoise,
@@ -22,7 +23,7 @@ import {
   pixelError,
 } from "../../src/segment/images.ts";
 import { GridModel } from "../../src/segment/model.ts";
-import { parseGridSpec } from "../../src/segment/spec.ts";
+import { GRID_TRAIN_DEFAULTS, gridTrainOptions, parseGridSpec } from "../../src/segment/spec.ts";
 import { type GridExample, gridLoss, trainGrid } from "../../src/segment/train.ts";
 import { nadirError, tempDir } from "../fixtures/helpers.ts";
 
@@ -98,21 +99,22 @@ describe("trainGrid", () => {
       }
     });
     const seen: number[] = [];
-    const r = trainGrid(spec, train, {}, (e) => seen.push(e.hinge));
+    const r = trainGrid(spec, train, {}, (e) => seen.push(e.loss));
     expect(r.reports).toHaveLength(12);
-    expect(seen).toEqual(r.reports.map((e) => e.hinge));
+    expect(seen).toEqual(r.reports.map((e) => e.loss));
+    expect(r.reports[0]!.lossName).toBe("hinge");
     const first = r.reports[0]!;
     const last = r.reports[r.reports.length - 1]!;
-    expect(last.hinge).toBeLessThan(0.6 * first.hinge);
+    expect(last.loss).toBeLessThan(0.6 * first.loss);
     expect(last.error).toBeLessThan(first.error + 1e-12);
-    expect(last.objective).toBeGreaterThanOrEqual(last.hinge);
+    expect(last.objective).toBeGreaterThanOrEqual(last.loss);
     // The pairwise weights stay ≥ 0 and a smoothing term was learned.
     const F = spec.features.length;
     expect(r.W[2 * F]!).toBeGreaterThanOrEqual(0);
     expect(r.W[2 * F + 1]!).toBeGreaterThanOrEqual(0);
     expect(r.W[2 * F]! + r.W[2 * F + 1]!).toBeGreaterThan(0);
     // The hinge at the zero weights is the margin per pixel (every pixel flipped).
-    expect(gridLoss(train, new Float64Array(r.W.length), 1).hinge).toBeCloseTo(1, 12);
+    expect(gridLoss(train, new Float64Array(r.W.length), { margin: 1 }).loss).toBeCloseTo(1, 12);
 
     // A test square and noise seed never seen in training.
     const truth = square(32, 32, 5, 6, 27, 22);
@@ -132,7 +134,7 @@ describe("trainGrid", () => {
       gold: m.data,
     }));
     const r = trainGrid(spec, train, { epochs: 15 });
-    expect(r.reports[14]!.hinge).toBeLessThan(r.reports[0]!.hinge);
+    expect(r.reports[14]!.loss).toBeLessThan(r.reports[0]!.loss);
     const truth = square(32, 32, 5, 6, 27, 22);
     const img = gaussianNoise(maskToGray(truth), 0.4, new Rng(77));
     const seg = new GridModel(spec, r.W).segment(img).mask;
@@ -290,5 +292,92 @@ describe("trainGrid with NLL (mean-field or BP marginals)", () => {
       const restored = new GridModel(spec, r.W).segment(maskToGray(noisy, 1)).mask;
       expect(iou(restored.data, truth.data)).toBeGreaterThan(0.9);
     }
+  });
+});
+
+describe("trainGrid on the shared tables (src/loss, src/optimize)", () => {
+  const train: GridExample[] = SQUARES.map((m, i) => ({
+    inst: gridInstance(maskToGray(flipNoise(m, 0.2, new Rng(10 + i)), 1), spec),
+    gold: m.data,
+  }));
+
+  /** The grid's former private trainer (hinge, W ← W − η₀/√t·(g + c2·W), Σ t·W_t / Σ t), as a reference. */
+  function reference(epochs: number, eta: number, c2: number, margin: number): Float64Array {
+    const F = spec.features.length;
+    const K = 2 * F + 2;
+    const W = new Float64Array(K);
+    const sum = new Float64Array(K);
+    const grad = new Float64Array(K);
+    const cut = new GridCut();
+    const rng = new Rng(1);
+    const order = Array.from(train.keys());
+    let t = 0;
+    for (let e = 0; e < epochs; e++) {
+      rng.shuffle(order);
+      for (const i of order) {
+        const { inst, gold } = train[i]!;
+        t++;
+        for (let k = 0; k < K; k++) grad[k] = c2 * W[k]!;
+        const r = cut.minimize(inst, W, { gold, margin });
+        let d = 0;
+        for (let p = 0; p < inst.P; p++) if (r.labels[p] !== gold[p]) d++;
+        if (gridEnergy(inst, W, gold) - r.energy + margin * d > 0) {
+          accumulateGrid(inst, gold, 1 / inst.P, grad);
+          accumulateGrid(inst, r.labels, -1 / inst.P, grad);
+        }
+        for (let k = 0; k < K; k++) W[k] = W[k]! - (eta / Math.sqrt(t)) * grad[k]!;
+        if (W[2 * F]! < 0) W[2 * F] = 0;
+        if (W[2 * F + 1]! < 0) W[2 * F + 1] = 0;
+        for (let k = 0; k < K; k++) sum[k] = sum[k]! + t * W[k]!;
+      }
+    }
+    return sum.map((v) => v / ((t * (t + 1)) / 2));
+  }
+
+  it("hinge + sgd reproduces the former private SGD (η₀/√t, step-weighted average) to rounding", () => {
+    const r = trainGrid(spec, train, { epochs: 6, c2: 0.01 });
+    const ref = reference(6, 1, 0.01, 1);
+    for (let k = 0; k < ref.length; k++) expect(r.W[k]).toBeCloseTo(ref[k]!, 12);
+  });
+
+  it("every loss of the table trains on the grid (its need answered by cut, marginals or Gibbs sweeps)", () => {
+    const F = spec.features.length;
+    for (const loss of LOSS_NAMES) {
+      const r = trainGrid(spec, train, { loss, epochs: 2, marginals: "bp" });
+      expect(r.reports, loss).toHaveLength(2);
+      expect(r.reports[1]!.lossName).toBe(loss);
+      for (const e of r.reports) {
+        expect(Number.isFinite(e.loss), loss).toBe(true);
+        expect(Number.isFinite(e.onlineLoss), loss).toBe(true);
+      }
+      expect(r.W[2 * F]!, loss).toBeGreaterThanOrEqual(0);
+      expect(r.W[2 * F + 1]!, loss).toBeGreaterThanOrEqual(0);
+      if (makeLoss(loss).needsNonNegativeEnergies)
+        for (const w of r.W) expect(w, loss).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it("every online step rule of src/optimize, and L-BFGS for losses on the marginals", () => {
+    for (const optimizer of ["adagrad", "pa", "perceptron"] as const) {
+      const r = trainGrid(spec, train, { optimizer, epochs: 3, eta: 0.1 });
+      expect(r.reports[2]!.loss, optimizer).toBeLessThan(r.reports[0]!.onlineLoss);
+    }
+    const r = trainGrid(spec, train, { loss: "nll", optimizer: "lbfgs", epochs: 8 });
+    expect(r.reports.length).toBeGreaterThan(1);
+    expect(r.reports.at(-1)!.objective).toBeLessThan(r.reports[0]!.objective);
+    const e = nadirError(() => trainGrid(spec, train, { loss: "hinge", optimizer: "lbfgs" }));
+    expect(e.code).toBe("E_ARG");
+    expect(e.message).toContain("lbfgs needs a loss on the marginals");
+  });
+
+  it("options come from GRID_TRAIN_OPTIONS: kebab or camel case, checked, unknown ones refused", () => {
+    const o = gridTrainOptions(GRID_TRAIN_DEFAULTS, { "lvq-max": 2, paC: 3 }, "t");
+    expect([o.lvqMax, o.paC, o.loss, o.optimizer]).toEqual([2, 3, "hinge", "sgd"]);
+    expect(
+      nadirError(() => gridTrainOptions(GRID_TRAIN_DEFAULTS, { loss: "nope" }, "t")).message,
+    ).toContain("expected one of energy, perceptron, hinge");
+    expect(nadirError(() => trainGrid(spec, train, { bogus: 1 })).message).toContain(
+      "unknown training option 'bogus'",
+    );
   });
 });
