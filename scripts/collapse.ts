@@ -7,18 +7,18 @@
  * inferred by grid search over [−1.5, 1.5]. Prints per loss the test MSE of
  * the inferred Y and the energy spread (max − min of E over the Y grid, and
  * over the targets' range Y ∈ [0, 1], averaged over test X), writes out/collapse.png (energy | square-square |
- * NLL), and ends with one JSON line {"energy":{…},"square_square":{…},"nll":{…}}.
+ * NLL), and ends with one JSON line {"energy":{…},"square-square":{…},"nll":{…}}.
  *
  * With --inference gradient, Y* and square-square's most offending Ȳ are
  * found by gradient descent through the modules (7 restarts) instead.
  *
  *   npx tsx scripts/collapse.ts [--epochs N] [--seed S] [--inference grid|gradient]
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { writePng } from "../src/data/image.ts";
 import { DEFAULT_COLLAPSE, type Metrics, runCollapse } from "../src/regress/collapse.ts";
 import { energyPanels } from "../src/regress/plot.ts";
-import { encodeGrayPng } from "../src/regress/png.ts";
 
 const { values } = parseArgs({
   options: {
@@ -59,6 +59,6 @@ for (const r of results) {
 }
 const img = energyPanels(results.map((r) => r.model));
 mkdirSync("out", { recursive: true });
-writeFileSync(values.out, encodeGrayPng(img.pixels, img.width, img.height));
-console.log(`wrote ${values.out} (${img.width}×${img.height}: energy | square_square | nll)`);
+writePng(values.out, img);
+console.log(`wrote ${values.out} (${img.width}×${img.height}: energy | square-square | nll)`);
 console.log(JSON.stringify(summary));

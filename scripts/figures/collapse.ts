@@ -45,7 +45,7 @@ console.log(
 );
 const NAMES: Record<string, string> = {
   energy: "energy loss",
-  square_square: "square-square loss",
+  "square-square": "square-square loss",
   nll: "NLL loss (β = 10)",
 };
 const VMAX = 2;

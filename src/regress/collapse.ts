@@ -3,15 +3,23 @@
  *
  * Learn Y = X² with the energy E(X, Y) = ‖G₁(X) − G₂(Y)‖₁, G₁ and G₂ small
  * sigmoid networks (1 → hidden → out, sigmoid hidden layer, linear output),
- * trained by plain SGD with one of three losses:
+ * trained by plain SGD (`sgdStep` of the modules) with a loss of the loss
+ * table (src/loss: its value and dL/dE_C, dL/dE_I, dL/dF, backpropagated
+ * through the modules). The experiment compares three of them:
  *
  * - `energy`:        L = E(Xⁱ, Yⁱ). Nothing pulls other Y up: it collapses.
- * - `square_square`: L = E(Xⁱ, Yⁱ)² + max(0, m − E(Xⁱ, Ȳ))², Ȳ the
- *                    lowest-energy grid Y with |Y − Yⁱ| > ε.
- * - `nll`:           L = E(Xⁱ, Yⁱ) − F, F = −(1/β) log Σ_k exp(−β E(Xⁱ, y_k))
- *                    over the Y grid; Yⁱ is snapped to its nearest grid point
- *                    so that L ≥ 0 (a proper discrete NLL). Grid points of
- *                    probability < 1e-12 are skipped in the backward pass.
+ * - `square-square`: L = E(Xⁱ, Yⁱ)² + max(0, m − E(Xⁱ, Ȳ))².
+ * - `nll`:           L = E(Xⁱ, Yⁱ) − F, F = −(1/β) log Σ_k exp(−β E(Xⁱ, y_k)).
+ *
+ * What each need of the table is here:
+ * - "offending": Ȳ the lowest-energy grid Y with |Y − Yⁱ| > ε (or found by
+ *   gradient descent outside that ball, `inference: "gradient"`);
+ * - "answer": the lowest-energy grid Y;
+ * - "free-energy": F over the Y grid, its gradient Σ_k P_β(y_k)·∂E(Xⁱ, y_k)
+ *   (grid points of probability < 1e-12 skipped in the backward pass); Yⁱ
+ *   is snapped to its nearest grid point so that L ≥ 0 (a proper discrete NLL);
+ * - "sample": one grid Y drawn from P_β(Y | Xⁱ);
+ * - "none": nothing.
  *
  * Inference: Y*(X) = argmin over the Y grid.
  */
@@ -26,6 +34,7 @@ import {
   zeroGrad,
 } from "../architecture/modules.ts";
 import { Rng } from "../core/rng.ts";
+import { type LossName, type LossValue, makeLoss } from "../loss/losses.ts";
 import {
   type EnergyGrad,
   type GradientSearchOptions,
@@ -33,8 +42,9 @@ import {
   mostOffendingContinuous,
 } from "./continuous.ts";
 
-export type LossName = "energy" | "square_square" | "nll";
-export const LOSSES: readonly LossName[] = ["energy", "square_square", "nll"];
+export type { LossName };
+/** The three losses of the experiment (names of the loss table). */
+export const LOSSES: readonly LossName[] = ["energy", "square-square", "nll"];
 
 export interface CollapseOptions {
   seed: number;
@@ -48,10 +58,10 @@ export interface CollapseOptions {
   gridMin: number;
   gridMax: number;
   gridN: number;
-  /** square-square margin m and exclusion radius ε. */
+  /** margin m (square-square, hinge…) and the exclusion radius ε of the most offending Ȳ. */
   margin: number;
   epsilon: number;
-  /** NLL inverse temperature β. */
+  /** inverse temperature β (nll, mee, and the Gibbs distribution of cd). */
   beta: number;
   /** Half-width of the uniform init of the first layers' weights and biases. */
   inputScale: number;
@@ -265,13 +275,27 @@ class Stepper {
   }
 }
 
+/** The grid index of the lowest energy among those with |ys[k] − y| > ε (or any when ε < 0). */
+function lowest(E: Float64Array, ys: Float64Array, y: number, epsilon: number): number {
+  let bar = -1;
+  for (let k = 0; k < ys.length; k++)
+    if (Math.abs(ys[k]! - y) > epsilon && (bar < 0 || E[k]! < E[bar]!)) bar = k;
+  return bar;
+}
+
+/**
+ * Train an implicit regressor on xs (targets xs²) with the loss called
+ * `loss` (a name of the loss table; m, β from opts, the table's defaults for
+ * its other parameters). `onEpoch` sees the model after each epoch.
+ */
 export function train(
-  loss: LossName,
+  loss: LossName | string,
   xs: Float64Array,
   opts: CollapseOptions,
   rng: Rng,
   onEpoch?: (epoch: number, model: ImplicitRegressor) => void,
 ): ImplicitRegressor {
+  const L = makeLoss(loss, { margin: opts.margin, beta: opts.beta });
   const model = new ImplicitRegressor(
     opts.hidden,
     opts.out,
@@ -287,57 +311,80 @@ export function train(
   for (let i = 0; i < order.length; i++) order[i] = i;
   const gStep = (opts.gridMax - opts.gridMin) / (opts.gridN - 1);
   const search = searchOf(opts);
+  const lv: LossValue = { value: 0, dEC: 0, dEI: 0, dF: 0 };
+  const sampler = new Rng(opts.seed + 31); // cd's draws: apart from the shuffles
+  const beta = L.params.beta;
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     rng.shuffle(order);
     for (let t = 0; t < order.length; t++) {
       const x = xs[order[t]!]!;
-      const y = x * x;
+      let y = x * x;
       // gradient search for Ȳ runs backward passes: before this step's zeroGrad
       const offending =
-        loss === "square_square" && opts.inference === "gradient"
+        L.needs === "offending" && opts.inference === "gradient"
           ? mostOffendingContinuous(model.at(x), y, opts.epsilon, search)
           : undefined;
       zeroGrad(model.modules);
-      if (loss === "energy") {
-        step.begin(x);
-        step.add(y, 1);
-        step.end();
-      } else if (loss === "square_square" && offending) {
-        const ei = model.energy(x, y);
-        step.begin(x);
-        step.add(y, 2 * ei);
-        const hinge = opts.margin - offending.energy;
-        if (hinge > 0) step.add(offending.y, -2 * hinge);
-        step.end();
-      } else if (loss === "square_square") {
-        model.energies(x, ys, E);
-        let bar = -1;
-        for (let k = 0; k < ys.length; k++)
-          if (Math.abs(ys[k]! - y) > opts.epsilon && (bar < 0 || E[k]! < E[bar]!)) bar = k;
-        const ei = model.energy(x, y);
-        step.begin(x);
-        step.add(y, 2 * ei);
-        const hinge = opts.margin - E[bar]!;
-        if (hinge > 0) step.add(ys[bar]!, -2 * hinge);
-        step.end();
-      } else {
-        model.energies(x, ys, E);
-        const yi = Math.min(opts.gridN - 1, Math.max(0, Math.round((y - opts.gridMin) / gStep)));
-        let emin = Number.POSITIVE_INFINITY;
-        for (let k = 0; k < ys.length; k++) if (E[k]! < emin) emin = E[k]!;
-        let z = 0;
-        for (let k = 0; k < ys.length; k++) {
-          p[k] = Math.exp(-opts.beta * (E[k]! - emin));
-          z += p[k]!;
+      let other = Number.NaN; // the Y of E_I, when the loss has one
+      let z = 0; // Σ_k exp(−β (E_k − min E)) when the loss sees the grid's Gibbs distribution
+      switch (L.needs) {
+        case "none":
+          L.evaluate(model.energy(x, y), 0, lv);
+          break;
+        case "offending":
+        case "answer": {
+          let ei: number;
+          if (offending) {
+            other = offending.y;
+            ei = offending.energy;
+          } else {
+            model.energies(x, ys, E);
+            const k = lowest(E, ys, y, L.needs === "offending" ? opts.epsilon : -1);
+            other = ys[k]!;
+            ei = E[k]!;
+          }
+          L.evaluate(model.energy(x, y), ei, lv);
+          break;
         }
-        step.begin(x);
-        step.add(ys[yi]!, 1);
+        case "free-energy":
+        case "sample": {
+          model.energies(x, ys, E);
+          let emin = Number.POSITIVE_INFINITY;
+          for (let k = 0; k < ys.length; k++) if (E[k]! < emin) emin = E[k]!;
+          for (let k = 0; k < ys.length; k++) {
+            p[k] = Math.exp(-beta * (E[k]! - emin));
+            z += p[k]!;
+          }
+          if (L.needs === "sample") {
+            let u = sampler.next() * z;
+            let k = 0;
+            for (; k < ys.length - 1; k++) {
+              u -= p[k]!;
+              if (u < 0) break;
+            }
+            other = ys[k]!;
+            L.evaluate(model.energy(x, y), E[k]!, lv);
+          } else {
+            const yi = Math.min(
+              opts.gridN - 1,
+              Math.max(0, Math.round((y - opts.gridMin) / gStep)),
+            );
+            y = ys[yi]!;
+            L.evaluate(E[yi]!, emin - Math.log(z) / beta, lv);
+          }
+          break;
+        }
+      }
+      step.begin(x);
+      step.add(y, lv.dEC);
+      if (lv.dEI !== 0 && !Number.isNaN(other)) step.add(other, lv.dEI);
+      if (lv.dF !== 0) {
         for (let k = 0; k < ys.length; k++) {
           const pk = p[k]! / z;
-          if (pk > 1e-12) step.add(ys[k]!, -pk);
+          if (pk > 1e-12) step.add(ys[k]!, lv.dF * pk);
         }
-        step.end();
       }
+      step.end();
       sgdStep(model.modules, opts.lr, opts.weightDecay);
     }
     onEpoch?.(epoch + 1, model); // (the playground redraws E(X, Y) here)

@@ -4,19 +4,15 @@
  * E(x, y) − min_y E(x, ·) (the valley inference sees) scaled by
  * S = max(largest such value in the panel, 1): 0 → white, ≥ S → dark gray
  * (55). The curve Y = X² is drawn black. Panels side by side, 4 px white gaps.
+ * An 8-bit gray image (maxval 255), for writePng / encodePng of src/data/image.ts.
  */
+import { type GrayImage, grayImage } from "../data/image.ts";
 import type { ImplicitRegressor } from "./collapse.ts";
 
-export interface Raster {
-  pixels: Uint8Array;
-  width: number;
-  height: number;
-}
-
-export function energyPanels(models: readonly ImplicitRegressor[], size = 121, gap = 4): Raster {
+export function energyPanels(models: readonly ImplicitRegressor[], size = 121, gap = 4): GrayImage {
   const width = models.length * size + (models.length - 1) * gap;
   const height = size;
-  const pixels = new Uint8Array(width * height).fill(255);
+  const pixels = new Uint16Array(width * height).fill(255);
   const ys = new Float64Array(size);
   for (let r = 0; r < size; r++) ys[r] = 1 - (2 * r) / (size - 1); // row 0 = Y 1
   const E = new Float64Array(size * size); // [col][row]
@@ -49,5 +45,5 @@ export function energyPanels(models: readonly ImplicitRegressor[], size = 121, g
       prev = row;
     }
   });
-  return { pixels, width, height };
+  return grayImage(width, height, 255, pixels);
 }

@@ -337,14 +337,14 @@ describe.skipIf(skip)("the playground in headless chromium", () => {
     await page.click('[data-testid="loss-run"]');
     await page.waitForFunction(
       () =>
-        ["energy", "square_square", "nll"].every(
+        ["energy", "square-square", "nll"].every(
           (l) => document.getElementById(`cap-${l}`)?.dataset.done === "1",
         ),
       undefined,
       { timeout: 60_000 },
     );
     const spread = async (l: string) => Number(await data(`#cap-${l}`, "spread"));
-    expect(await spread("energy")).toBeLessThan(await spread("square_square"));
+    expect(await spread("energy")).toBeLessThan(await spread("square-square"));
     expect(await spread("energy")).toBeLessThan(await spread("nll"));
     await shot("losses");
   });

@@ -1,5 +1,6 @@
 import { inflateSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
+import { encodePng } from "../../src/data/image.ts";
 import {
   type CollapseResult,
   DEFAULT_COLLAPSE,
@@ -8,7 +9,6 @@ import {
   runCollapse,
 } from "../../src/regress/collapse.ts";
 import { energyPanels } from "../../src/regress/plot.ts";
-import { encodeGrayPng } from "../../src/regress/png.ts";
 
 /**
  * The qualitative collapse result, at small settings (seed 1, 200 train X,
@@ -35,7 +35,7 @@ describe("collapse experiment", () => {
   });
 
   it("square-square and NLL do not", () => {
-    for (const loss of ["square_square", "nll"]) {
+    for (const loss of ["square-square", "nll"]) {
       expect(by[loss]!.mse).toBeLessThan(0.01);
       expect(by[loss]!.spread).toBeGreaterThan(3 * by.energy!.spread);
       expect(by[loss]!.spreadData).toBeGreaterThan(5 * by.energy!.spreadData);
@@ -43,7 +43,7 @@ describe("collapse experiment", () => {
   });
 
   it("grid inference finds Y ≈ X² for the square-square model", () => {
-    const ss = results.find((r) => r.loss === "square_square")!.model;
+    const ss = results.find((r) => r.loss === "square-square")!.model;
     const ys = grid({ ...DEFAULT_COLLAPSE, gridN: 101 });
     for (const x of [-0.8, -0.3, 0.5, 0.9])
       expect(Math.abs(ss.infer(x, ys) - x * x)).toBeLessThan(0.1);
@@ -56,7 +56,7 @@ describe("collapse experiment", () => {
       2,
     );
     expect(img.width).toBe(3 * 21 + 2 * 2);
-    const png = encodeGrayPng(img.pixels, img.width, img.height);
+    const png = encodePng(img);
     expect(Array.from(png.subarray(0, 8))).toEqual([
       0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a,
     ]);
@@ -68,7 +68,7 @@ describe("collapse experiment", () => {
     expect(png.toString("latin1", 37, 41)).toBe("IDAT");
     const raw = inflateSync(png.subarray(41, 41 + idatLen));
     expect(raw.length).toBe((img.width + 1) * img.height);
-    expect(raw[1 + 3]).toBe(img.pixels[3]);
+    expect(raw[1 + 3]).toBe(img.data[3]);
     expect(png.subarray(-12, -4).toString("latin1", 4)).toBe("IEND");
   });
 });

@@ -129,7 +129,7 @@ describe("the collapse experiment with gradient-descent inference", () => {
     const by = Object.fromEntries(r.map((x) => [x.loss, x.metrics]));
     expect(by.energy!.spreadData).toBeLessThan(0.2);
     expect(by.energy!.mse).toBeGreaterThan(0.05);
-    expect(by.square_square!.mse).toBeLessThan(0.01);
-    expect(by.square_square!.spreadData).toBeGreaterThan(5 * by.energy!.spreadData);
+    expect(by["square-square"]!.mse).toBeLessThan(0.01);
+    expect(by["square-square"]!.spreadData).toBeGreaterThan(5 * by.energy!.spreadData);
   });
 });

@@ -450,7 +450,7 @@ $("train-form").onsubmit = (e) => {
 };
 
 // ---------------------------------------------------------------- loss playground
-const LOSSES = ["energy", "square_square", "nll"] as const;
+const LOSSES = ["energy", "square-square", "nll"] as const;
 let lossWorkers: Worker[] = [];
 function drawSurface(
   canvas: HTMLCanvasElement,
@@ -535,7 +535,7 @@ $("loss-run").onclick = () => {
           p.NY as number,
           VMAX,
         );
-        cap.textContent = `${loss.replace("_", "-")} — epoch ${p.epoch}: test MSE ${fmt(p.mse as number, 4)}, spread on [0,1] ${fmt(p.spread as number, 3)}`;
+        cap.textContent = `${loss} — epoch ${p.epoch}: test MSE ${fmt(p.mse as number, 4)}, spread on [0,1] ${fmt(p.spread as number, 3)}`;
         cap.dataset.spread = String(p.spread);
         cap.dataset.epoch = String(p.epoch);
       },
