@@ -4,6 +4,7 @@ import { chainToFactorGraph } from "../../graph/convert.ts";
 import type { FactorGraph } from "../../graph/factor-graph.ts";
 import { checkConstraints, infeasible } from "../constraints.ts";
 import type { Backend, Constraints, InferenceResult, Potentials } from "../types.ts";
+import { grow } from "../workspace.ts";
 import { MaxflowGraph } from "./maxflow.ts";
 
 /**
@@ -43,26 +44,28 @@ import { MaxflowGraph } from "./maxflow.ts";
  * terminal capacity (pass `dynamic: false` for fresh solves every call).
  */
 
+/** Why the 2×2 table t (row-major) of `what` is not submodular, or null. */
+function submodularRefusal(who: string, what: string, t: ArrayLike<number>): string | null {
+  const a = t[0]!;
+  const b = t[1]!;
+  const c = t[2]!;
+  const d = t[3]!;
+  if (!(b + c - (a + d) < 0)) return null;
+  return (
+    `${who}: ${what} is not submodular: ` +
+    `E(0,1) + E(1,0) = ${b + c} < E(0,0) + E(1,1) = ${a + d} (violated by ${a + d - (b + c)})`
+  );
+}
+
 /** A unary or pairwise term check of a binary graph; null when it can be cut. */
 export function binaryRefusal(p: Potentials, who = "mincut"): string | null {
   if (p.kind === "chain") {
     if (p.L > 2) {
       return `${who}: needs binary variables (domain ≤ 2); got chain potentials with L = ${p.L}`;
     }
-    if (p.L === 2 && p.T > 1) {
-      const t = p.transition;
-      const a = t[0]!;
-      const b = t[1]!;
-      const c = t[2]!;
-      const d = t[3]!;
-      if (b + c - (a + d) < 0) {
-        return (
-          `${who}: the chain transition is not submodular: ` +
-          `E(0,1) + E(1,0) = ${b + c} < E(0,0) + E(1,1) = ${a + d} (violated by ${a + d - (b + c)})`
-        );
-      }
-    }
-    return null;
+    return p.L === 2 && p.T > 1
+      ? submodularRefusal(who, "the chain transition", p.transition)
+      : null;
   }
   const g = p;
   for (let v = 0; v < g.nVars; v++) {
@@ -82,17 +85,12 @@ export function binaryRefusal(p: Potentials, who = "mincut"): string | null {
       const i = vars[ptr[f]!]!;
       const j = vars[ptr[f]! + 1]!;
       if (g.domains[i] !== 2 || g.domains[j] !== 2) continue;
-      const t = g.factors[f]!.table;
-      const a = t[0]!;
-      const b = t[1]!;
-      const c = t[2]!;
-      const d = t[3]!;
-      if (b + c - (a + d) < 0) {
-        return (
-          `${who}: factor ${f} over variables (${i}, ${j}) is not submodular: ` +
-          `E(0,1) + E(1,0) = ${b + c} < E(0,0) + E(1,1) = ${a + d} (violated by ${a + d - (b + c)})`
-        );
-      }
+      const why = submodularRefusal(
+        who,
+        `factor ${f} over variables (${i}, ${j})`,
+        g.factors[f]!.table,
+      );
+      if (why !== null) return why;
     }
   }
   return null;
@@ -162,13 +160,10 @@ class BinaryCut {
   }
 
   private ensure(n: number): void {
-    if (this.clamp.length < n) {
-      const m = Math.max(n, 2 * this.clamp.length);
-      this.clamp = new Int8Array(m);
-      this.want = new Int8Array(m);
-      this.du = new Float64Array(m);
-      this.seg = new Uint8Array(m);
-    }
+    this.clamp = grow(this.clamp, n);
+    this.want = grow(this.want, n);
+    this.du = grow(this.du, n);
+    this.seg = grow(this.seg, n);
   }
 
   /** The clamps asked for by `allowed` into `want`; false when some variable has no allowed label. */

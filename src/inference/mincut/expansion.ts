@@ -4,6 +4,7 @@ import { chainToFactorGraph } from "../../graph/convert.ts";
 import type { FactorGraph } from "../../graph/factor-graph.ts";
 import { checkConstraints, infeasible } from "../constraints.ts";
 import type { Backend, Constraints, InferenceResult, Potentials } from "../types.ts";
+import { grow } from "../workspace.ts";
 import { refuseChainOnly } from "./construct.ts";
 import { MaxflowGraph, SINK } from "./maxflow.ts";
 
@@ -125,19 +126,17 @@ class MoveWorkspace {
   du = new Float64Array(0);
   y = new Int32Array(0);
   cand = new Int32Array(0);
+  /** The labels of x = 0 in a swap move. */
+  base = new Int32Array(0);
   unary = new Float64Array(0);
 
   ensure(n: number, maxDomain: number): void {
-    if (this.node.length < n) {
-      const m = Math.max(n, 2 * this.node.length);
-      this.node = new Int32Array(m);
-      this.du = new Float64Array(m);
-      this.y = new Int32Array(m);
-      this.cand = new Int32Array(m);
-    }
-    if (this.unary.length < n * maxDomain) {
-      this.unary = new Float64Array(Math.max(n * maxDomain, 2 * this.unary.length));
-    }
+    this.node = grow(this.node, n);
+    this.du = grow(this.du, n);
+    this.y = grow(this.y, n);
+    this.cand = grow(this.cand, n);
+    this.base = grow(this.base, n);
+    this.unary = grow(this.unary, n * maxDomain);
   }
 }
 
@@ -190,35 +189,69 @@ function initialLabels(
   }
 }
 
-/** Solve the current move graph and write the moved labeling into ws.cand; false when nothing moves. */
-function finishMove(
-  g: FactorGraph,
-  nNodes: number,
-  label0: number,
-  label1: number,
-  swap: boolean,
-): boolean {
-  const mf = ws.mf;
-  const du = ws.du;
+/**
+ * Build and solve one binary move: each variable v with ws.node[v] ≥ 0 keeps
+ * base[v] (x = 0, source side) or takes `label1` (x = 1, sink side), every
+ * other variable stays at base[v]. Expansion: base = the labeling, label1 = α;
+ * swap: base[v] = α for the movable variables, label1 = β. The moved labeling
+ * lands in ws.cand; false when nothing moves.
+ */
+function binaryMove(g: FactorGraph, base: Int32Array, nNodes: number, label1: number): boolean {
+  const { mf, du, node } = ws;
+  mf.reset();
+  mf.addNode(nNodes);
+  du.fill(0, 0, nNodes);
+  const ptr = g.factorScopePtr;
+  const vars = g.factorScopeVars;
+  const strides = g.factorScopeStrides;
+  const off = g.factorTableOffset;
+  const tables = g.tables;
+  for (let f = 0; f < g.nFactors; f++) {
+    const p0 = ptr[f]!;
+    const arity = ptr[f + 1]! - p0;
+    const o = off[f]!;
+    if (arity === 1) {
+      const v = vars[p0]!;
+      const k = node[v]!;
+      if (k >= 0) du[k] = du[k]! + (tables[o + label1]! - tables[o + base[v]!]!);
+    } else if (arity === 2) {
+      const i = vars[p0]!;
+      const j = vars[p0 + 1]!;
+      const ki = node[i]!;
+      const kj = node[j]!;
+      if (ki < 0 && kj < 0) continue;
+      const si = strides[p0]!;
+      const sj = strides[p0 + 1]!;
+      const yi = base[i]! * si;
+      const yj = base[j]! * sj;
+      if (ki >= 0 && kj >= 0) {
+        const a = tables[o + yi + yj]!;
+        const b = tables[o + yi + label1 * sj]!;
+        const c = tables[o + label1 * si + yj]!;
+        const d = tables[o + label1 * si + label1 * sj]!;
+        du[ki] = du[ki]! + (c - a);
+        du[kj] = du[kj]! + (d - c);
+        const w = b + c - (a + d);
+        if (w > 0) mf.addEdge(ki, kj, w, 0);
+      } else if (ki >= 0) {
+        du[ki] = du[ki]! + (tables[o + label1 * si + yj]! - tables[o + yi + yj]!);
+      } else {
+        du[kj] = du[kj]! + (tables[o + yi + label1 * sj]! - tables[o + yi + yj]!);
+      }
+    }
+  }
   for (let k = 0; k < nNodes; k++) {
     const x = du[k]!;
     if (x > 0) mf.addTweights(k, x, 0);
     else if (x < 0) mf.addTweights(k, 0, -x);
   }
   mf.maxflow();
-  const n = g.nVars;
-  const y = ws.y;
   const cand = ws.cand;
-  const node = ws.node;
   let moved = false;
-  for (let v = 0; v < n; v++) {
+  for (let v = 0; v < g.nVars; v++) {
     const k = node[v]!;
-    let l = y[v]!;
-    if (k >= 0) {
-      if (mf.whatSegment(k) === SINK) l = label1;
-      else if (swap) l = label0;
-    }
-    if (l !== y[v]) moved = true;
+    const l = k >= 0 && mf.whatSegment(k) === SINK ? label1 : base[v]!;
+    if (l !== ws.y[v]) moved = true;
     cand[v] = l;
   }
   return moved;
@@ -238,51 +271,7 @@ function expansionMove(g: FactorGraph, allowed: Uint8Array | undefined, alpha: n
     else node[v] = -1;
   }
   if (nNodes === 0) return false;
-  const mf = ws.mf;
-  const du = ws.du;
-  mf.reset();
-  mf.addNode(nNodes);
-  du.fill(0, 0, nNodes);
-  const ptr = g.factorScopePtr;
-  const vars = g.factorScopeVars;
-  const strides = g.factorScopeStrides;
-  const off = g.factorTableOffset;
-  const tables = g.tables;
-  for (let f = 0; f < g.nFactors; f++) {
-    const p0 = ptr[f]!;
-    const arity = ptr[f + 1]! - p0;
-    const o = off[f]!;
-    if (arity === 1) {
-      const v = vars[p0]!;
-      const k = node[v]!;
-      if (k >= 0) du[k] = du[k]! + (tables[o + alpha]! - tables[o + y[v]!]!);
-    } else if (arity === 2) {
-      const i = vars[p0]!;
-      const j = vars[p0 + 1]!;
-      const ki = node[i]!;
-      const kj = node[j]!;
-      if (ki < 0 && kj < 0) continue;
-      const si = strides[p0]!;
-      const sj = strides[p0 + 1]!;
-      const yi = y[i]! * si;
-      const yj = y[j]! * sj;
-      if (ki >= 0 && kj >= 0) {
-        const a = tables[o + yi + yj]!;
-        const b = tables[o + yi + alpha * sj]!;
-        const c = tables[o + alpha * si + yj]!;
-        const d = tables[o + alpha * si + alpha * sj]!;
-        du[ki] = du[ki]! + (c - a);
-        du[kj] = du[kj]! + (d - c);
-        const w = b + c - (a + d);
-        if (w > 0) mf.addEdge(ki, kj, w, 0);
-      } else if (ki >= 0) {
-        du[ki] = du[ki]! + (tables[o + alpha * si + yj]! - tables[o + yi + yj]!);
-      } else {
-        du[kj] = du[kj]! + (tables[o + yi + alpha * sj]! - tables[o + yi + yj]!);
-      }
-    }
-  }
-  return finishMove(g, nNodes, alpha, alpha, false);
+  return binaryMove(g, y, nNodes, alpha);
 }
 
 /** Build and solve the α-β swap move (x = 0: α, x = 1: β); the candidate lands in ws.cand. */
@@ -296,6 +285,7 @@ function swapMove(
   const L = g.maxDomain;
   const y = ws.y;
   const node = ws.node;
+  const base = ws.base;
   const domains = g.domains;
   let nNodes = 0;
   for (let v = 0; v < n; v++) {
@@ -307,53 +297,14 @@ function swapMove(
       allowedAt(allowed, v * L, beta)
     ) {
       node[v] = nNodes++;
-    } else node[v] = -1;
-  }
-  if (nNodes === 0) return false;
-  const mf = ws.mf;
-  const du = ws.du;
-  mf.reset();
-  mf.addNode(nNodes);
-  du.fill(0, 0, nNodes);
-  const ptr = g.factorScopePtr;
-  const vars = g.factorScopeVars;
-  const strides = g.factorScopeStrides;
-  const off = g.factorTableOffset;
-  const tables = g.tables;
-  for (let f = 0; f < g.nFactors; f++) {
-    const p0 = ptr[f]!;
-    const arity = ptr[f + 1]! - p0;
-    const o = off[f]!;
-    if (arity === 1) {
-      const k = node[vars[p0]!]!;
-      if (k >= 0) du[k] = du[k]! + (tables[o + beta]! - tables[o + alpha]!);
-    } else if (arity === 2) {
-      const i = vars[p0]!;
-      const j = vars[p0 + 1]!;
-      const ki = node[i]!;
-      const kj = node[j]!;
-      if (ki < 0 && kj < 0) continue;
-      const si = strides[p0]!;
-      const sj = strides[p0 + 1]!;
-      if (ki >= 0 && kj >= 0) {
-        const a = tables[o + alpha * si + alpha * sj]!;
-        const b = tables[o + alpha * si + beta * sj]!;
-        const c = tables[o + beta * si + alpha * sj]!;
-        const d = tables[o + beta * si + beta * sj]!;
-        du[ki] = du[ki]! + (c - a);
-        du[kj] = du[kj]! + (d - c);
-        const w = b + c - (a + d);
-        if (w > 0) mf.addEdge(ki, kj, w, 0);
-      } else if (ki >= 0) {
-        const yj = y[j]! * sj;
-        du[ki] = du[ki]! + (tables[o + beta * si + yj]! - tables[o + alpha * si + yj]!);
-      } else {
-        const yi = y[i]! * si;
-        du[kj] = du[kj]! + (tables[o + yi + beta * sj]! - tables[o + yi + alpha * sj]!);
-      }
+      base[v] = alpha;
+    } else {
+      node[v] = -1;
+      base[v] = l;
     }
   }
-  return finishMove(g, nNodes, alpha, beta, true);
+  if (nNodes === 0) return false;
+  return binaryMove(g, base, nNodes, beta);
 }
 
 function checkOptions(who: string, options: MoveOptions | undefined): number {
@@ -390,26 +341,21 @@ function minimizeMoves(
   const sweeps: number[] = [];
   for (let s = 0; s < maxSweeps; s++) {
     let improved = false;
-    if (move === "expansion") {
-      for (let alpha = 0; alpha < L; alpha++) {
-        if (!expansionMove(g, allowed, alpha)) continue;
+    for (let alpha = 0; alpha < L; alpha++) {
+      // One expansion move per α; one swap move per pair α < β.
+      const b0 = move === "expansion" ? alpha : alpha + 1;
+      const b1 = move === "expansion" ? alpha + 1 : L;
+      for (let beta = b0; beta < b1; beta++) {
+        const moved =
+          move === "expansion"
+            ? expansionMove(g, allowed, alpha)
+            : swapMove(g, allowed, alpha, beta);
+        if (!moved) continue;
         const e = g.energy(ws.cand.subarray(0, n));
         if (e < energy) {
           energy = e;
           y.set(ws.cand.subarray(0, n));
           improved = true;
-        }
-      }
-    } else {
-      for (let alpha = 0; alpha < L; alpha++) {
-        for (let beta = alpha + 1; beta < L; beta++) {
-          if (!swapMove(g, allowed, alpha, beta)) continue;
-          const e = g.energy(ws.cand.subarray(0, n));
-          if (e < energy) {
-            energy = e;
-            y.set(ws.cand.subarray(0, n));
-            improved = true;
-          }
         }
       }
     }
@@ -439,36 +385,36 @@ export function alphaBetaSwap(
   return minimizeMoves("swap", p, constraints, options);
 }
 
-/** The "expansion" backend with its own sweep limit. */
-export function expansion(options: MoveOptions = {}): Backend {
-  const opts: MoveOptions = { maxSweeps: checkOptions("expansion", options) };
+function moveBackend(move: Move, exactness: string, options: MoveOptions): Backend {
+  const opts: MoveOptions = { maxSweeps: checkOptions(move, options) };
   return Object.freeze({
-    name: "expansion",
-    exactness:
-      "approximate (a local minimum for expansion moves: within 2c of the optimum for metric energies, 2× for Potts; exact with 2 labels)",
+    name: move,
+    exactness,
     supports(p: Potentials): string | null {
-      return moveRefusal(p, "expansion");
+      return moveRefusal(p, move);
     },
     minimize(p: Potentials, constraints?: Constraints): MoveResult {
-      return minimizeMoves("expansion", p, constraints, opts);
+      return minimizeMoves(move, p, constraints, opts);
     },
   });
 }
 
+/** The "expansion" backend with its own sweep limit. */
+export function expansion(options: MoveOptions = {}): Backend {
+  return moveBackend(
+    "expansion",
+    "approximate (a local minimum for expansion moves: within 2c of the optimum for metric energies, 2× for Potts; exact with 2 labels)",
+    options,
+  );
+}
+
 /** The "swap" backend with its own sweep limit. */
 export function swap(options: MoveOptions = {}): Backend {
-  const opts: MoveOptions = { maxSweeps: checkOptions("swap", options) };
-  return Object.freeze({
-    name: "swap",
-    exactness:
-      "approximate (a local minimum for α-β swap moves on semi-metric energies; exact with 2 labels)",
-    supports(p: Potentials): string | null {
-      return moveRefusal(p, "swap");
-    },
-    minimize(p: Potentials, constraints?: Constraints): MoveResult {
-      return minimizeMoves("swap", p, constraints, opts);
-    },
-  });
+  return moveBackend(
+    "swap",
+    "approximate (a local minimum for α-β swap moves on semi-metric energies; exact with 2 labels)",
+    options,
+  );
 }
 
 /** α-expansion with the default sweep limit (100). */
