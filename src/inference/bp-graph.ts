@@ -463,12 +463,3 @@ export interface MessageWork {
   /** Odometer over a factor's scope. */
   odo: Int32Array;
 }
-
-/** A Float64Array of at least n entries: `a` itself when long enough. */
-export function grow(a: Float64Array, n: number): Float64Array {
-  return a.length >= n ? a : new Float64Array(Math.max(n, a.length * 2));
-}
-
-export function growInt(a: Int32Array, n: number): Int32Array {
-  return a.length >= n ? a : new Int32Array(Math.max(n, a.length * 2));
-}

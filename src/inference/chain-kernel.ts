@@ -1,5 +1,6 @@
 import type { ChainPotentials } from "../graph/chain.ts";
 import type { Constraints } from "./types.ts";
+import { grow } from "./workspace.ts";
 
 /**
  * The min-sum kernel shared by Viterbi and k-best Viterbi.
@@ -36,16 +37,10 @@ export class ChainWorkspace {
 
   /** Grow (never shrink) to hold a T×L problem. */
   ensure(T: number, L: number): void {
-    if (this.order.length < L) {
-      this.order = new Int32Array(L);
-      this.tmin = new Float64Array(L);
-    }
-    const n = T * L;
-    if (this.beta.length < n) {
-      const cap = Math.max(n, this.beta.length * 2);
-      this.beta = new Float64Array(cap);
-      this.bp = new Int32Array(cap);
-    }
+    this.order = grow(this.order, L);
+    this.tmin = grow(this.tmin, L);
+    this.beta = grow(this.beta, T * L);
+    this.bp = grow(this.bp, T * L);
   }
 }
 

@@ -2,6 +2,7 @@ import { NadirError } from "../core/errors.ts";
 import { type ChainPotentials, chainEnergy } from "../graph/chain.ts";
 import { checkConstraints, infeasible } from "./constraints.ts";
 import type { Constraints } from "./types.ts";
+import { grow } from "./workspace.ts";
 
 /**
  * Forward-backward on chains at inverse temperature β: the Gibbs distribution
@@ -705,7 +706,8 @@ function backwardScaled(
 
 const EMPTY = new Float64Array(0);
 
-function grow(a: Float64Array | undefined, n: number): Float64Array {
+/** A result array: the caller's when long enough, else a new one of exactly n entries. */
+function reuse(a: Float64Array | undefined, n: number): Float64Array {
   return a !== undefined && a.length >= n ? a : new Float64Array(n);
 }
 
@@ -742,17 +744,17 @@ export function forwardBackward(
 
   const m = opts.out ?? emptyChainMarginals();
   const fresh = opts.out === undefined;
-  const unary = fresh ? new Float64Array(T * L) : grow(m.unary, T * L);
+  const unary = fresh ? new Float64Array(T * L) : reuse(m.unary, T * L);
   m.unary = unary;
   let pairSum: Float64Array = EMPTY;
   if (pairMode !== 0) {
-    pairSum = fresh ? new Float64Array(L * L) : grow(m.pairwiseSum, L * L);
+    pairSum = fresh ? new Float64Array(L * L) : reuse(m.pairwiseSum, L * L);
     pairSum.fill(0, 0, L * L);
     m.pairwiseSum = pairSum;
   }
   let pairEach: Float64Array = EMPTY;
   if (pairMode === 2) {
-    pairEach = fresh ? new Float64Array(nPair) : grow(m.pairwise, nPair);
+    pairEach = fresh ? new Float64Array(nPair) : reuse(m.pairwise, nPair);
     m.pairwise = pairEach;
   }
   m.T = T;
@@ -985,12 +987,10 @@ export function gibbsDensity(
     };
   }
   const n = T * L;
-  if (gA.length < n) {
-    gA = new Float64Array(Math.max(n, 2 * gA.length));
-    gF = new Float64Array(gA.length);
-    gB = new Float64Array(gA.length);
-    gU = new Float64Array(gA.length);
-  }
+  gA = grow(gA, n);
+  gF = grow(gF, n);
+  gB = grow(gB, n);
+  gU = grow(gU, n);
   if (gW.length < L * L) gW = new Float64Array(L * L);
   const A = gA;
   const fw = gF;

@@ -1,7 +1,7 @@
 import type { MessageGraph, MessageWork, ResolvedMessageOptions } from "./bp-graph.ts";
-import { grow, growInt } from "./bp-graph.ts";
 import { minFactorMessages } from "./min-sum-kernels.ts";
 import { lseFactorMessages } from "./sum-product-kernels.ts";
+import { grow } from "./workspace.ts";
 
 /**
  * The semiring-free half of belief propagation, shared by min-sum BP (bp.ts)
@@ -43,9 +43,9 @@ export function ensureWork(w: MessageWork, mg: MessageGraph): void {
   w.bel = grow(w.bel, mg.nVars * S);
   w.unary = grow(w.unary, mg.nVars * S);
   w.tmp = grow(w.tmp, Math.max(1, mg.maxArity) * S);
-  w.arg = growInt(w.arg, Math.max(mg.nF, 1) * S);
+  w.arg = grow(w.arg, Math.max(mg.nF, 1) * S);
   w.mx = grow(w.mx, Math.max(1, S));
-  w.odo = growInt(w.odo, Math.max(1, mg.maxArity));
+  w.odo = grow(w.odo, Math.max(1, mg.maxArity));
 }
 
 /** Slot of variable v in factor f (−1 when absent). */

@@ -3,7 +3,6 @@ import { chainToFactorGraph } from "../graph/convert.ts";
 import type { FactorGraph } from "../graph/factor-graph.ts";
 import {
   graphMessages,
-  grow,
   type MessageGraph,
   type MessageOptions,
   nextEntry,
@@ -23,6 +22,7 @@ import {
 } from "./message-passing.ts";
 import { lse, lseFactorMessage } from "./sum-product-kernels.ts";
 import type { Constraints, Potentials } from "./types.ts";
+import { grow } from "./workspace.ts";
 
 /**
  * Sum-product belief propagation at inverse temperature β on factor graphs of

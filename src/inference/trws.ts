@@ -2,7 +2,6 @@ import { NadirError } from "../core/errors.ts";
 import { chainEnergy } from "../graph/chain.ts";
 import {
   clampUnary,
-  grow,
   type MessageGraph,
   type MessageOptions,
   messagesOf,
@@ -11,6 +10,7 @@ import {
 import { checkConstraints, infeasible } from "./constraints.ts";
 import { minPairMessage } from "./min-sum-kernels.ts";
 import type { Backend, Constraints, InferenceResult, Potentials } from "./types.ts";
+import { grow } from "./workspace.ts";
 
 /**
  * TRW-S: sequential tree-reweighted message passing (Kolmogorov, "Convergent
