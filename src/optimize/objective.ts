@@ -5,7 +5,7 @@ import { Rng } from "../core/rng.ts";
 import type { Constraints } from "../graph/constraints.ts";
 import type { Backend } from "../inference/types.ts";
 import { type Loss, type LossValue, makeLoss } from "../loss/index.ts";
-import { type Structures, structuresFor } from "../structure/index.ts";
+import { type Sampling, type Structures, structuresFor } from "../structure/index.ts";
 
 export interface ObjectiveSettings {
   loss: Loss;
@@ -42,12 +42,18 @@ export class EnergyObjective {
   private readonly lossForEI: Loss;
   private readonly value: LossValue = { value: 0, dEC: 0, dEI: 0, dF: 0 };
   private other = new Int32Array(64);
-  private readonly rng: Rng;
+  private readonly sampling: Sampling;
 
   constructor(arch: Architecture, set: ObjectiveSettings) {
     this.arch = arch;
     this.set = set;
-    this.rng = set.rng ?? new Rng(1);
+    this.sampling = {
+      beta: 1,
+      rng: set.rng ?? new Rng(1),
+      c: undefined,
+      gold: new Int32Array(0),
+      sweeps: set.cdSweeps ?? 1,
+    };
     this.structures = structuresFor(arch, set.backend);
     // refused before any data is read, not at the first example
     const why = this.structures.refuses(set.loss.needs);
@@ -104,11 +110,10 @@ export class EnergyObjective {
         break;
       }
       case "sample":
-        loss.evaluate(
-          EC,
-          st.sample(loss.params.beta, this.rng, c, gold, set.cdSweeps ?? 1, other),
-          lv,
-        );
+        this.sampling.beta = loss.params.beta;
+        this.sampling.c = c;
+        this.sampling.gold = gold;
+        loss.evaluate(EC, st.sample(this.sampling, other), lv);
         hasOther = true;
         break;
     }

@@ -1,7 +1,6 @@
 import type { Architecture } from "../architecture/architecture.ts";
 import type { Instance } from "../architecture/features.ts";
 import { NadirError } from "../core/errors.ts";
-import type { Rng } from "../core/rng.ts";
 import { type ChainPotentials, chainEnergy } from "../graph/chain.ts";
 import type { Constraints } from "../graph/constraints.ts";
 import {
@@ -17,7 +16,7 @@ import {
 import { sampleChain } from "../inference/sampling.ts";
 import type { Backend, Potentials } from "../inference/types.ts";
 import { viterbiBackend, viterbiInto } from "../inference/viterbi.ts";
-import type { Structure } from "./types.ts";
+import { type Sampling, Structure } from "./types.ts";
 
 /** The backend must answer on p, or a clear error naming it, the structure and its reason. */
 export function requireSupport(backend: Backend, p: Potentials, what: string): void {
@@ -36,19 +35,14 @@ export function requireSupport(backend: Backend, p: Potentials, what: string): v
  * any other backend answers on the same potentials if its `supports` agrees.
  * Free energy and marginals by forward–backward (exact); samples exact.
  */
-export class ChainStructure implements Structure {
+export class ChainStructure extends Structure {
   readonly name = "chain";
-  readonly backend: Backend;
-  private readonly arch: Architecture;
   private readonly kernel: boolean;
-  exact = true;
-  private x: Instance | null = null;
   private p: ChainPotentials | null = null;
   private marg: ChainMarginals = emptyChainMarginals();
 
   constructor(arch: Architecture, backend: Backend) {
-    this.arch = arch;
-    this.backend = backend;
+    super(arch, backend);
     this.kernel = backend === viterbiBackend;
   }
 
@@ -104,40 +98,32 @@ export class ChainStructure implements Structure {
     this.arch.accumulateMarginals(this.x!, this.marg.unary, this.marg.pairwiseSum, scale, grad);
   }
 
-  sample(
-    beta: number,
-    rng: Rng,
-    c: Constraints | undefined,
-    _gold: Int32Array,
-    _sweeps: number,
-    out: Int32Array,
-  ): number {
+  sample(q: Sampling, out: Int32Array): number {
     // exact: forward filtering, then sampling along the chain
+    const { beta, rng, c } = q;
     const [y] = sampleChain(this.p!, 1, { beta, rng, ...(c ? { constraints: c } : {}) });
     out.set(y!);
     return chainEnergy(this.p!, y!);
   }
 
-  accumulate(
+  override accumulate(
     gold: Int32Array,
     dEC: number,
     other: Int32Array | null,
     dEI: number,
     grad: Float64Array,
   ): void {
-    const x = this.x!;
-    if (other && dEC !== 0 && dEC === -dEI) {
-      // the common case (perceptron, hinge, log…): one pass over the differing positions
-      const T = x.T;
-      for (let t = 0; t < T; t++) {
-        if (other[t] !== gold[t]) {
-          this.arch.accumulateDifference(x, gold, other, dEC, grad);
-          return;
-        }
-      }
+    if (!other || dEC === 0 || dEC !== -dEI) {
+      super.accumulate(gold, dEC, other, dEI, grad);
       return;
     }
-    if (dEC !== 0) this.arch.accumulate(x, gold, dEC, grad);
-    if (other && dEI !== 0) this.arch.accumulate(x, other, dEI, grad);
+    // the common case (perceptron, hinge, log…): one pass over the differing positions
+    const x = this.x!;
+    for (let t = 0; t < x.T; t++) {
+      if (other[t] !== gold[t]) {
+        this.arch.accumulateDifference(x, gold, other, dEC, grad);
+        return;
+      }
+    }
   }
 }

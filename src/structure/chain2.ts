@@ -9,7 +9,7 @@ import type { Backend } from "../inference/types.ts";
 import { viterbiBackend } from "../inference/viterbi.ts";
 import { mostOffending2, viterbi2 } from "../inference/viterbi2.ts";
 import { requireSupport } from "./chain.ts";
-import type { Structure } from "./types.ts";
+import { Structure } from "./types.ts";
 
 /** Why a second-order chain cannot answer a loss's need, or null. */
 export function chain2Refuses(need: string): string | null {
@@ -24,13 +24,9 @@ export function chain2Refuses(need: string): string | null {
  * other backend answers on the equivalent factor graph (ternary factors) if
  * its `supports` agrees. Free energy and samples are not offered here.
  */
-export class Chain2Structure implements Structure {
+export class Chain2Structure extends Structure {
   readonly name = "chain2";
-  readonly backend: Backend;
-  private readonly arch: Architecture;
   private readonly kernel: boolean;
-  exact = true;
-  private x: Instance | null = null;
   private p: Chain2Potentials | null = null;
   private g: FactorGraph | null = null;
   private tr2 = new Float64Array(0);
@@ -43,8 +39,7 @@ export class Chain2Structure implements Structure {
         "a second-order structure needs an architecture with potentials2",
       );
     }
-    this.arch = arch;
-    this.backend = backend;
+    super(arch, backend);
     this.kernel = backend === viterbiBackend;
   }
 
@@ -131,16 +126,5 @@ export class Chain2Structure implements Structure {
 
   sample(): number {
     throw new NadirError("E_ARG", chain2Refuses("sample")!);
-  }
-
-  accumulate(
-    gold: Int32Array,
-    dEC: number,
-    other: Int32Array | null,
-    dEI: number,
-    grad: Float64Array,
-  ): void {
-    if (dEC !== 0) this.arch.accumulate(this.x!, gold, dEC, grad);
-    if (other && dEI !== 0) this.arch.accumulate(this.x!, other, dEI, grad);
   }
 }

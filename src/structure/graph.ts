@@ -1,7 +1,6 @@
 import type { Architecture } from "../architecture/architecture.ts";
 import type { Instance } from "../architecture/features.ts";
 import { NadirError } from "../core/errors.ts";
-import type { Rng } from "../core/rng.ts";
 import type { Constraints } from "../graph/constraints.ts";
 import type { FactorGraph } from "../graph/factor-graph.ts";
 import { bpBackend } from "../inference/bp.ts";
@@ -9,7 +8,7 @@ import { lossAugmented, mostOffendingClamped } from "../inference/offending.ts";
 import { gibbsSample } from "../inference/sampling.ts";
 import { sumProduct } from "../inference/sum-product.ts";
 import { type Backend, hasMarginals } from "../inference/types.ts";
-import type { Structure } from "./types.ts";
+import { type Sampling, Structure } from "./types.ts";
 
 /**
  * A factor graph (a skip-chain sentence with its skip edges, a grid): answers
@@ -19,14 +18,9 @@ import type { Structure } from "./types.ts";
  * computes them (mean field), else sum-product BP (Bethe on loopy graphs);
  * samples by Gibbs sweeps started at the data (CD-k).
  */
-export class GraphStructure implements Structure {
+export class GraphStructure extends Structure {
   readonly name = "graph";
-  /** The backend of the last bound graph (the chosen one, or BP when it refused). */
-  backend: Backend;
-  exact = false;
   private readonly chosen: Backend;
-  private readonly arch: Architecture;
-  private x: Instance | null = null;
   private g: FactorGraph | null = null;
   private factorMarginals: Float64Array = new Float64Array(0);
 
@@ -37,14 +31,15 @@ export class GraphStructure implements Structure {
         "a factor-graph structure needs an architecture with graphPotentials and accumulateGraphMarginals",
       );
     }
-    this.arch = arch;
+    super(arch, backend);
     this.chosen = backend;
-    this.backend = backend;
+    this.exact = false;
   }
 
   bind(x: Instance, W: Float64Array, s: number): void {
     this.x = x;
     this.g = this.arch.graphPotentials!(x, W, s);
+    // the chosen backend, or BP where it cannot handle the graph
     this.backend = this.chosen.supports(this.g) === null ? this.chosen : bpBackend;
   }
 
@@ -86,15 +81,9 @@ export class GraphStructure implements Structure {
     this.arch.accumulateGraphMarginals!(this.x!, this.factorMarginals, scale, grad);
   }
 
-  sample(
-    beta: number,
-    rng: Rng,
-    c: Constraints | undefined,
-    gold: Int32Array,
-    sweeps: number,
-    out: Int32Array,
-  ): number {
+  sample(q: Sampling, out: Int32Array): number {
     // CD-k: k Gibbs sweeps started at the data
+    const { beta, rng, c, gold, sweeps } = q;
     const r = gibbsSample(this.g!, 1, {
       beta,
       burnIn: 0,
@@ -106,16 +95,5 @@ export class GraphStructure implements Structure {
     const y = r.samples[0]!;
     out.set(y);
     return this.g!.energy(y);
-  }
-
-  accumulate(
-    gold: Int32Array,
-    dEC: number,
-    other: Int32Array | null,
-    dEI: number,
-    grad: Float64Array,
-  ): void {
-    if (dEC !== 0) this.arch.accumulate(this.x!, gold, dEC, grad);
-    if (other && dEI !== 0) this.arch.accumulate(this.x!, other, dEI, grad);
   }
 }

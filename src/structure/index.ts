@@ -11,7 +11,7 @@ import type { Structure, Structures } from "./types.ts";
 export { ChainStructure, requireSupport } from "./chain.ts";
 export { Chain2Structure } from "./chain2.ts";
 export { GraphStructure } from "./graph.ts";
-export type { Structure, Structures } from "./types.ts";
+export { type Sampling, Structure, type Structures } from "./types.ts";
 
 /** The backend of an `--inference` choice: "auto" is Viterbi, the exact chain backend (BP on skip edges). */
 export function chooseBackend(name: string): Backend {

@@ -4,6 +4,18 @@ import type { Rng } from "../core/rng.ts";
 import type { Constraints } from "../graph/constraints.ts";
 import type { Backend } from "../inference/types.ts";
 
+/** What a sampling loss asks of a structure. */
+export interface Sampling {
+  /** inverse temperature β of P_β(y) ∝ exp(−β E(y)) */
+  beta: number;
+  rng: Rng;
+  c: Constraints | undefined;
+  /** the data's labeling: where Gibbs sweeps start (CD-k) */
+  gold: Int32Array;
+  /** Gibbs sweeps on loopy graphs */
+  sweeps: number;
+}
+
 /**
  * One example's energy as a structure (chain, second-order chain, factor
  * graph): every question a loss or a decoder asks of it, answered through the
@@ -11,36 +23,44 @@ import type { Backend } from "../inference/types.ts";
  * the other methods read them. Label arrays passed as `out` hold at least T
  * entries; energies are E(W·s, y, x).
  */
-export interface Structure {
+export abstract class Structure {
   /** "chain", "chain2" or "graph" */
-  readonly name: string;
+  abstract readonly name: string;
   /** The backend answering argmin, offending and augmented here. */
-  readonly backend: Backend;
+  backend: Backend;
   /** Whether the last argmin is known to be exact (a chain kernel, or the backend said so). */
-  readonly exact: boolean;
+  exact = true;
+  protected readonly arch: Architecture;
+  /** The bound example. */
+  protected x: Instance | null = null;
+
+  constructor(arch: Architecture, backend: Backend) {
+    this.arch = arch;
+    this.backend = backend;
+  }
+
   /** Compute the potentials of x at W·s (every other call reads them). */
-  bind(x: Instance, W: Float64Array, s: number): void;
+  abstract bind(x: Instance, W: Float64Array, s: number): void;
   /** E(y). */
-  energy(y: ArrayLike<number>): number;
+  abstract energy(y: ArrayLike<number>): number;
   /** ŷ = argmin_y E(y) under c, written to out; returns E(ŷ). */
-  argmin(c: Constraints | undefined, out: Int32Array): number;
+  abstract argmin(c: Constraints | undefined, out: Int32Array): number;
   /** The most offending incorrect answer Ȳ = argmin_{y ≠ gold} E(y); returns E(Ȳ), +∞ when none exists (out untouched). */
-  offending(gold: Int32Array, c: Constraints | undefined, out: Int32Array): number;
+  abstract offending(gold: Int32Array, c: Constraints | undefined, out: Int32Array): number;
   /** The loss-augmented answer argmin_y E(y) − m·Δ(y, gold) (Δ: Hamming); returns E(ȳ) − m·Δ(ȳ, gold). */
-  augmented(gold: Int32Array, m: number, c: Constraints | undefined, out: Int32Array): number;
-  /** F_β = −(1/β) log Z(β) with the Gibbs marginals kept for accumulateMarginals (only when `keep`). */
-  marginals(beta: number, c: Constraints | undefined, keep: boolean): number;
-  /** grad += scale · E_{P_β}[∂E/∂W], from the last marginals(…, true). */
-  accumulateMarginals(scale: number, grad: Float64Array): void;
-  /** One sample of P_β(y) (exact on chains; `sweeps` Gibbs sweeps from gold on graphs); returns its energy. */
-  sample(
-    beta: number,
-    rng: Rng,
-    c: Constraints | undefined,
+  abstract augmented(
     gold: Int32Array,
-    sweeps: number,
+    m: number,
+    c: Constraints | undefined,
     out: Int32Array,
   ): number;
+  /** F_β = −(1/β) log Z(β) with the Gibbs marginals kept for accumulateMarginals (only when `keep`). */
+  abstract marginals(beta: number, c: Constraints | undefined, keep: boolean): number;
+  /** grad += scale · E_{P_β}[∂E/∂W], from the last marginals(…, true). */
+  abstract accumulateMarginals(scale: number, grad: Float64Array): void;
+  /** One sample of P_β(y) written to out (exact on chains; Gibbs sweeps from gold on graphs); returns its energy. */
+  abstract sample(q: Sampling, out: Int32Array): number;
+
   /** grad += dEC · ∂E(gold)/∂W + dEI · ∂E(other)/∂W (other may be null). */
   accumulate(
     gold: Int32Array,
@@ -48,7 +68,10 @@ export interface Structure {
     other: Int32Array | null,
     dEI: number,
     grad: Float64Array,
-  ): void;
+  ): void {
+    if (dEC !== 0) this.arch.accumulate(this.x!, gold, dEC, grad);
+    if (other && dEI !== 0) this.arch.accumulate(this.x!, other, dEI, grad);
+  }
 }
 
 /** A structure for each kind of example an architecture produces. */
