@@ -124,10 +124,7 @@ export function backwardMinSum(
   ws: ChainWorkspace,
 ): number {
   const INF = Number.POSITIVE_INFINITY;
-  const beta = ws.beta;
-  const bp = ws.bp;
-  const cand = ws.order;
-  const tmin = ws.tmin;
+  const { beta, bp, order: cand, tmin } = ws;
   for (let y = 0; y < L; y++) {
     const trow = y * L;
     let m = transition[trow]!;

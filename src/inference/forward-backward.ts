@@ -90,6 +90,7 @@ export function emptyChainMarginals(): ChainMarginals {
 
 const WHO = "forward-backward";
 const NEG_INF = Number.NEGATIVE_INFINITY;
+const EMPTY = new Float64Array(0);
 /** Scaled kernel: the smallest normalizer it trusts (2⁻⁵⁰⁰ ≈ 3e−151). */
 const TINY = 2 ** -500;
 /** Scaled kernel: the largest β·(energy spread) of one factor it accepts (weights ≥ 2⁻⁵⁰⁰). */
@@ -170,11 +171,7 @@ function prepareLog(p: ChainPotentials, c: Constraints | undefined, beta: number
   ws.transValid = false; // lt/ltT now hold log-weights
   const { T, L, unary, transition, start, end } = p;
   const nb = -beta;
-  const w = ws.w;
-  const lt = ws.lt;
-  const ltT = ws.ltT;
-  const ls = ws.ls;
-  const le = ws.le;
+  const { w, lt, ltT, ls, le } = ws;
   const allowed = c?.allowed;
   const n = T * L;
   if (allowed === undefined) for (let i = 0; i < n; i++) w[i] = nb * unary[i]!;
@@ -201,12 +198,7 @@ function prepareLog(p: ChainPotentials, c: Constraints | undefined, beta: number
  * log Z, or −∞ when no labeling has positive probability.
  */
 function forwardLog(T: number, L: number): number {
-  const w = ws.w;
-  const ltT = ws.ltT;
-  const ls = ws.ls;
-  const le = ws.le;
-  const fwd = ws.fwd;
-  const norm = ws.norm;
+  const { w, ltT, ls, le, fwd, norm } = ws;
   let m = NEG_INF;
   for (let y = 0; y < L; y++) {
     const x = ls[y]! + w[y]!;
@@ -291,22 +283,10 @@ function unaryRowLog(row: number, L: number, unary: Float64Array): number {
  * exp(α̂ₜ(y) + lt(y, y') + w_{t+1}(y') + β̂_{t+1}(y') − c_{t+1} − z_{t+1}), formed
  * as e_{yy'}·k_y from the exponentials of β̂ₜ(y)'s own log-sum-exp.
  */
-function backwardLog(
-  T: number,
-  L: number,
-  unary: Float64Array,
-  pairMode: number,
-  pairSum: Float64Array,
-  pairEach: Float64Array,
-): void {
-  const w = ws.w;
-  const lt = ws.lt;
-  const le = ws.le;
-  const fwd = ws.fwd;
-  const bwd = ws.bwd;
-  const norm = ws.norm;
-  const v = ws.v;
-  const erow = ws.erow;
+function backwardLog(T: number, L: number, m: ChainMarginals, pairMode: number): void {
+  const { unary, pairwiseSum: pairSum } = m;
+  const pairEach = m.pairwise ?? EMPTY;
+  const { w, lt, le, fwd, bwd, norm, v, erow } = ws;
   const LL = L * L;
   let row = (T - 1) * L;
   let bm = NEG_INF;
@@ -376,11 +356,7 @@ function prepareScaled(p: ChainPotentials, c: Constraints | undefined, beta: num
   const nb = -beta;
   const INF = Number.POSITIVE_INFINITY;
   const maxSpread = MAX_NATS / beta;
-  const w = ws.w;
-  const lt = ws.lt;
-  const ltT = ws.ltT;
-  const ls = ws.ls;
-  const le = ws.le;
+  const { w, lt, ltT, ls, le } = ws;
   const allowed = c?.allowed;
   let minSum = 0;
   for (let t = 0; t < T; t++) {
@@ -477,12 +453,7 @@ function prepareScaled(p: ChainPotentials, c: Constraints | undefined, beta: num
  * TINY (underflow, or no feasible labeling).
  */
 function forwardScaled(T: number, L: number): number {
-  const w = ws.w;
-  const MT = ws.ltT;
-  const S = ws.ls;
-  const E = ws.le;
-  const fwd = ws.fwd;
-  const norm = ws.norm;
+  const { w, ltT: MT, ls: S, le: E, fwd, norm } = ws;
   let s = 0;
   for (let y = 0; y < L; y++) {
     const a = S[y]! * w[y]!;
@@ -572,23 +543,10 @@ function unaryRowScaled(row: number, L: number, unary: Float64Array): number {
  * pairwise marginal of (t, t+1) is α̂ₜ(y)·M(y, y')·w_{t+1}(y')·β̂_{t+1}(y')
  * / (s_{t+1}·z_{t+1}), accumulated in the same loop as β̂ₜ.
  */
-function backwardScaled(
-  T: number,
-  L: number,
-  unary: Float64Array,
-  pairMode: number,
-  pairSum: Float64Array,
-  pairEach: Float64Array,
-): boolean {
-  const w = ws.w;
-  const M = ws.lt;
-  const E = ws.le;
-  const fwd = ws.fwd;
-  const bwd = ws.bwd;
-  const norm = ws.norm;
-  const v = ws.v;
-  const kk = ws.kk;
-  const vv = ws.vv;
+function backwardScaled(T: number, L: number, m: ChainMarginals, pairMode: number): boolean {
+  const { unary, pairwiseSum: pairSum } = m;
+  const pairEach = m.pairwise ?? EMPTY;
+  const { w, lt: M, le: E, fwd, bwd, norm, v, kk, vv } = ws;
   const LL = L * L;
   let row = (T - 1) * L;
   let d = 0;
@@ -704,7 +662,19 @@ function backwardScaled(
 
 // ─── API ───────────────────────────────────────────────────────────────────
 
-const EMPTY = new Float64Array(0);
+/**
+ * Log-space forward pass on p at β (workspace ensured): log Z. Throws the
+ * infeasibility error when no labeling is allowed, E_ARG when β·energy overflows.
+ */
+function logForward(p: ChainPotentials, c: Constraints | undefined, beta: number): number {
+  prepareLog(p, c, beta);
+  const logZ = forwardLog(p.T, p.L);
+  if (logZ === NEG_INF) throw infeasible(WHO);
+  if (!Number.isFinite(logZ)) {
+    throw new NadirError("E_ARG", `${WHO}: β·energy overflows at β = ${beta} (log Z = ${logZ})`);
+  }
+  return logZ;
+}
 
 /** A result array: the caller's when long enough, else a new one of exactly n entries. */
 function reuse(a: Float64Array | undefined, n: number): Float64Array {
@@ -772,7 +742,7 @@ export function forwardBackward(
     let logZ = Number.NaN;
     if (!Number.isNaN(offset)) {
       const lz = forwardScaled(T, L);
-      if (!Number.isNaN(lz) && backwardScaled(T, L, unary, pairMode, pairSum, pairEach)) {
+      if (!Number.isNaN(lz) && backwardScaled(T, L, m, pairMode)) {
         logZ = lz + offset;
       }
     }
@@ -793,13 +763,8 @@ export function forwardBackward(
     if (pairMode !== 0) pairSum.fill(0, 0, L * L);
   }
 
-  prepareLog(p, c, beta);
-  const logZ = forwardLog(T, L);
-  if (logZ === NEG_INF) throw infeasible(WHO);
-  if (!Number.isFinite(logZ)) {
-    throw new NadirError("E_ARG", `${WHO}: β·energy overflows at β = ${beta} (log Z = ${logZ})`);
-  }
-  backwardLog(T, L, unary, pairMode, pairSum, pairEach);
+  const logZ = logForward(p, c, beta);
+  backwardLog(T, L, m, pairMode);
   m.logZ = logZ;
   m.freeEnergy = -logZ / beta;
   m.kernel = "log";
@@ -816,13 +781,7 @@ export function freeEnergy(p: ChainPotentials, beta: number, constraints?: Const
   const { T, L } = p;
   if (T === 0) return 0;
   ws.ensure(T, L);
-  prepareLog(p, constraints, beta);
-  const logZ = forwardLog(T, L);
-  if (logZ === NEG_INF) throw infeasible(WHO);
-  if (!Number.isFinite(logZ)) {
-    throw new NadirError("E_ARG", `${WHO}: β·energy overflows at β = ${beta} (log Z = ${logZ})`);
-  }
-  return -logZ / beta;
+  return -logForward(p, constraints, beta) / beta;
 }
 
 function checkLabeling(p: ChainPotentials, y: ArrayLike<number>): void {

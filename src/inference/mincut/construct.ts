@@ -198,12 +198,14 @@ class BinaryCut {
     const n = g.nVars;
     const mf = this.mf;
     const du = this.du;
-    const domains = g.domains;
-    const ptr = g.factorScopePtr;
-    const vars = g.factorScopeVars;
-    const strides = g.factorScopeStrides;
-    const off = g.factorTableOffset;
-    const tables = g.tables;
+    const {
+      domains,
+      factorScopePtr: ptr,
+      factorScopeVars: vars,
+      factorScopeStrides: strides,
+      factorTableOffset: off,
+      tables,
+    } = g;
     let nEdges = 0;
     for (let f = 0; f < g.nFactors; f++) if (ptr[f + 1]! - ptr[f]! === 2) nEdges++;
     mf.reset();
@@ -261,10 +263,7 @@ class BinaryCut {
       this.held = null;
       this.build(g);
     }
-    const mf = this.mf;
-    const clamp = this.clamp;
-    const want = this.want;
-    const K = this.K;
+    const { mf, clamp, want, K } = this;
     for (let v = 0; v < n; v++) {
       const s = clamp[v]!;
       const t = want[v]!;

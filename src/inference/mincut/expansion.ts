@@ -60,9 +60,7 @@ export function moveRefusal(p: Potentials, move: Move): string | null {
 }
 
 function moveRefusalGraph(g: FactorGraph, move: Move, chainName: string | null): string | null {
-  const ptr = g.factorScopePtr;
-  const vars = g.factorScopeVars;
-  const domains = g.domains;
+  const { factorScopePtr: ptr, factorScopeVars: vars, domains } = g;
   for (let f = 0; f < g.nFactors; f++) {
     const arity = ptr[f + 1]! - ptr[f]!;
     const what =
@@ -163,10 +161,7 @@ function initialLabels(
   const unary = ws.unary;
   unary.fill(0, 0, n * L);
   if (!lowest) {
-    const ptr = g.factorScopePtr;
-    const vars = g.factorScopeVars;
-    const off = g.factorTableOffset;
-    const tables = g.tables;
+    const { factorScopePtr: ptr, factorScopeVars: vars, factorTableOffset: off, tables } = g;
     for (let f = 0; f < g.nFactors; f++) {
       if (ptr[f + 1]! - ptr[f]! !== 1) continue;
       const v = vars[ptr[f]!]!;
@@ -201,11 +196,13 @@ function binaryMove(g: FactorGraph, base: Int32Array, nNodes: number, label1: nu
   mf.reset();
   mf.addNode(nNodes);
   du.fill(0, 0, nNodes);
-  const ptr = g.factorScopePtr;
-  const vars = g.factorScopeVars;
-  const strides = g.factorScopeStrides;
-  const off = g.factorTableOffset;
-  const tables = g.tables;
+  const {
+    factorScopePtr: ptr,
+    factorScopeVars: vars,
+    factorScopeStrides: strides,
+    factorTableOffset: off,
+    tables,
+  } = g;
   for (let f = 0; f < g.nFactors; f++) {
     const p0 = ptr[f]!;
     const arity = ptr[f + 1]! - p0;
@@ -283,9 +280,7 @@ function swapMove(
 ): boolean {
   const n = g.nVars;
   const L = g.maxDomain;
-  const y = ws.y;
-  const node = ws.node;
-  const base = ws.base;
+  const { y, node, base } = ws;
   const domains = g.domains;
   let nNodes = 0;
   for (let v = 0; v < n; v++) {

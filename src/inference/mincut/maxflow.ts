@@ -291,13 +291,7 @@ export class MaxflowGraph {
   /** Ask the next `maxflow(true)` to re-examine node i (its terminal weights changed). */
   markNode(i: number): void {
     this.checkNode("markNode", i);
-    const next = this.next;
-    if (next[i] === NONE) {
-      if (this.qLast !== NONE) next[this.qLast] = i;
-      else this.qFirst = i;
-      this.qLast = i;
-      next[i] = i;
-    }
+    this.setActive(i);
     this.isMarked[i] = 1;
   }
 
@@ -334,13 +328,7 @@ export class MaxflowGraph {
   // -------------------------------------------------------------------------
 
   private init(): void {
-    const n = this.nNodes;
-    const next = this.next;
-    const parent = this.parent;
-    const trCap = this.trCap;
-    const isSink = this.isSink;
-    const ts = this.ts;
-    const dist = this.dist;
+    const { nNodes: n, next, parent, trCap, isSink, ts, dist } = this;
     this.isMarked.fill(0, 0, n);
     this.oqHead = 0;
     this.oqTail = 0;
@@ -386,17 +374,7 @@ export class MaxflowGraph {
 
   /** Kohli–Torr: re-root the marked nodes after their terminal capacities changed. */
   private reuseTreesInit(): void {
-    const next = this.next;
-    const parent = this.parent;
-    const trCap = this.trCap;
-    const isSink = this.isSink;
-    const isMarked = this.isMarked;
-    const ts = this.ts;
-    const dist = this.dist;
-    const first = this.first;
-    const nextArc = this.nextArc;
-    const head = this.head;
-    const rCap = this.rCap;
+    const { next, parent, trCap, isSink, isMarked, ts, dist, first, nextArc, head, rCap } = this;
     let queue = this.qFirst;
     this.qFirst = NONE;
     this.qLast = NONE;
@@ -450,18 +428,20 @@ export class MaxflowGraph {
    * queue) are adopted first.
    */
   private run(): void {
-    const first = this.first;
-    const nextArc = this.nextArc;
-    const head = this.head;
-    const rCap = this.rCap;
-    const parent = this.parent;
-    const next = this.next;
-    const ts = this.ts;
-    const dist = this.dist;
-    const isSink = this.isSink;
-    const trCap = this.trCap;
-    const stack = this.orphanStack;
-    const q = this.orphanQueue;
+    const {
+      first,
+      nextArc,
+      head,
+      rCap,
+      parent,
+      next,
+      ts,
+      dist,
+      isSink,
+      trCap,
+      orphanStack: stack,
+      orphanQueue: q,
+    } = this;
     const size = q.length;
     let top = 0;
     let qh = this.oqHead;
