@@ -106,6 +106,112 @@ export class LinearChain implements Architecture {
   }
 
   /**
+   * W (this chain's layout) carried over to another chain over related data
+   * (a warm start): target attribute a takes source attribute attrMap[a] (−1:
+   * none), target label l source label labelMap[l] (−1: none); state weights,
+   * transitions, start and end move; what the source lacks starts at 0.
+   */
+  transfer(
+    W: Float64Array,
+    target: LinearChain,
+    attrMap: Int32Array,
+    labelMap: Int32Array,
+  ): Float64Array {
+    const out = new Float64Array(target.K);
+    for (let a = 0; a < target.A; a++) {
+      const b = attrMap[a]!;
+      if (b < 0) continue;
+      const end = target.rowEnd(a);
+      for (let k = target.rowStart(a); k < end; k++) {
+        const l = labelMap[target.labelOf(k, a)]!;
+        if (l < 0) continue;
+        const j = this.stateIndex(b, l);
+        if (j >= 0) out[k] = W[j]!;
+      }
+    }
+    const L = target.L;
+    const L0 = this.L;
+    for (let i = 0; i < L; i++) {
+      const si = labelMap[i]!;
+      if (si < 0) continue;
+      out[target.startOffset + i] = W[this.startOffset + si]!;
+      out[target.endOffset + i] = W[this.endOffset + si]!;
+      for (let j = 0; j < L; j++) {
+        const sj = labelMap[j]!;
+        if (sj >= 0) out[target.transOffset + i * L + j] = W[this.transOffset + si * L0 + sj]!;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The same energy keeping only the non-zero state weights of W, as CSR
+   * rows (identical energies: a zero adds nothing; a perceptron leaves most
+   * (attribute, label) weights at 0); null when W has no zero state weight to drop.
+   */
+  compact(W: Float64Array): { rows: StateRows; W: Float64Array } | null {
+    const { A, S } = this;
+    let nnz = 0;
+    for (let k = 0; k < S; k++) if (W[k] !== 0) nnz++;
+    if (this.rows !== null && nnz === S) return null;
+    const rowPtr = new Int32Array(A + 1);
+    const rowLabel = new Int32Array(nnz);
+    const W2 = new Float64Array(nnz + this.K - this.transOffset);
+    let n = 0;
+    for (let a = 0; a < A; a++) {
+      const end = this.rowEnd(a);
+      for (let k = this.rowStart(a); k < end; k++) {
+        const w = W[k]!;
+        if (w !== 0) {
+          rowLabel[n] = this.labelOf(k, a);
+          W2[n++] = w;
+        }
+      }
+      rowPtr[a + 1] = n;
+    }
+    W2.set(W.subarray(this.transOffset), nnz);
+    return { rows: { rowPtr, rowLabel }, W: W2 };
+  }
+
+  /**
+   * W for a file: only the attributes with a non-zero state weight (`keep`,
+   * renumbered densely in that order), their rows whole, then the tail
+   * (transitions, start, end, …); `rows` null for dense rows.
+   */
+  pack(W: Float64Array): { keep: number[]; W: Float64Array; rows: StateRows | null } {
+    const keep: number[] = [];
+    let nState = 0;
+    for (let a = 0; a < this.A; a++) {
+      const s0 = this.rowStart(a);
+      const s1 = this.rowEnd(a);
+      for (let k = s0; k < s1; k++) {
+        if (W[k] !== 0) {
+          keep.push(a);
+          nState += s1 - s0;
+          break;
+        }
+      }
+    }
+    const src = this.rows;
+    const rowPtr = new Int32Array(src ? keep.length + 1 : 0);
+    const rowLabel = new Int32Array(src ? nState : 0);
+    const W2 = new Float64Array(nState + this.K - this.transOffset);
+    let k2 = 0;
+    keep.forEach((a, i) => {
+      const s0 = this.rowStart(a);
+      const s1 = this.rowEnd(a);
+      W2.set(W.subarray(s0, s1), k2);
+      if (src) {
+        rowLabel.set(src.rowLabel.subarray(s0, s1), k2);
+        rowPtr[i + 1] = k2 + (s1 - s0);
+      }
+      k2 += s1 - s0;
+    });
+    W2.set(W.subarray(this.transOffset), nState);
+    return { keep, W: W2, rows: src ? { rowPtr, rowLabel } : null };
+  }
+
+  /**
    * Skip-chain potentials as a factor graph: per position a unary factor
    * (state energies, with start/end folded in), a transition factor per
    * adjacent pair, and a skip factor W_skip per skip edge, in that order.

@@ -332,36 +332,12 @@ export class Model {
    * label, transitions by label names; what this model lacks starts at 0.
    */
   weightsFor(fx: FeatureExtractor, arch: LinearChain, labels: readonly string[]): Float64Array {
-    const W = new Float64Array(arch.K);
-    const myLabel = new Int32Array(labels.length);
-    for (let l = 0; l < labels.length; l++) myLabel[l] = this.labelDict.get(labels[l]!);
+    const labelMap = Int32Array.from(labels, (l) => this.labelDict.get(l));
     const mine = new Map<string, number>();
     for (let a = 0; a < this.arch.A; a++) mine.set(this.fx.attributeName(a), a);
-    const src = this.arch;
-    for (let a = 0; a < arch.A; a++) {
-      const b = mine.get(fx.attributeName(a));
-      if (b === undefined) continue;
-      const end = arch.rowEnd(a);
-      for (let k = arch.rowStart(a); k < end; k++) {
-        const l = myLabel[arch.labelOf(k, a)]!;
-        if (l < 0) continue;
-        const j = src.stateIndex(b, l);
-        if (j >= 0) W[k] = this.W[j]!;
-      }
-    }
-    const L = labels.length;
-    const L0 = this.labels.length;
-    for (let i = 0; i < L; i++) {
-      const si = myLabel[i]!;
-      if (si < 0) continue;
-      W[arch.startOffset + i] = this.W[src.startOffset + si]!;
-      W[arch.endOffset + i] = this.W[src.endOffset + si]!;
-      for (let j = 0; j < L; j++) {
-        const sj = myLabel[j]!;
-        if (sj >= 0) W[arch.transOffset + i * L + j] = this.W[src.transOffset + si * L0 + sj]!;
-      }
-    }
-    return W;
+    const attrMap = new Int32Array(arch.A);
+    for (let a = 0; a < arch.A; a++) attrMap[a] = mine.get(fx.attributeName(a)) ?? -1;
+    return this.arch.transfer(this.W, arch, attrMap, labelMap);
   }
 
   /**
@@ -370,29 +346,9 @@ export class Model {
    * potentials — a perceptron leaves most (attribute, label) weights at 0.
    */
   compact(): Model {
-    const arch = this.arch;
-    const { A, S } = arch;
-    let nnz = 0;
-    for (let k = 0; k < S; k++) if (this.W[k] !== 0) nnz++;
-    if (arch.rows !== null && nnz === S) return this;
-    const rowPtr = new Int32Array(A + 1);
-    const rowLabel = new Int32Array(nnz);
-    const tail = arch.K - arch.transOffset;
-    const W2 = new Float64Array(nnz + tail);
-    let n = 0;
-    for (let a = 0; a < A; a++) {
-      const end = arch.rowEnd(a);
-      for (let k = arch.rowStart(a); k < end; k++) {
-        const w = this.W[k]!;
-        if (w !== 0) {
-          rowLabel[n] = arch.labelOf(k, a);
-          W2[n++] = w;
-        }
-      }
-      rowPtr[a + 1] = n;
-    }
-    W2.set(this.W.subarray(arch.transOffset), nnz);
-    const m = new Model(this.spec, this.labels, this.fx, W2, this.nColumns, { rowPtr, rowLabel });
+    const c = this.arch.compact(this.W);
+    if (c === null) return this;
+    const m = new Model(this.spec, this.labels, this.fx, c.W, this.nColumns, c.rows);
     Object.assign(m.extra, this.extra);
     return m;
   }
@@ -409,38 +365,11 @@ export class Model {
 
   /** The bytes of the model file (see `save`), without touching a file system. */
   toBytes(): Uint8Array {
-    const arch = this.arch;
-    const { A } = arch;
-    // Keep the attributes with a non-zero state weight; renumber them densely.
-    const keep: number[] = [];
-    let nState = 0;
-    for (let a = 0; a < A; a++) {
-      const end = arch.rowEnd(a);
-      for (let k = arch.rowStart(a); k < end; k++) {
-        if (this.W[k] !== 0) {
-          keep.push(a);
-          nState += end - arch.rowStart(a);
-          break;
-        }
-      }
-    }
-    const sparse = arch.rows !== null;
-    const rowPtr = new Int32Array(sparse ? keep.length + 1 : 0);
-    const rowLabel = new Int32Array(sparse ? nState : 0);
-    const tail = arch.K - arch.transOffset;
-    const W2 = new Float64Array(nState + tail);
-    let k2 = 0;
-    keep.forEach((a, i) => {
-      const s0 = arch.rowStart(a);
-      const s1 = arch.rowEnd(a);
-      W2.set(this.W.subarray(s0, s1), k2);
-      if (sparse) {
-        rowLabel.set(arch.rows!.rowLabel.subarray(s0, s1), k2);
-        rowPtr[i + 1] = k2 + (s1 - s0);
-      }
-      k2 += s1 - s0;
-    });
-    W2.set(this.W.subarray(arch.transOffset), nState);
+    // the attributes with a non-zero state weight, renumbered densely
+    const { keep, W: W2, rows } = this.arch.pack(this.W);
+    const sparse = rows !== null;
+    const rowPtr = rows?.rowPtr ?? new Int32Array(0);
+    const rowLabel = rows?.rowLabel ?? new Int32Array(0);
     const st = this.fx.state(keep);
     const keys = st.keys as Int32Array;
     const header = {
