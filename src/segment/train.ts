@@ -280,7 +280,7 @@ const squaredNorm = (W: Float64Array): number => {
 export function trainGrid(
   spec: GridSpec,
   examples: readonly GridExample[],
-  options: Partial<GridTrainOptions> | Record<string, unknown> = {},
+  options: Partial<GridTrainOptions> = {},
   onEpoch?: (r: GridEpochReport) => void,
 ): GridTrainResult {
   const opt = gridTrainOptions(spec.train, options, "train options");

@@ -159,6 +159,28 @@ describe("nadir segment", () => {
     }
   });
 
+  it("--loss and --optimizer choose from the loss table and src/optimize", async () => {
+    const t = await run([
+      "segment",
+      "train",
+      "--images",
+      p("img0.pgm"),
+      "--masks",
+      p("mask0.pbm"),
+      "--model",
+      p("nll.json"),
+      "--loss",
+      "nll",
+      "--optimizer",
+      "lbfgs",
+      "--epochs",
+      "3",
+    ]);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stderr).toMatch(/^epoch 1: nll \d/);
+    expect(JSON.parse(t.stdout).loss).toBe("nll");
+  });
+
   it("errors: one ERROR line, exit 1, no output", async () => {
     expectOneError(await run(["segment"]), "expected an action, train or apply, got none");
     expectOneError(await run(["segment", "fit", "--model", p("x.json")]), "got 'fit'");
@@ -225,6 +247,15 @@ describe("nadir segment", () => {
         "--eta=-1",
       ]),
       "--eta: expected a value ≥",
+    );
+    const train = ["segment", "train", "--images", p("img0.pgm"), "--masks", p("mask0.pbm")];
+    expectOneError(
+      await run([...train, "--model", p("x.json"), "--loss", "hinge", "--optimizer", "lbfgs"]),
+      "lbfgs needs a loss on the marginals (nll, mee) or energy; hinge sees the grid's minimum cut",
+    );
+    expectOneError(
+      await run([...train, "--model", p("x.json"), "--loss", "square_square"]),
+      "--loss: expected one of energy, perceptron, hinge",
     );
     expect(existsSync(p("x.json"))).toBe(false);
     expect(existsSync(p("o.pbm"))).toBe(false);
