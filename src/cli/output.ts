@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { NadirError } from "../core/errors.ts";
+import { onceDrain } from "../data/lines.ts";
 
 const FILE_BUFFER = 1 << 16;
 const SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
@@ -50,7 +51,7 @@ export class Output {
   /** Write text or bytes; resolves when the sink can take more. */
   async write(s: string | Uint8Array): Promise<void> {
     if (this.toStdout) {
-      if (!process.stdout.write(s)) await drained();
+      if (!process.stdout.write(s)) await onceDrain(process.stdout);
       return;
     }
     this.parts.push(s);
@@ -112,18 +113,4 @@ export class Output {
       // already renamed or removed
     }
   }
-}
-
-/** Resolve when stdout drains (or reject when it fails, e.g. EPIPE). */
-function drained(): Promise<void> {
-  const w = process.stdout;
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error) => {
-      w.off("drain", done);
-      w.off("error", done);
-      err ? reject(err) : resolve();
-    };
-    w.on("drain", done);
-    w.on("error", done);
-  });
 }

@@ -6,7 +6,7 @@
  * and the synchronous `parseConll`.
  */
 import { NadirError } from "../core/errors.ts";
-import { displayName, readLineBatches, splitLines } from "./lines.ts";
+import { displayName, type LineParser, parseText, readParsed } from "./lines.ts";
 
 /** A sentence of a column file: `tokens[t][c]`, and the raw lines for echoing. */
 export interface Sentence {
@@ -55,7 +55,7 @@ function checkCount(what: string, n: number | undefined): void {
  * Incremental CoNLL parser: feed lines in order with `push`, then `end`.
  * Completed sentences are appended to the `out` array passed in.
  */
-export class ConllParser {
+export class ConllParser implements LineParser<Sentence> {
   private readonly file: string;
   private readonly minColumns: number;
   private columns: number;
@@ -137,43 +137,42 @@ export class SentenceBuffer {
     this.lines.push(text);
   }
 
-  /** Emit the sentence (if it has a token) and start an empty one. */
-  flush(out: Sentence[]): void {
-    if (this.tokens.length === 0) return;
-    out.push({
+  /** The sentence (undefined when it has no token yet); the buffer starts an empty one. */
+  take(): Sentence | undefined {
+    if (this.tokens.length === 0) return undefined;
+    const s: Sentence = {
       tokens: this.tokens,
       lines: this.lines,
       firstLine: this.firstLine,
       file: this.file,
       ...(this.raw ? { raw: this.raw } : {}),
-    });
+    };
     this.tokens = [];
     this.lines = [];
     this.raw = undefined;
+    return s;
+  }
+
+  /** Emit the sentence (if it has a token) and start an empty one. */
+  flush(out: Sentence[]): void {
+    const s = this.take();
+    if (s !== undefined) out.push(s);
+  }
+
+  /** Number of tokens so far. */
+  get length(): number {
+    return this.tokens.length;
   }
 }
 
 /** Stream the sentences of a CoNLL column file ("-" = stdin, ".gz" = gunzipped). */
 export async function* readConll(path: string, opts?: ConllOptions): AsyncGenerator<Sentence> {
-  const parser = new ConllParser(displayName(path), opts);
-  const out: Sentence[] = [];
-  for await (const { lines, firstLine, raw } of readLineBatches(path)) {
-    for (let i = 0; i < lines.length; i++) parser.push(lines[i]!, firstLine + i, out, raw?.[i]);
-    for (let i = 0; i < out.length; i++) yield out[i]!;
-    out.length = 0;
-  }
-  parser.end(out);
-  for (let i = 0; i < out.length; i++) yield out[i]!;
+  yield* readParsed(path, new ConllParser(displayName(path), opts));
 }
 
 /** Parse CoNLL column text (all of it) into sentences; `file` names it in errors. */
 export function parseConll(text: string, file: string, opts?: ConllOptions): Sentence[] {
-  const parser = new ConllParser(file, opts);
-  const out: Sentence[] = [];
-  const lines = splitLines(text);
-  for (let i = 0; i < lines.length; i++) parser.push(lines[i]!, i + 1, out);
-  parser.end(out);
-  return out;
+  return parseText(text, new ConllParser(file, opts));
 }
 
 /**

@@ -5,23 +5,19 @@
  * the syntactic words 1..n. One parser serves `readConllu` and `parseConllu`.
  */
 import { NadirError } from "../core/errors.ts";
+import { type Sentence, SentenceBuffer } from "./conll.ts";
 import type { CONLLU_COLUMNS } from "./conllu-columns.ts";
-import { displayName, readLineBatches, splitLines } from "./lines.ts";
+import { displayName, type LineParser, parseText, readParsed } from "./lines.ts";
 
 export { CONLLU_COLUMNS, conlluColumnIndex } from "./conllu-columns.ts";
 
 export type ConlluColumn = (typeof CONLLU_COLUMNS)[number];
 
-/** A CoNLL-U sentence: `tokens[t]` are the 10 fields of word t+1. */
-export interface ConlluSentence {
-  tokens: string[][];
-  /** Raw word lines, aligned with `tokens` (ranges and empty nodes are not kept). */
-  lines: string[];
-  /** 1-based line number of the first word line. */
-  firstLine: number;
-  file: string;
-  /** The bytes of word lines that are not valid UTF-8 (sparse, aligned with `lines`). */
-  raw?: (Uint8Array | undefined)[];
+/**
+ * A CoNLL-U sentence: `tokens[t]` are the 10 fields of word t+1; `lines` (and
+ * `raw`) hold the word lines only (ranges and empty nodes are not kept).
+ */
+export interface ConlluSentence extends Sentence {
   /** Line number of each word (ranges and empty nodes between words skip lines). */
   tokenLines: number[];
   /** Comment lines of the sentence, verbatim (with the leading "#"). */
@@ -56,18 +52,16 @@ function idKind(id: string): number {
 }
 
 /** Incremental CoNLL-U parser: `push` lines in order, then `end`. */
-export class ConlluParser {
+export class ConlluParser implements LineParser<ConlluSentence> {
   private readonly file: string;
   private readonly checkIds: boolean;
-  private tokens: string[][] = [];
-  private lines: string[] = [];
+  private readonly sentence: SentenceBuffer;
   private comments: string[] = [];
-  private firstLine = 0;
-  private raw: (Uint8Array | undefined)[] | undefined;
   private tokenLines: number[] = [];
 
   constructor(file: string, opts: ConlluOptions = {}) {
     this.file = file;
+    this.sentence = new SentenceBuffer(file);
     this.checkIds = opts.checkIds ?? true;
   }
 
@@ -98,19 +92,14 @@ export class ConlluParser {
       );
     }
     if (k < 0) return; // multiword range or empty node
-    if (this.checkIds && k !== this.tokens.length + 1) {
-      throw new NadirError("E_PARSE", `expected word ID ${this.tokens.length + 1}, got ${id}`, {
+    const n = this.sentence.length;
+    if (this.checkIds && k !== n + 1) {
+      throw new NadirError("E_PARSE", `expected word ID ${n + 1}, got ${id}`, {
         file: this.file,
         line,
       });
     }
-    if (this.tokens.length === 0) this.firstLine = line;
-    if (raw) {
-      this.raw ??= [];
-      this.raw[this.tokens.length] = raw;
-    }
-    this.tokens.push(fields);
-    this.lines.push(text);
+    this.sentence.add(fields, text, line, raw);
     this.tokenLines.push(line);
   }
 
@@ -120,20 +109,10 @@ export class ConlluParser {
   }
 
   private flush(out: ConlluSentence[]): void {
-    if (this.tokens.length > 0) {
-      out.push({
-        tokens: this.tokens,
-        lines: this.lines,
-        firstLine: this.firstLine,
-        file: this.file,
-        comments: this.comments,
-        tokenLines: this.tokenLines,
-        ...(this.raw ? { raw: this.raw } : {}),
-      });
-      this.tokens = [];
-      this.lines = [];
+    const s = this.sentence.take();
+    if (s !== undefined) {
+      out.push({ ...s, comments: this.comments, tokenLines: this.tokenLines });
       this.tokenLines = [];
-      this.raw = undefined;
     }
     // Comments with no words after them (e.g. at end of file) are dropped.
     this.comments = [];
@@ -145,23 +124,10 @@ export async function* readConllu(
   path: string,
   opts?: ConlluOptions,
 ): AsyncGenerator<ConlluSentence> {
-  const parser = new ConlluParser(displayName(path), opts);
-  const out: ConlluSentence[] = [];
-  for await (const { lines, firstLine, raw } of readLineBatches(path)) {
-    for (let i = 0; i < lines.length; i++) parser.push(lines[i]!, firstLine + i, out, raw?.[i]);
-    for (let i = 0; i < out.length; i++) yield out[i]!;
-    out.length = 0;
-  }
-  parser.end(out);
-  for (let i = 0; i < out.length; i++) yield out[i]!;
+  yield* readParsed(path, new ConlluParser(displayName(path), opts));
 }
 
 /** Parse CoNLL-U text (all of it) into sentences; `file` names it in errors. */
 export function parseConllu(text: string, file: string, opts?: ConlluOptions): ConlluSentence[] {
-  const parser = new ConlluParser(file, opts);
-  const out: ConlluSentence[] = [];
-  const lines = splitLines(text);
-  for (let i = 0; i < lines.length; i++) parser.push(lines[i]!, i + 1, out);
-  parser.end(out);
-  return out;
+  return parseText(text, new ConlluParser(file, opts));
 }

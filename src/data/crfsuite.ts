@@ -18,7 +18,7 @@
 import { NadirError } from "../core/errors.ts";
 import { type Sentence, SentenceBuffer } from "./conll.ts";
 import { parseAttributeField } from "./crfsuite-attributes.ts";
-import { displayName, readLineBatches, splitLines } from "./lines.ts";
+import { displayName, type LineParser, parseText, readParsed } from "./lines.ts";
 
 export {
   type AttributeField,
@@ -32,7 +32,7 @@ export {
  * Every attribute field is checked here (a value that is not a finite number
  * is an E_PARSE at file:line), so the feature extractor can trust the rows.
  */
-export class CrfsuiteParser {
+export class CrfsuiteParser implements LineParser<Sentence> {
   private readonly file: string;
   private readonly sentence: SentenceBuffer;
 
@@ -87,23 +87,10 @@ export class CrfsuiteParser {
 
 /** Stream the sequences of a CRFsuite data file ("-" = stdin, ".gz" ok). */
 export async function* readCrfsuiteData(path: string): AsyncGenerator<Sentence> {
-  const parser = new CrfsuiteParser(displayName(path));
-  const out: Sentence[] = [];
-  for await (const { lines, firstLine, raw } of readLineBatches(path)) {
-    for (let i = 0; i < lines.length; i++) parser.push(lines[i]!, firstLine + i, out, raw?.[i]);
-    for (let i = 0; i < out.length; i++) yield out[i]!;
-    out.length = 0;
-  }
-  parser.end(out);
-  for (let i = 0; i < out.length; i++) yield out[i]!;
+  yield* readParsed(path, new CrfsuiteParser(displayName(path)));
 }
 
 /** Parse CRFsuite data text (all of it); `file` names it in errors. */
 export function parseCrfsuiteData(text: string, file = "<text>"): Sentence[] {
-  const parser = new CrfsuiteParser(file);
-  const out: Sentence[] = [];
-  const lines = splitLines(text);
-  for (let i = 0; i < lines.length; i++) parser.push(lines[i]!, i + 1, out);
-  parser.end(out);
-  return out;
+  return parseText(text, new CrfsuiteParser(file));
 }

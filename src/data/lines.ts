@@ -170,6 +170,33 @@ export async function* readLines(path: string): AsyncGenerator<Line> {
   }
 }
 
+/** An incremental parser of a line format: `push` lines in order, then `end`; finished items go to `out`. */
+export interface LineParser<S> {
+  push(text: string, line: number, out: S[], raw?: Uint8Array): void;
+  end(out: S[]): void;
+}
+
+/** Stream the items `parser` makes of a file's lines ("-" = stdin, ".gz" = gunzipped). */
+export async function* readParsed<S>(path: string, parser: LineParser<S>): AsyncGenerator<S> {
+  const out: S[] = [];
+  for await (const { lines, firstLine, raw } of readLineBatches(path)) {
+    for (let i = 0; i < lines.length; i++) parser.push(lines[i]!, firstLine + i, out, raw?.[i]);
+    for (let i = 0; i < out.length; i++) yield out[i]!;
+    out.length = 0;
+  }
+  parser.end(out);
+  for (let i = 0; i < out.length; i++) yield out[i]!;
+}
+
+/** The items `parser` makes of text (all of it). */
+export function parseText<S>(text: string, parser: LineParser<S>): S[] {
+  const out: S[] = [];
+  const lines = splitLines(text);
+  for (let i = 0; i < lines.length; i++) parser.push(lines[i]!, i + 1, out);
+  parser.end(out);
+  return out;
+}
+
 /** Split text into lines by the rules of `readLines` (BOM, LF/CRLF/CR, no empty last line). */
 export function splitLines(text: string): string[] {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -220,7 +247,8 @@ export async function writeText(
   }
 }
 
-function onceDrain(w: Writable): Promise<void> {
+/** Resolve when `w` drains (or reject when it fails, e.g. EPIPE). */
+export function onceDrain(w: Writable): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = (err?: Error) => {
       w.off("drain", done);
