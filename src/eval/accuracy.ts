@@ -4,6 +4,7 @@
  * (0–100), like conlleval's.
  */
 import { NadirError } from "../core/errors.ts";
+import { checkCounts, checkLabelIds, scoreAll } from "./pairs.ts";
 
 /** Scores of one label: a gold token of the label is "relevant", a predicted one "retrieved". */
 export interface LabelScore {
@@ -49,12 +50,7 @@ export function tokenAccuracy<T>(
   gold: readonly ArrayLike<T>[],
   pred: readonly ArrayLike<T>[],
 ): number {
-  if (gold.length !== pred.length) {
-    throw new NadirError(
-      "E_ARG",
-      `expected ${gold.length} predicted sequences (as many as gold), got ${pred.length}`,
-    );
-  }
+  checkCounts(gold.length, pred.length, "sequences");
   let tokens = 0;
   let correct = 0;
   for (let i = 0; i < gold.length; i++) {
@@ -117,12 +113,7 @@ export class LabelScorer {
   /** Add one sequence of gold and predicted label names. */
   add(gold: readonly string[], pred: readonly string[]): void {
     const n = gold.length;
-    if (pred.length !== n) {
-      throw new NadirError(
-        "E_ARG",
-        `expected ${n} predicted labels (as many as gold), got ${pred.length}`,
-      );
-    }
+    checkCounts(n, pred.length, "labels");
     for (let t = 0; t < n; t++) {
       const a = this.intern(gold[t]!);
       const b = this.intern(pred[t]!);
@@ -136,26 +127,12 @@ export class LabelScorer {
   /** Add one sequence of gold and predicted label ids (names from `opts.labels`). */
   addIds(gold: ArrayLike<number>, pred: ArrayLike<number>): void {
     const n = gold.length;
-    if (pred.length !== n) {
-      throw new NadirError(
-        "E_ARG",
-        `expected ${n} predicted labels (as many as gold), got ${pred.length}`,
-      );
-    }
+    checkCounts(n, pred.length, "labels");
     const L = this.numIdLabels;
     const gc = this.goldCount;
     const pc = this.predCount;
     const cc = this.correctCount;
-    for (let t = 0; t < n; t++) {
-      const a = gold[t]!;
-      const b = pred[t]!;
-      if (!(a >= 0 && a < L && b >= 0 && b < L) || (a | 0) !== a || (b | 0) !== b) {
-        throw new NadirError(
-          "E_ARG",
-          `token ${t}: expected label ids in [0, ${L}), got gold ${a}, predicted ${b}`,
-        );
-      }
-    }
+    checkLabelIds(gold, pred, L);
     for (let t = 0; t < n; t++) {
       const a = gold[t]!;
       const b = pred[t]!;
@@ -230,13 +207,5 @@ export function scoreLabels(
   pred: readonly (readonly string[])[],
   opts?: LabelScorerOptions,
 ): LabelReport {
-  if (gold.length !== pred.length) {
-    throw new NadirError(
-      "E_ARG",
-      `expected ${gold.length} predicted sequences (as many as gold), got ${pred.length}`,
-    );
-  }
-  const scorer = new LabelScorer(opts);
-  for (let i = 0; i < gold.length; i++) scorer.add(gold[i]!, pred[i]!);
-  return scorer.report();
+  return scoreAll(new LabelScorer(opts), gold, pred, "sequences");
 }

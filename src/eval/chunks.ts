@@ -15,6 +15,7 @@
  * does. Sentence boundaries end every chunk. Percentages like conlleval.
  */
 import { NadirError } from "../core/errors.ts";
+import { checkCounts, checkLabelIds, scoreAll } from "./pairs.ts";
 
 export type ChunkEncoding = "iob2" | "iob1" | "bioes";
 
@@ -253,7 +254,7 @@ export class ChunkScorer {
     where?: { file: string; line: number },
   ): void {
     const n = gold.length;
-    this.checkLength(n, pred.length, where);
+    checkCounts(n, pred.length, "tags", where);
     this.reserve(n);
     const g = this.g;
     const p = this.p;
@@ -270,32 +271,18 @@ export class ChunkScorer {
   /** Add one sentence of gold and predicted label ids (tag names from `opts.labels`). */
   addIds(gold: ArrayLike<number>, pred: ArrayLike<number>): void {
     const n = gold.length;
-    this.checkLength(n, pred.length);
+    checkCounts(n, pred.length, "tags");
     this.reserve(n);
     const g = this.g;
     const p = this.p;
     const map = this.labelTag;
     const L = map.length;
+    checkLabelIds(gold, pred, L);
     for (let t = 0; t < n; t++) {
-      const a = gold[t]!;
-      const b = pred[t]!;
-      if (!(a >= 0 && a < L && b >= 0 && b < L) || (a | 0) !== a || (b | 0) !== b) {
-        throw new NadirError(
-          "E_ARG",
-          `token ${t}: expected label ids in [0, ${L}), got gold ${a}, predicted ${b}`,
-        );
-      }
-      g[t] = map[a]!;
-      p[t] = map[b]!;
+      g[t] = map[gold[t]!]!;
+      p[t] = map[pred[t]!]!;
     }
     this.score(n);
-  }
-
-  private checkLength(n: number, m: number, where?: { file: string; line: number }): void {
-    if (n === m) return;
-    const msg = `expected ${n} predicted tags (as many as gold), got ${m}`;
-    if (where) throw new NadirError("E_PARSE", msg, where);
-    throw new NadirError("E_ARG", msg);
   }
 
   private reserve(n: number): void {
@@ -425,15 +412,7 @@ export function scoreChunks(
   pred: readonly (readonly string[])[],
   opts?: ChunkOptions,
 ): ChunkReport {
-  if (gold.length !== pred.length) {
-    throw new NadirError(
-      "E_ARG",
-      `expected ${gold.length} predicted sentences (as many as gold), got ${pred.length}`,
-    );
-  }
-  const scorer = new ChunkScorer(opts);
-  for (let i = 0; i < gold.length; i++) scorer.add(gold[i]!, pred[i]!);
-  return scorer.report();
+  return scoreAll(new ChunkScorer(opts), gold, pred, "sentences");
 }
 
 /**
