@@ -106,42 +106,61 @@ export class LinearChain implements Architecture {
   }
 
   /**
-   * W (this chain's layout) carried over to another chain over related data
-   * (a warm start): target attribute a takes source attribute attrMap[a] (−1:
-   * none), target label l source label labelMap[l] (−1: none); state weights,
-   * transitions, start and end move; what the source lacks starts at 0.
+   * Visit every weight of W (this chain's layout) with its index in `target`'s
+   * layout: source attribute a is target attribute attrMap[a], source label l
+   * target label labelMap[l] (−1: none — the weight is skipped, as is a state
+   * the target's rows lack). States, start, end, transitions, and the skip and
+   * second-order weights when both chains have them. Warm starts and model
+   * mixing are this one walk with different `put`s.
    */
-  transfer(
+  mapWeights(
     W: Float64Array,
     target: LinearChain,
     attrMap: Int32Array,
     labelMap: Int32Array,
-  ): Float64Array {
-    const out = new Float64Array(target.K);
-    for (let a = 0; a < target.A; a++) {
-      const b = attrMap[a]!;
-      if (b < 0) continue;
-      const end = target.rowEnd(a);
-      for (let k = target.rowStart(a); k < end; k++) {
-        const l = labelMap[target.labelOf(k, a)]!;
-        if (l < 0) continue;
-        const j = this.stateIndex(b, l);
-        if (j >= 0) out[k] = W[j]!;
+    put: (t: number, v: number) => void,
+  ): void {
+    for (let a = 0; a < this.A; a++) {
+      const u = attrMap[a]!;
+      if (u < 0) continue;
+      const end = this.rowEnd(a);
+      for (let k = this.rowStart(a); k < end; k++) {
+        const l = labelMap[this.labelOf(k, a)]!;
+        const t = l < 0 ? -1 : target.stateIndex(u, l);
+        if (t >= 0) put(t, W[k]!);
       }
     }
     const L = target.L;
     const L0 = this.L;
-    for (let i = 0; i < L; i++) {
-      const si = labelMap[i]!;
-      if (si < 0) continue;
-      out[target.startOffset + i] = W[this.startOffset + si]!;
-      out[target.endOffset + i] = W[this.endOffset + si]!;
-      for (let j = 0; j < L; j++) {
-        const sj = labelMap[j]!;
-        if (sj >= 0) out[target.transOffset + i * L + j] = W[this.transOffset + si * L0 + sj]!;
+    const skip = this.skip && target.skip;
+    const second = this.order === 2 && target.order === 2;
+    for (let p = 0; p < L0; p++) {
+      const q = labelMap[p]!;
+      if (q < 0) continue;
+      put(target.startOffset + q, W[this.startOffset + p]!);
+      put(target.endOffset + q, W[this.endOffset + p]!);
+      for (let r = 0; r < L0; r++) {
+        const s = labelMap[r]!;
+        if (s < 0) continue;
+        put(target.transOffset + q * L + s, W[this.transOffset + p * L0 + r]!);
+        if (skip) put(target.skipOffset + q * L + s, W[this.skipOffset + p * L0 + r]!);
+        if (!second) continue;
+        for (let z = 0; z < L0; z++) {
+          const y = labelMap[z]!;
+          if (y >= 0)
+            put(
+              target.trans2Offset + (q * L + s) * L + y,
+              W[this.trans2Offset + (p * L0 + r) * L0 + z]!,
+            );
+        }
       }
     }
-    return out;
+  }
+
+  /** Call visit(l) for each label l with a state weight in attribute a's row. */
+  rowLabels(a: number, visit: (l: number) => void): void {
+    const end = this.rowEnd(a);
+    for (let k = this.rowStart(a); k < end; k++) visit(this.labelOf(k, a));
   }
 
   /**

@@ -46,8 +46,6 @@ export function combineModels(
         `mix: model ${i + 1} was trained with another spec than model 1 (${m.spec.name} vs ${spec.name}); only models of the same spec mix`,
       );
   });
-  const order = first.arch.order;
-  const skip = first.arch.skip;
   // labels: union in order of first appearance
   const labels = new Dictionary();
   for (const m of models) for (const l of m.labels) labels.add(l);
@@ -112,12 +110,11 @@ export function combineModels(
       const lmap = labelMaps[i]!;
       for (let a = 0; a < arch.A; a++) {
         const u = amap[a]!;
-        const end = arch.rowEnd(a);
-        for (let k = arch.rowStart(a); k < end; k++) {
-          const l = lmap[arch.labelOf(k, a)]!;
+        arch.rowLabels(a, (label) => {
+          const l = lmap[label]!;
           const w = u * words + (l >>> 5);
           seen[w] = seen[w]! | (1 << (l & 31));
-        }
+        });
       }
     });
     const rowPtr = new Int32Array(A + 1);
@@ -142,36 +139,8 @@ export function combineModels(
     } else W[t] = W[t]! + c * v;
   };
   models.forEach((m, i) => {
-    const src = m.arch;
     const c = coefs[i] ?? 1;
-    const amap = attrMaps[i]!;
-    const lmap = labelMaps[i]!;
-    for (let a = 0; a < src.A; a++) {
-      const u = amap[a]!;
-      const end = src.rowEnd(a);
-      for (let k = src.rowStart(a); k < end; k++)
-        put(arch.stateIndex(u, lmap[src.labelOf(k, a)]!), m.W[k]!, c);
-    }
-    const L0 = src.L;
-    for (let p = 0; p < L0; p++) {
-      const q = lmap[p]!;
-      put(arch.startOffset + q, m.W[src.startOffset + p]!, c);
-      put(arch.endOffset + q, m.W[src.endOffset + p]!, c);
-      for (let r = 0; r < L0; r++) {
-        const s = lmap[r]!;
-        put(arch.transOffset + q * L + s, m.W[src.transOffset + p * L0 + r]!, c);
-        if (skip) put(arch.skipOffset + q * L + s, m.W[src.skipOffset + p * L0 + r]!, c);
-        if (order === 2) {
-          for (let z = 0; z < L0; z++) {
-            put(
-              arch.trans2Offset + (q * L + s) * L + lmap[z]!,
-              m.W[src.trans2Offset + (p * L0 + r) * L0 + z]!,
-              c,
-            );
-          }
-        }
-      }
-    }
+    m.arch.mapWeights(m.W, arch, attrMaps[i]!, labelMaps[i]!, (t, v) => put(t, v, c));
   });
   return out;
 }

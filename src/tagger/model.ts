@@ -332,12 +332,16 @@ export class Model {
    * label, transitions by label names; what this model lacks starts at 0.
    */
   weightsFor(fx: FeatureExtractor, arch: LinearChain, labels: readonly string[]): Float64Array {
-    const labelMap = Int32Array.from(labels, (l) => this.labelDict.get(l));
-    const mine = new Map<string, number>();
-    for (let a = 0; a < this.arch.A; a++) mine.set(this.fx.attributeName(a), a);
-    const attrMap = new Int32Array(arch.A);
-    for (let a = 0; a < arch.A; a++) attrMap[a] = mine.get(fx.attributeName(a)) ?? -1;
-    return this.arch.transfer(this.W, arch, attrMap, labelMap);
+    const theirs = new Map<string, number>();
+    for (let a = 0; a < arch.A; a++) theirs.set(fx.attributeName(a), a);
+    const attrMap = new Int32Array(this.arch.A);
+    for (let a = 0; a < this.arch.A; a++) attrMap[a] = theirs.get(this.fx.attributeName(a)) ?? -1;
+    const labelMap = Int32Array.from(this.labels, (l) => labels.indexOf(l));
+    const W = new Float64Array(arch.K);
+    this.arch.mapWeights(this.W, arch, attrMap, labelMap, (t, v) => {
+      W[t] = v;
+    });
+    return W;
   }
 
   /**
