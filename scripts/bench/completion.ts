@@ -50,6 +50,10 @@ const { values } = parseArgs({
     "curve-seconds": { type: "string", default: "120" },
     seed: { type: "string", default: "1" },
     decay: { type: "boolean", default: false },
+    adagrad: { type: "string", default: "entry" },
+    subsample: { type: "string", default: "0" },
+    init: { type: "string" },
+    "acc-init": { type: "string", default: "0" },
     "warm-minutes": { type: "string", default: "0" },
     "hinge-lr": { type: "string", default: "0.05" },
     ship: { type: "string" },
@@ -152,6 +156,9 @@ if (values.model) {
         threads: Number(values.threads),
         seed: Number(values.seed),
         decay: values.decay,
+        adagrad: values.adagrad as "entry" | "row",
+        subsample: Number(values.subsample),
+        accInit: Number(values["acc-init"]),
         progressSeconds: Number(values["curve-seconds"]),
         onModel: (m) => {
           live = m;
@@ -178,8 +185,16 @@ if (values.model) {
     report(`${label} (${path})`, r.model, r.seconds, r.steps, { curve });
   };
   const minutes = Number(values["train-minutes"]);
+  const init = values.init ? Lbl.load(values.init) : undefined;
+  if (init)
+    report(
+      `warm start (${values.init})`,
+      init,
+      Number(init.meta.seconds ?? 0),
+      Number(init.meta.steps ?? 0),
+    );
   for (const loss of values.losses.split(",") as CompletionLoss[])
-    await trainOne(loss, minutes, loss);
+    await trainOne(loss, minutes, loss, init);
   const warm = Number(values["warm-minutes"]);
   const nll = trained.get("nll");
   if (warm > 0 && nll) await trainOne("hinge", warm, "hinge-from-nll", nll);

@@ -75,6 +75,34 @@ export const completeTrainCommand: Command = {
       help: "loss-table row on each word's data-vs-noise pair (log: NCE; hinge, mce, lvq2, perceptron: negative sampling with that loss)",
     },
     { name: "margin", type: "number", default: 1, min: 0, help: "margin m of --nce-loss hinge" },
+    {
+      name: "subsample",
+      type: "number",
+      default: 0,
+      min: 0,
+      help: "keep a word as the target with probability min(1, √(t/f)) (t = this; 0: off; biases corrected after)",
+    },
+    {
+      name: "adagrad",
+      type: "string",
+      default: "entry",
+      choices: ["entry", "row"],
+      help: "AdaGrad sums per entry, or per row of each table (faster)",
+    },
+    {
+      name: "init",
+      type: "string",
+      default: "",
+      file: true,
+      help: "warm start from this completion model (its D and window; rows of shared words copied)",
+    },
+    {
+      name: "acc-init",
+      type: "number",
+      default: 0,
+      min: 0,
+      help: "AdaGrad's initial squared-gradient sums (e.g. 1 with --init: smaller first steps)",
+    },
     { name: "seed", type: "int", default: 1, min: 0, help: "random seed" },
     {
       name: "dtype",
@@ -98,10 +126,12 @@ export const completeTrainCommand: Command = {
     const say = (line: string): void => {
       if (!quiet) process.stderr.write(`${line}\n`);
     };
-    const [{ corpusFiles, encodeCorpus }, { checkNceLoss, trainEncoded }] = await Promise.all([
-      import("../complete/corpus.ts"),
-      import("../complete/train.ts"),
-    ]);
+    const [{ corpusFiles, encodeCorpus }, { checkNceLoss, trainEncoded }, { Lbl }] =
+      await Promise.all([
+        import("../complete/corpus.ts"),
+        import("../complete/train.ts"),
+        import("../complete/lbl.ts"),
+      ]);
     const nceLoss = ((v["nce-loss"] as string | undefined) ?? "log") as LossName;
     checkNceLoss(nceLoss, { margin: (v.margin as number | undefined) ?? 1 });
     const t0 = performance.now();
@@ -123,23 +153,32 @@ export const completeTrainCommand: Command = {
     say(
       `read ${data.files} files: ${data.tokens} tokens, ${data.types} types, vocabulary ${data.vocab.size - 2} words (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
     );
-    const r = await trainEncoded(data, {
-      loss: "nll",
-      minutes: maxSteps > 0 && v.minutes === undefined ? 0 : minutes,
-      maxSteps,
-      dim: (v.dim as number | undefined) ?? 96,
-      left: window,
-      right: window,
-      lr: (v.lr as number | undefined) ?? 0.1,
-      noise: (v.noise as number | undefined) ?? 10,
-      nceLoss,
-      margin: (v.margin as number | undefined) ?? 1,
-      threads: (v.threads as number | undefined) ?? 2,
-      seed: (v.seed as number | undefined) ?? 1,
-      progressSeconds: 30,
-      onProgress: (p) =>
-        say(`${(p.seconds / 60).toFixed(1)} min: ${p.steps} steps, loss ${p.avgLoss.toFixed(4)}`),
-    });
+    const initPath = (v.init as string | undefined) ?? "";
+    const init = initPath !== "" ? Lbl.load(initPath) : undefined;
+    const r = await trainEncoded(
+      data,
+      {
+        loss: "nll",
+        minutes: maxSteps > 0 && v.minutes === undefined ? 0 : minutes,
+        maxSteps,
+        dim: (v.dim as number | undefined) ?? 96,
+        left: window,
+        right: window,
+        lr: (v.lr as number | undefined) ?? 0.1,
+        noise: (v.noise as number | undefined) ?? 10,
+        nceLoss,
+        margin: (v.margin as number | undefined) ?? 1,
+        threads: (v.threads as number | undefined) ?? 2,
+        seed: (v.seed as number | undefined) ?? 1,
+        subsample: (v.subsample as number | undefined) ?? 0,
+        adagrad: ((v.adagrad as string | undefined) ?? "entry") as "entry" | "row",
+        accInit: (v["acc-init"] as number | undefined) ?? 0,
+        progressSeconds: 30,
+        onProgress: (p) =>
+          say(`${(p.seconds / 60).toFixed(1)} min: ${p.steps} steps, loss ${p.avgLoss.toFixed(4)}`),
+      },
+      init,
+    );
     r.model.meta = { ...r.model.meta, corpus: { files: data.files, tokens: data.tokens } };
     r.model.save(out, ((v.dtype as string | undefined) ?? "i8") as "i8" | "f32");
     say(

@@ -299,6 +299,67 @@ export class Lbl {
   }
 
   /**
+   * The same step by row-wise AdaGrad: one squared-gradient sum per row of Q,
+   * R and W (the mean over its D entries, kept in the row's first entry of
+   * `acc`), so one square root per row instead of one per entry, as large
+   * embedding tables are commonly trained. this.r must be the prediction for ctx.
+   */
+  adagradRowStep(
+    ctx: Int32Array,
+    ws: Int32Array,
+    gs: ArrayLike<number>,
+    n: number,
+    acc: LblParams,
+    lr: number,
+  ): void {
+    const { R, Q, b, W } = this.p;
+    const D = this.D;
+    const r = this.r;
+    const dr = this.backR(ws, gs, n); // before Q moves
+    const eps = 1e-8;
+    let rr = 0;
+    for (let d = 0; d < D; d++) rr += r[d]! * r[d]!;
+    rr /= D;
+    for (let k = 0; k < n; k++) {
+      const g = gs[k]!;
+      if (g === 0) continue;
+      const w = ws[k]!;
+      const o = w * D;
+      const a = acc.Q[o]! + g * g * rr;
+      acc.Q[o] = a;
+      const step = (lr * g) / Math.sqrt(a + eps); // ∂E/∂Q[w] = −r
+      for (let d = 0; d < D; d++) Q[o + d] = Q[o + d]! + step * r[d]!;
+      const ab = acc.b[w]! + g * g;
+      acc.b[w] = ab;
+      b[w] = b[w]! + (lr * g) / Math.sqrt(ab + eps);
+    }
+    for (let i = 0; i < this.C; i++) {
+      const ro = ctx[i]! * D;
+      const wo = i * D;
+      let sR = 0;
+      let sW = 0;
+      for (let d = 0; d < D; d++) {
+        const gR = W[wo + d]! * dr[d]!;
+        const gW = R[ro + d]! * dr[d]!;
+        sR += gR * gR;
+        sW += gW * gW;
+      }
+      const aR = acc.R[ro]! + sR / D;
+      acc.R[ro] = aR;
+      const aW = acc.W[wo]! + sW / D;
+      acc.W[wo] = aW;
+      const stepR = lr / Math.sqrt(aR + eps);
+      const stepW = lr / Math.sqrt(aW + eps);
+      for (let d = 0; d < D; d++) {
+        const g = dr[d]!;
+        const rv = R[ro + d]!;
+        R[ro + d] = rv - stepR * W[wo + d]! * g;
+        W[wo + d] = W[wo + d]! - stepW * rv * g;
+      }
+    }
+  }
+
+  /**
    * A copy restricted to the `maxWords` most frequent words (ids are ranked by
    * frequency): dropped words become <unk> in contexts and are no longer
    * candidates. For small shipped models.

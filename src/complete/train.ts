@@ -78,6 +78,20 @@ export interface CompletionTrainOptions {
   nllSamples: number;
   /** let the step size fall linearly to 1% of lr over the budget (time or steps) */
   decay: boolean;
+  /**
+   * AdaGrad's squared-gradient sums per entry ("entry") or per row of each
+   * table ("row": one square root per row, faster)
+   */
+  adagrad: "entry" | "row";
+  /**
+   * nll with NCE: frequent words are kept as the word to predict with
+   * probability min(1, √(subsample / f(w))) (f: relative frequency; Mikolov et
+   * al. 2013), so steps go to the rarer words; the biases are corrected by
+   * −log keep(w) after training, which restores the energies' optimum (0: off)
+   */
+  subsample: number;
+  /** AdaGrad's initial squared-gradient sums (> 0: a warm start's first steps are smaller) */
+  accInit: number;
   /** hinge and exact nll: contexts whose energies are computed together */
   batch: number;
   /** train on sentences (windows padded at sentence ends), as the questions are */
@@ -110,6 +124,9 @@ export const COMPLETION_DEFAULTS: CompletionTrainOptions = {
   nllCutoff: 1e-6,
   nllSamples: 32,
   batch: 16,
+  adagrad: "entry",
+  subsample: 0,
+  accInit: 0,
   decay: false,
   sentences: true,
   threads: 1,
@@ -166,6 +183,23 @@ export function noiseWeights(freq: Float64Array, power: number): Float64Array {
   return Float64Array.from(freq, (c, w) => (w >= FIRST_WORD ? (c + 1) ** power : 0));
 }
 
+/** Per word, the probability of keeping it as a target (see `subsample`); null when off. */
+export function keepProbabilities(freq: Float64Array, subsample: number): Float64Array | null {
+  if (!(subsample > 0)) return null;
+  let tot = 0;
+  for (let w = FIRST_WORD; w < freq.length; w++) tot += freq[w]!;
+  return Float64Array.from(freq, (c, w) =>
+    w >= FIRST_WORD && c > 0 ? Math.min(1, Math.sqrt((subsample * tot) / c)) : 1,
+  );
+}
+
+/** Fold the subsampling back into the biases: E(w) + log keep(w) (the unsubsampled optimum). */
+export function unsubsample(model: Lbl, keep: Float64Array | null): void {
+  if (!keep) return;
+  const b = model.p.b;
+  for (let w = FIRST_WORD; w < model.V; w++) b[w] = b[w]! - Math.log(keep[w]!);
+}
+
 /**
  * One training thread's state: the model (possibly over shared memory), its
  * AdaGrad sums, scratch buffers and the NCE noise sampler.
@@ -184,6 +218,7 @@ export class CompletionLearner {
   private readonly gs: Float64Array;
   private readonly cdf: Float64Array;
   private readonly g1 = new Float64Array(1);
+  private readonly keep: Float64Array | null;
   /** the step size is lr · lrScale (see setProgress) */
   lrScale = 1;
 
@@ -199,7 +234,10 @@ export class CompletionLearner {
     rng: Rng,
     /** NCE noise weights (required when loss = nll and noise > 0) */
     noiseW?: Float64Array,
+    /** NCE: per word, the probability of keeping it as a target (subsampling) */
+    keep: Float64Array | null = null,
   ) {
+    this.keep = keep;
     this.model = model;
     this.acc = acc;
     this.o = o;
@@ -249,9 +287,12 @@ export class CompletionLearner {
     const lr = this.o.lr * this.lrScale;
     const ctx = this.ctxs;
     const g1 = this.g1;
+    const rowwise = this.o.adagrad === "row";
     let lossSum = 0;
+    const keep = this.keep;
     for (let step = 0; step < n; step++) {
-      const t = pos[rng.int(pos.length)]!;
+      let t = pos[rng.int(pos.length)]!;
+      if (keep) while (rng.next() >= keep[ids[t]!]!) t = pos[rng.int(pos.length)]!;
       model.contextAt(ids, t, ctx);
       model.predict(ctx);
       ws[0] = ids[t]!;
@@ -261,7 +302,8 @@ export class CompletionLearner {
         lossSum += nceTerm(nceLoss, model.energyOf(w), logKq[w]!, j === 0, g1, lv);
         gs[j] = g1[0]!;
       }
-      model.adagradStep(ctx, ws, gs, K + 1, acc, lr);
+      if (rowwise) model.adagradRowStep(ctx, ws, gs, K + 1, acc, lr);
+      else model.adagradStep(ctx, ws, gs, K + 1, acc, lr);
     }
     return lossSum;
   }
@@ -400,7 +442,8 @@ export async function trainCompletion(
 /**
  * Train on an encoded corpus (corpus.ts: read file by file, e.g. gzipped
  * etexts); its padding must be at least the window. With `init`, a warm start
- * (init's vocabulary must be the corpus's).
+ * from that model (its dimension and window): the rows of the words both
+ * vocabularies share are copied, the corpus's other words start as usual.
  */
 export async function trainEncoded(
   corpus: Pick<EncodedCorpus, "vocab" | "freq" | "ids">,
@@ -411,20 +454,49 @@ export async function trainEncoded(
   if (init) Object.assign(o, { dim: init.D, left: init.left, right: init.right });
   validate(o);
   const { vocab, freq, ids } = corpus;
-  if (init && init.vocab.words.length !== vocab.size)
-    throw new NadirError("E_ARG", "warm start: the model's vocabulary is not the corpus's");
   const rng = new Rng(o.seed);
   const shared = o.threads > 1;
   const params = zeroParams(vocab.size, o.dim, o.left + o.right, "f32", shared);
   const model = new Lbl(vocab, o.dim, o.left, o.right, params);
   if (init) {
-    for (const k of ["R", "Q", "b", "W"] as const) params[k].set(init.p[k]);
+    const same =
+      init.vocab.size === vocab.size && init.vocab.words.every((w, i) => vocab.words[i] === w);
+    if (same) for (const k of ["R", "Q", "b", "W"] as const) params[k].set(init.p[k]);
+    else warmStart(model.init(rng, freq), init);
     model.meta = { init: init.meta };
   } else model.init(rng, freq);
   o.onModel?.(model);
-  return shared
-    ? trainThreads(model, ids, freq, o)
-    : trainOn(model, ids, o, rng, noiseWeights(freq, o.noisePower));
+  const keep = o.loss === "nll" && o.noise > 0 ? keepProbabilities(freq, o.subsample) : null;
+  const r = shared
+    ? await trainThreads(model, ids, freq, o, keep)
+    : trainOn(model, ids, o, rng, noiseWeights(freq, o.noisePower), keep);
+  unsubsample(model, keep);
+  return r;
+}
+
+/**
+ * Copy into `model` the parameters of `from` (same D and window) for the
+ * words both vocabularies hold, and its position weights. The reserved rows
+ * (<unk>, <s>) are copied too.
+ */
+export function warmStart(model: Lbl, from: Lbl): Lbl {
+  if (from.D !== model.D || from.left !== model.left || from.right !== model.right)
+    throw new NadirError(
+      "E_ARG",
+      `warm start: the model has D = ${from.D}, window ${from.left}/${from.right}; expected D = ${model.D}, ${model.left}/${model.right}`,
+    );
+  const D = model.D;
+  const { R, Q, b, W } = model.p;
+  for (let w = 0; w < model.V; w++) {
+    const v = from.vocab.id(model.vocab.words[w]!);
+    if (w >= FIRST_WORD && v < FIRST_WORD) continue;
+    const src = w < FIRST_WORD ? w : v;
+    R.set(from.p.R.subarray(src * D, src * D + D), w * D);
+    Q.set(from.p.Q.subarray(src * D, src * D + D), w * D);
+    b[w] = from.p.b[src]!;
+  }
+  W.set(from.p.W);
+  return model;
 }
 
 function validate(o: CompletionTrainOptions): void {
@@ -447,12 +519,14 @@ export function trainOn(
   o: CompletionTrainOptions,
   rng: Rng,
   noiseW?: Float64Array,
+  keep: Float64Array | null = null,
 ): TrainResult {
   validate(o);
   const pos = examplePositions(ids);
   if (pos.length === 0) return { model, steps: 0, seconds: 0, avgLoss: 0 };
   const acc = zeroParams(model.V, model.D, model.C, "f32");
-  const learner = new CompletionLearner(model, acc, o, rng, noiseW);
+  for (const k of ["R", "Q", "b", "W"] as const) acc[k].fill(o.accInit);
+  const learner = new CompletionLearner(model, acc, o, rng, noiseW, keep);
   const start = performance.now();
   const budget = o.minutes > 0 ? o.minutes * 60_000 : Number.POSITIVE_INFINITY;
   const maxSteps = o.maxSteps > 0 ? o.maxSteps : Number.POSITIVE_INFINITY;
@@ -494,7 +568,9 @@ function stamp(
     ...model.meta,
     loss: o.loss,
     estimator: o.loss === "nll" ? (o.noise > 0 ? `nce-${o.noise}` : "exact") : "most-offending",
-    ...(o.loss === "nll" && o.noise > 0 ? { nceLoss: o.nceLoss } : {}),
+    ...(o.loss === "nll" && o.noise > 0
+      ? { nceLoss: o.nceLoss, adagrad: o.adagrad, subsample: o.subsample }
+      : {}),
     dim: model.D,
     window: [model.left, model.right],
     steps,
@@ -518,6 +594,7 @@ export interface CompletionWorkerData {
   acc: LblParams;
   ids: Int32Array;
   noiseW: Float64Array;
+  keep: Float64Array | null;
   options: Omit<CompletionTrainOptions, "onProgress" | "onModel">;
   seed: number;
   slot: number;
@@ -536,12 +613,14 @@ async function trainThreads(
   ids: Int32Array,
   freq: Float64Array,
   o: CompletionTrainOptions,
+  keep: Float64Array | null,
 ): Promise<TrainResult> {
   const { onProgress, onModel: _, ...options } = o;
   const T = o.threads;
   const sharedIds = new Int32Array(new SharedArrayBuffer(ids.length * 4));
   sharedIds.set(ids);
   const acc = zeroParams(model.V, model.D, model.C, "f32", true);
+  for (const k of ["R", "Q", "b", "W"] as const) acc[k].fill(o.accInit);
   const counters = new Float64Array(new SharedArrayBuffer(T * 2 * 8));
   const stop = new Int32Array(new SharedArrayBuffer(4));
   const start = performance.now();
@@ -559,6 +638,7 @@ async function trainThreads(
       acc,
       ids: sharedIds,
       noiseW: noiseWeights(freq, o.noisePower),
+      keep,
       options,
       seed: o.seed + 7919 * slot,
       slot,

@@ -12,7 +12,7 @@ import { CompletionLearner, type CompletionWorkerData, examplePositions } from "
 const d = workerData as CompletionWorkerData;
 const model = new Lbl(new Vocab(d.words), d.D, d.left, d.right, d.params);
 const rng = new Rng(d.seed);
-const learner = new CompletionLearner(model, d.acc, { ...d.options }, rng, d.noiseW);
+const learner = new CompletionLearner(model, d.acc, { ...d.options }, rng, d.noiseW, d.keep);
 const pos = examplePositions(d.ids);
 const chunk = d.options.loss === "nll" && d.options.noise > 0 ? 5_000 : 64;
 let steps = 0;

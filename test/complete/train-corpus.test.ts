@@ -22,10 +22,12 @@ import { topK } from "../../src/complete/topk.ts";
 import {
   COMPLETION_DEFAULTS,
   checkNceLoss,
+  keepProbabilities,
   nceTerm,
   noiseWeights,
   trainEncoded,
   trainOn,
+  warmStart,
 } from "../../src/complete/train.ts";
 import { NadirError } from "../../src/core/errors.ts";
 import { Rng } from "../../src/core/rng.ts";
@@ -174,6 +176,58 @@ describe("the completion loss comes from the loss table", () => {
     expect(() => checkNceLoss("nll")).toThrow(NadirError);
   });
 
+  it("subsampling keeps rare targets, thins frequent ones, and its bias correction is −log keep", async () => {
+    const freq = Float64Array.from([0, 0, 900, 90, 9, 1]);
+    const keep = keepProbabilities(freq, 0.01)!;
+    expect(keep[5]).toBe(1);
+    expect(keep[4]).toBe(1);
+    expect(keep[2]).toBeCloseTo(Math.sqrt((0.01 * 1000) / 900), 12);
+    expect(keepProbabilities(freq, 0)).toBeNull();
+    const c = encodeCorpus(corpusFiles(writeCorpus("sub")), {
+      vocabSize: 100,
+      minCount: 1,
+      pad: 4,
+      sentences: true,
+    });
+    const opts = { dim: 8, left: 4, right: 4, minutes: 0, maxSteps: 5_000, threads: 1, seed: 3 };
+    const plain = await trainEncoded(c, opts);
+    const sub = await trainEncoded(c, { ...opts, subsample: 0.01, adagrad: "row" });
+    expect(sub.model.meta.subsample).toBe(0.01);
+    expect(Array.from(sub.model.p.Q)).not.toEqual(Array.from(plain.model.p.Q));
+    // the bias of "the" (the most frequent word) was raised back by −log keep > 0
+    const k = keepProbabilities(c.freq, 0.01)!;
+    expect(k[c.vocab.id("the")]).toBeLessThan(1);
+  });
+
+  it("warm-starts from a model with another vocabulary: shared words' rows are copied", async () => {
+    const c = encodeCorpus(corpusFiles(writeCorpus("warm")), {
+      vocabSize: 100,
+      minCount: 1,
+      pad: 2,
+      sentences: true,
+    });
+    const small = Vocab.build(
+      new Map([
+        ["cat", 5],
+        ["hay", 3],
+        ["unseen", 2],
+      ]),
+      10,
+    );
+    const old = new Lbl(small, 8, 2, 2).init(new Rng(9));
+    const m = warmStart(new Lbl(c.vocab, 8, 2, 2).init(new Rng(1)), old);
+    const row = (x: Lbl, w: string) =>
+      Array.from(x.p.Q.subarray(x.vocab.id(w) * 8, x.vocab.id(w) * 8 + 8));
+    expect(row(m, "cat")).toEqual(row(old, "cat"));
+    expect(row(m, "hay")).toEqual(row(old, "hay"));
+    expect(row(m, "dog")).not.toEqual(row(old, "cat"));
+    expect(Array.from(m.p.W)).toEqual(Array.from(old.p.W));
+    expect(() => warmStart(new Lbl(c.vocab, 4, 2, 2), old)).toThrow(/warm start/);
+    const r = await trainEncoded(c, { minutes: 0, maxSteps: 1000, accInit: 1 }, old);
+    expect(r.model.D).toBe(8);
+    expect(r.model.vocab.size).toBe(c.vocab.size);
+  });
+
   it("trains from an encoded corpus on two threads", async () => {
     const c = encodeCorpus(corpusFiles(writeCorpus("threads")), {
       vocabSize: 100,
@@ -233,6 +287,34 @@ describe("nadir complete train", () => {
     ]);
     expect(a.code).toBe(0);
     expect(JSON.parse(a.stdout).completions[0].word).toBe("hay");
+    // a warm start from that model, written as float32
+    const warm = join(dir, "warm.lbl");
+    const w = await run([
+      "complete",
+      "train",
+      "--corpus",
+      d,
+      "--init",
+      model,
+      "--acc-init",
+      "1",
+      "--max-steps",
+      "2000",
+      "--threads",
+      "1",
+      "--min-count",
+      "1",
+      "--dtype",
+      "f32",
+      "--model",
+      warm,
+      "--quiet",
+    ]);
+    expect(w.code, w.stderr).toBe(0);
+    expect(w.stderr).toBe("");
+    const wm = Lbl.load(warm);
+    expect(wm.D).toBe(8);
+    expect(wm.meta.init).toBeDefined();
   });
 
   it("prints its own options and fails with one ERROR line", async () => {
