@@ -5,9 +5,9 @@
  * raw and averaged weights and their mistakes into shared memory.
  */
 import { workerData } from "node:worker_threads";
-import { writeFailure } from "../core/threads.ts";
 import { MIX_CTRL, makeShardTrainer, type ShardConfig, shardSeed, workerShards } from "./mixing.ts";
 import type { Packed } from "./parallel.ts";
+import { serveGenerations } from "./worker-loop.ts";
 
 const d = workerData as {
   failure: Uint8Array;
@@ -22,21 +22,12 @@ const d = workerData as {
   avgs: (Float64Array | null)[];
   stats: Float64Array;
 };
-const { ctrl } = d;
-try {
+serveGenerations(d.ctrl, MIX_CTRL, d.failure, () => {
   const trainer = makeShardTrainer(d.config);
   const shard = workerShards(d.packed, d.bounds);
   const data = d.shards.map((s) => shard(s));
-  Atomics.add(ctrl, MIX_CTRL.READY, 1);
-  Atomics.notify(ctrl, MIX_CTRL.READY);
-  // Generation 0 is "nothing asked yet" (reading the current one could miss
-  // a first epoch the parent started between our READY and here).
-  let seen = 0;
-  for (;;) {
-    Atomics.wait(ctrl, MIX_CTRL.GEN, seen);
-    seen = Atomics.load(ctrl, MIX_CTRL.GEN);
-    if (Atomics.load(ctrl, MIX_CTRL.STOP) !== 0) break;
-    const epoch = Atomics.load(ctrl, MIX_CTRL.EPOCH);
+  return () => {
+    const epoch = Atomics.load(d.ctrl, MIX_CTRL.EPOCH);
     for (let i = 0; i < d.shards.length; i++) {
       const s = d.shards[i]!;
       const raw = d.raws[i]!;
@@ -47,13 +38,5 @@ try {
       d.stats[2 * s] = r.mistakes;
       d.stats[2 * s + 1] = r.loss;
     }
-    Atomics.add(ctrl, MIX_CTRL.DONE, 1);
-    Atomics.notify(ctrl, MIX_CTRL.DONE);
-  }
-} catch (e) {
-  // Reported through shared memory (the parent waits in Atomics.wait); never rethrown.
-  writeFailure(d.failure, e);
-  Atomics.store(ctrl, MIX_CTRL.FAILED, 1);
-  Atomics.notify(ctrl, MIX_CTRL.DONE);
-  Atomics.notify(ctrl, MIX_CTRL.READY);
-}
+  };
+});

@@ -5,12 +5,12 @@
 import { workerData } from "node:worker_threads";
 import { type Encoding, encodingConstraints, withEnd } from "../architecture/labels.ts";
 import { architectureFrom } from "../architecture/registry.ts";
-import { writeFailure } from "../core/threads.ts";
 import { getBackend } from "../inference/registry.ts";
 import { viterbiBackend } from "../inference/viterbi.ts";
 import { makeLoss } from "../loss/index.ts";
 import { EnergyObjective } from "./objective.ts";
 import { CTRL, type ObjectiveConfig, type Packed, unpack } from "./parallel.ts";
+import { serveGenerations } from "./worker-loop.ts";
 
 const d = workerData as {
   failure: Uint8Array;
@@ -24,8 +24,7 @@ const d = workerData as {
   from: number;
   to: number;
 };
-const { ctrl } = d;
-try {
+serveGenerations(d.ctrl, CTRL, d.failure, () => {
   const c = d.config;
   const arch = architectureFrom(c.arch);
   const base = c.constrained ? encodingConstraints(c.encoding as Encoding, c.labels) : undefined;
@@ -37,16 +36,7 @@ try {
       c.constrained ? withEnd(base, c.encoding as Encoding, c.labels, T) : undefined,
   });
   const data = unpack(d.packed);
-  Atomics.add(ctrl, CTRL.READY, 1);
-  Atomics.notify(ctrl, CTRL.READY);
-  // Generation 0 is "nothing asked yet". Reading the current generation here
-  // instead would race with the parent: its first fg() may already have moved
-  // GEN to 1 between our READY and this line, and we would wait for 2 forever.
-  let seen = 0;
-  for (;;) {
-    Atomics.wait(ctrl, CTRL.GEN, seen);
-    seen = Atomics.load(ctrl, CTRL.GEN);
-    if (Atomics.load(ctrl, CTRL.STOP) !== 0) break;
+  return () => {
     const g = d.g;
     g.fill(0);
     let f = 0;
@@ -55,14 +45,5 @@ try {
       if (!Number.isNaN(v)) f += v;
     }
     d.values[d.slot] = f;
-    Atomics.add(ctrl, CTRL.DONE, 1);
-    Atomics.notify(ctrl, CTRL.DONE);
-  }
-} catch (e) {
-  // Reported through shared memory (the parent may be blocked in Atomics.wait);
-  // never rethrown, so no uncaught exception reaches the parent or a test runner.
-  writeFailure(d.failure, e);
-  Atomics.store(ctrl, CTRL.FAILED, 1);
-  Atomics.notify(ctrl, CTRL.DONE);
-  Atomics.notify(ctrl, CTRL.READY);
-}
+  };
+});
