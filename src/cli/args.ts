@@ -19,6 +19,20 @@ export function flag(name: string, help: string, type: OptionDecl["type"] = "str
   return { name, type, default: type === "boolean" ? false : "", help };
 }
 
+/** The value of flag `name`, or E_ARG "`who`: --name is required". */
+export function required(v: Record<string, unknown>, name: string, who: string): string {
+  const x = v[name];
+  if (!x) throw new NadirError("E_ARG", `${who}: --${name} is required (see nadir ${who} --help)`);
+  return x as string;
+}
+
+/** The one input file of a command ("-" = stdin when none); E_ARG for more than one. */
+export function oneInput(positionals: readonly string[], who: string): string {
+  if (positionals.length > 1)
+    throw new NadirError("E_ARG", `${who}: expected one input file, got ${positionals.length}`);
+  return positionals[0] ?? "-";
+}
+
 export function helpText(cmd: Command): string {
   const lines = [`usage: ${cmd.usage}`, "", cmd.summary, "", "options:"];
   const label = (o: OptionDecl): string => {

@@ -1,4 +1,3 @@
-import { NadirError } from "../core/errors.ts";
 import { readConll } from "../data/conll.ts";
 import { LabelScorer } from "../eval/accuracy.ts";
 import { ChunkScorer, detectEncoding } from "../eval/chunks.ts";
@@ -8,7 +7,7 @@ import {
   formatLabelReport,
   formatLabelReportJson,
 } from "../eval/report.ts";
-import { type Command, flag } from "./args.ts";
+import { type Command, flag, oneInput } from "./args.ts";
 
 export const evalCommand: Command = {
   name: "eval",
@@ -25,9 +24,7 @@ export const evalCommand: Command = {
     flag("json", "print one JSON object instead of conlleval's text report", "boolean"),
   ],
   async run(v, positionals) {
-    if (positionals.length > 1)
-      throw new NadirError("E_ARG", `eval: expected one input file, got ${positionals.length}`);
-    const input = positionals[0] ?? "-";
+    const input = oneInput(positionals, "eval");
     const asked = (v.encoding as string | undefined) ?? "auto";
     // conlleval's rules score every chunk encoding alike (strict: false);
     // the choice between chunk and label reports is made once all labels are seen

@@ -7,10 +7,9 @@
  */
 
 import { checkTokenColumns, streamCorpus } from "../architecture/corpus.ts";
-import { NadirError } from "../core/errors.ts";
 import { explainSentence, formatExplanation } from "../tagger/inspect.ts";
 import { Model } from "../tagger/model.ts";
-import { type Command, flag } from "./args.ts";
+import { type Command, flag, oneInput, required } from "./args.ts";
 import { Output } from "./output.ts";
 
 export const explainCommand: Command = {
@@ -25,11 +24,9 @@ export const explainCommand: Command = {
     flag("output", "write here instead of stdout"),
   ],
   async run(v, positionals) {
-    if (!v.model)
-      throw new NadirError("E_ARG", "explain: --model is required (see nadir explain --help)");
-    if (positionals.length > 1)
-      throw new NadirError("E_ARG", `explain: expected one input file, got ${positionals.length}`);
-    const model = Model.load(v.model as string);
+    const modelPath = required(v, "model", "explain");
+    const input = oneInput(positionals, "explain");
+    const model = Model.load(modelPath);
     const top = (v.top as number | undefined) ?? 5;
     const spec = model.spec;
     // the column naming a token: the word column if any, else the first input column
@@ -37,7 +34,7 @@ export const explainCommand: Command = {
     const out = new Output(v.output as string | undefined);
     try {
       let n = 0;
-      for await (const s of streamCorpus(positionals[0] ?? "-", spec.format)) {
+      for await (const s of streamCorpus(input, spec.format)) {
         checkTokenColumns(s, model.fx.minColumns);
         const e = explainSentence(model, s.tokens, top);
         n++;

@@ -10,7 +10,7 @@ import { resolve } from "node:path";
 import { NadirError } from "../core/errors.ts";
 import { mixModels } from "../tagger/mix-models.ts";
 import { Model } from "../tagger/model.ts";
-import { type Command, flag } from "./args.ts";
+import { type Command, flag, required } from "./args.ts";
 
 const real = (p: string) => (existsSync(p) ? realpathSync(p) : resolve(p));
 
@@ -46,8 +46,7 @@ export const mixCommand: Command = {
   run(v, positionals) {
     if (positionals.length === 0)
       throw new NadirError("E_ARG", "mix: expected model files to mix (see nadir mix --help)");
-    const out = v.out as string | undefined;
-    if (!out) throw new NadirError("E_ARG", "mix: --out is required (see nadir mix --help)");
+    const out = required(v, "out", "mix");
     for (const p of positionals) {
       if (real(p) === real(out))
         throw new NadirError(

@@ -15,7 +15,7 @@ import { ConlluParser, type ConlluSentence } from "../data/conllu.ts";
 import { displayName, readLineBatches } from "../data/lines.ts";
 import type { Model } from "../tagger/model.ts";
 import { Model as ModelClass } from "../tagger/model.ts";
-import { type Command, flag } from "./args.ts";
+import { type Command, flag, oneInput, required } from "./args.ts";
 import { Output } from "./output.ts";
 
 export const scoreCommand: Command = {
@@ -45,11 +45,9 @@ export const scoreCommand: Command = {
     ),
   ],
   async run(v, positionals) {
-    if (!v.model)
-      throw new NadirError("E_ARG", "score: --model is required (see nadir score --help)");
-    if (positionals.length > 1)
-      throw new NadirError("E_ARG", `score: expected one input file, got ${positionals.length}`);
-    const model = ModelClass.load(v.model as string);
+    const modelPath = required(v, "model", "score");
+    const input = oneInput(positionals, "score");
+    const model = ModelClass.load(modelPath);
     const beta = (v.beta as number | undefined) ?? 1;
     const json = v.json === true;
     const known = new Map(model.labels.map((l, i) => [l, i]));
@@ -59,7 +57,7 @@ export const scoreCommand: Command = {
       let n = 0;
       if (!json)
         await out.write("sentence\tcolumn\tenergy\tprobability\tdetection_score\tcompatible\n");
-      for await (const s of readScoreInput(positionals[0] ?? "-", model, v.columns as number)) {
+      for await (const s of readScoreInput(input, model, v.columns as number)) {
         n++;
         const T = s.tokens.length;
         const d = model.density(s.tokens, beta);

@@ -23,9 +23,8 @@
  */
 
 import { type CorpusSentence, checkTokenColumns, streamCorpus } from "../architecture/corpus.ts";
-import { NadirError } from "../core/errors.ts";
 import { Model } from "../tagger/model.ts";
-import { type Command, flag } from "./args.ts";
+import { type Command, flag, oneInput, required } from "./args.ts";
 import { Output } from "./output.ts";
 
 const JSON_SCHEMA =
@@ -65,11 +64,9 @@ export const tagCommand: Command = {
     flag("json", "the same as --jsonl", "boolean"),
   ],
   async run(v, positionals) {
-    if (!v.model) throw new NadirError("E_ARG", "tag: --model is required (see nadir tag --help)");
-    if (positionals.length > 1)
-      throw new NadirError("E_ARG", `tag: expected one input file, got ${positionals.length}`);
-    const model = Model.load(v.model as string);
-    const input = positionals[0] ?? "-";
+    const modelPath = required(v, "model", "tag");
+    const input = oneInput(positionals, "tag");
+    const model = Model.load(modelPath);
     const opts: TagOptions = {
       k: (v.kbest as number | undefined) ?? 1,
       marginals: v.marginals === true,

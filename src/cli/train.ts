@@ -13,7 +13,7 @@ import {
 } from "../optimize/options.ts";
 import type { EpochReport } from "../optimize/perceptron.ts";
 import { trainTaggerStream } from "../tagger/train.ts";
-import { type Command, flag } from "./args.ts";
+import { type Command, flag, required } from "./args.ts";
 import { Progress } from "./progress.ts";
 
 /** The same file (after symlinks) when it exists, else the same absolute path. */
@@ -61,11 +61,8 @@ export const trainCommand: Command = {
         "E_ARG",
         "train: --graph (or --template, a CRF++ template) is required (see nadir train --help)",
       );
-    for (const k of ["train", "model"]) {
-      if (!v[k])
-        throw new NadirError("E_ARG", `train: --${k} is required (see nadir train --help)`);
-    }
-    const modelPath = v.model as string;
+    required(v, "train", "train");
+    const modelPath = required(v, "model", "train");
     for (const k of ["train", "dev", "graph", "template", "init", "resume"]) {
       const p = v[k] as string | undefined;
       if (p && p !== "-" && samePath(p, modelPath))
