@@ -4,26 +4,20 @@
  * (0–100), like conlleval's.
  */
 import { NadirError } from "../core/errors.ts";
-import { checkCounts, checkLabelIds, scoreAll } from "./pairs.ts";
+import {
+  type Averages,
+  type CountScore,
+  checkCounts,
+  checkLabelIds,
+  presentByName,
+  prf,
+  scoreAll,
+} from "./pairs.ts";
+
+export type { Averages } from "./pairs.ts";
 
 /** Scores of one label: a gold token of the label is "relevant", a predicted one "retrieved". */
-export interface LabelScore {
-  precision: number;
-  recall: number;
-  f1: number;
-  /** Gold tokens with this label. */
-  gold: number;
-  /** Predicted tokens with this label. */
-  pred: number;
-  /** Tokens with this label in both. */
-  correct: number;
-}
-
-export interface Averages {
-  precision: number;
-  recall: number;
-  f1: number;
-}
+export type LabelScore = CountScore;
 
 export interface LabelReport {
   tokens: number;
@@ -152,12 +146,8 @@ export class LabelScorer {
 
   /** The figures of all sequences added so far. */
   report(): LabelReport {
-    const order: number[] = [];
-    for (let k = 0; k < this.names.length; k++) {
-      if (this.goldCount[k]! + this.predCount[k]! > 0) order.push(k);
-    }
     const names = this.names;
-    order.sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
+    const order = presentByName(names, this.goldCount, this.predCount, 0);
     const byLabel: Record<string, LabelScore> = {};
     let sumC = 0;
     let sumG = 0;
@@ -170,7 +160,7 @@ export class LabelScorer {
       const correct = this.correctCount[k]!;
       const gold = this.goldCount[k]!;
       const pred = this.predCount[k]!;
-      const s = scores(correct, gold, pred);
+      const s = prf(correct, gold, pred);
       byLabel[names[k]!] = { ...s, gold, pred, correct };
       if (this.ignore.has(names[k]!)) continue;
       sumC += correct;
@@ -187,18 +177,10 @@ export class LabelScorer {
       correct: this.correct,
       accuracy: this.tokens > 0 ? (100 * this.correct) / this.tokens : 0,
       byLabel,
-      micro: scores(sumC, sumG, sumP),
+      micro: prf(sumC, sumG, sumP),
       macro: { precision: macroP / d, recall: macroR / d, f1: macroF / d },
     };
   }
-}
-
-/** Precision, recall and F1 in percent from counts (0 where undefined). */
-function scores(correct: number, gold: number, pred: number): Averages {
-  const precision = pred > 0 ? (100 * correct) / pred : 0;
-  const recall = gold > 0 ? (100 * correct) / gold : 0;
-  const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
-  return { precision, recall, f1 };
 }
 
 /** Per-label scores of gold vs. predicted label sequences (one array per sentence). */

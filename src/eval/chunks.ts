@@ -15,7 +15,14 @@
  * does. Sentence boundaries end every chunk. Percentages like conlleval.
  */
 import { NadirError } from "../core/errors.ts";
-import { checkCounts, checkLabelIds, scoreAll } from "./pairs.ts";
+import {
+  type CountScore,
+  checkCounts,
+  checkLabelIds,
+  presentByName,
+  prf,
+  scoreAll,
+} from "./pairs.ts";
 
 export type ChunkEncoding = "iob2" | "iob1" | "bioes";
 
@@ -35,18 +42,8 @@ export interface ChunkOptions {
   labels?: readonly string[];
 }
 
-/** Scores of one chunk type (precision/recall/F1 in percent). */
-export interface ChunkTypeScore {
-  precision: number;
-  recall: number;
-  f1: number;
-  /** Gold chunks of this type. */
-  gold: number;
-  /** Predicted (guessed) chunks of this type. */
-  pred: number;
-  /** Correct predicted chunks of this type. */
-  correct: number;
-}
+/** Scores of one chunk type (precision/recall/F1 in percent; counts of chunks). */
+export type ChunkTypeScore = CountScore;
 
 /** conlleval's figures; accuracy, precision, recall and F1 in percent. */
 export interface ChunkReport {
@@ -368,20 +365,15 @@ export class ChunkScorer {
 
   /** The figures of all sentences added so far. */
   report(): ChunkReport {
-    const [precision, recall, f1] = prf(this.correctChunks, this.goldChunks, this.predChunks);
+    const { precision, recall, f1 } = prf(this.correctChunks, this.goldChunks, this.predChunks);
     const names = this.tags.typeNames;
-    const order: number[] = [];
-    for (let k = 1; k < names.length; k++) {
-      if (this.goldByType[k]! + this.predByType[k]! > 0) order.push(k);
-    }
-    order.sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
+    const order = presentByName(names, this.goldByType, this.predByType, 1);
     const byType: Record<string, ChunkTypeScore> = {};
     for (const k of order) {
       const correct = this.correctByType[k]!;
       const gold = this.goldByType[k]!;
       const pred = this.predByType[k]!;
-      const [tp, tr, tf] = prf(correct, gold, pred);
-      byType[names[k]!] = { precision: tp, recall: tr, f1: tf, gold, pred, correct };
+      byType[names[k]!] = { ...prf(correct, gold, pred), gold, pred, correct };
     }
     return {
       accuracy: this.tokens > 0 ? (100 * this.correctTags) / this.tokens : 0,
@@ -396,14 +388,6 @@ export class ChunkScorer {
       byType,
     };
   }
-}
-
-/** Precision, recall, F1 in percent, computed in conlleval's order of operations. */
-function prf(correct: number, gold: number, pred: number): [number, number, number] {
-  const p = pred > 0 ? (100 * correct) / pred : 0;
-  const r = gold > 0 ? (100 * correct) / gold : 0;
-  const f = p + r > 0 ? (2 * p * r) / (p + r) : 0;
-  return [p, r, f];
 }
 
 /** conlleval figures of gold vs. predicted tag sequences (one array per sentence). */

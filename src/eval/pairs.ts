@@ -45,3 +45,41 @@ export function scoreAll<R>(
   for (let i = 0; i < gold.length; i++) scorer.add(gold[i]!, pred[i]!);
   return scorer.report();
 }
+
+/** Precision, recall and F1 in percent. */
+export interface Averages {
+  precision: number;
+  recall: number;
+  f1: number;
+}
+
+/** The scores of one label or chunk type, with the counts behind them. */
+export interface CountScore extends Averages {
+  /** Gold tokens (chunks) of this label (type). */
+  gold: number;
+  /** Predicted tokens (chunks) of this label (type). */
+  pred: number;
+  /** Predicted ones that are correct. */
+  correct: number;
+}
+
+/** Precision, recall and F1 in percent from counts (0 where undefined), in conlleval's order of operations. */
+export function prf(correct: number, gold: number, pred: number): Averages {
+  const precision = pred > 0 ? (100 * correct) / pred : 0;
+  const recall = gold > 0 ? (100 * correct) / gold : 0;
+  const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+  return { precision, recall, f1 };
+}
+
+/** The ids k ≥ first that occur in gold or predictions (gold[k] + pred[k] > 0), sorted by name. */
+export function presentByName(
+  names: readonly string[],
+  gold: ArrayLike<number>,
+  pred: ArrayLike<number>,
+  first: number,
+): number[] {
+  const order: number[] = [];
+  for (let k = first; k < names.length; k++) if (gold[k]! + pred[k]! > 0) order.push(k);
+  order.sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
+  return order;
+}
