@@ -17,6 +17,30 @@ export interface ArchitectureDescription {
   readonly [key: string]: unknown;
 }
 
+/** Parallel arrays of gradient entries (index, value), reused across steps. */
+export interface TouchedEntries {
+  idx: Int32Array;
+  val: Float64Array;
+}
+
+/**
+ * A gradient of length K of which one example touches only some entries (a
+ * linear chain: the state rows of its attributes and the tail), so that an
+ * online step costs O(touched) however large K is.
+ */
+export interface SparseGradient {
+  /** the K entries; accumulate into it after `touch` */
+  readonly g: Float64Array;
+  /** Mark what x's terms can touch (call before accumulating them). */
+  touch(x: Instance): void;
+  /** The touched non-zero entries into out (grown when short); returns their count. */
+  gather(out: TouchedEntries): number;
+  /** Σ g² over the touched entries. */
+  squaredNorm(): number;
+  /** Zero the touched entries and forget them. */
+  clear(): void;
+}
+
 export interface Architecture {
   /** labels */
   readonly L: number;
@@ -28,6 +52,8 @@ export interface Architecture {
   readonly skip: boolean;
   /** Its sizes and layout as plain data; architectureFrom(describe()) builds an equal architecture. */
   describe(): ArchitectureDescription;
+  /** A gradient buffer for online steps (sparse where the architecture is). */
+  gradient(): SparseGradient;
   /** Chain potentials of x at W·scale (unary T×L, transition L×L, start, end). */
   potentials(x: Instance, W: Float64Array, out?: Float64Array, scale?: number): ChainPotentials;
   /** Second-order potentials (order 2). */

@@ -4,6 +4,7 @@ import type { Chain2Potentials } from "../graph/chain2.ts";
 import { type FactorGraph, FactorGraphBuilder } from "../graph/factor-graph.ts";
 import type { Architecture, ArchitectureDescription } from "./architecture.ts";
 import type { Instance } from "./features.ts";
+import { RowGradient } from "./row-gradient.ts";
 
 type MutablePotentials = { -readonly [K in keyof ChainPotentials]: ChainPotentials[K] };
 
@@ -92,6 +93,10 @@ export class LinearChain implements Architecture {
     this.skip = skip;
     this.skipOffset = this.trans2Offset + (order === 2 ? L * L * L : 0);
     this.K = this.skipOffset + (skip ? L * L : 0);
+  }
+
+  gradient(): RowGradient {
+    return new RowGradient(this);
   }
 
   describe(): LinearChainDescription {

@@ -1,5 +1,6 @@
-import type { Instance } from "../architecture/features.ts";
-import type { LinearChain } from "../architecture/linear-chain.ts";
+import type { SparseGradient, TouchedEntries } from "./architecture.ts";
+import type { Instance } from "./features.ts";
+import type { LinearChain } from "./linear-chain.ts";
 
 /**
  * A row-sparse gradient of the linear-chain energy: a dense buffer of K
@@ -8,7 +9,7 @@ import type { LinearChain } from "../architecture/linear-chain.ts";
  * Optimizers visit exactly those entries and clear them, so a step costs
  * O(touched) however large K is.
  */
-export class RowGradient {
+export class RowGradient implements SparseGradient {
   readonly g: Float64Array;
   readonly arch: LinearChain;
   /** attribute rows touched since `clear` */
@@ -41,6 +42,37 @@ export class RowGradient {
         this.rows[this.nRows++] = a;
       }
     }
+  }
+
+  /** The touched non-zero entries into out.idx/out.val (grown when short); returns their count. */
+  gather(out: TouchedEntries): number {
+    const { g, rows, nRows, arch } = this;
+    const need = nRows * arch.L + (arch.K - arch.transOffset);
+    if (out.idx.length < need) {
+      out.idx = new Int32Array(need * 2);
+      out.val = new Float64Array(need * 2);
+    }
+    const { idx, val } = out;
+    let n = 0;
+    for (let r = 0; r < nRows; r++) {
+      const a = rows[r]!;
+      const end = arch.rowEnd(a);
+      for (let k = arch.rowStart(a); k < end; k++) {
+        const v = g[k]!;
+        if (v !== 0) {
+          idx[n] = k;
+          val[n++] = v;
+        }
+      }
+    }
+    for (let k = arch.transOffset; k < arch.K; k++) {
+      const v = g[k]!;
+      if (v !== 0) {
+        idx[n] = k;
+        val[n++] = v;
+      }
+    }
+    return n;
   }
 
   /** Σ g² over the touched entries. */

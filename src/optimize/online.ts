@@ -1,5 +1,5 @@
+import type { SparseGradient } from "../architecture/architecture.ts";
 import { NadirError } from "../core/errors.ts";
-import type { RowGradient } from "./gradient.ts";
 
 /**
  * Online optimizers over the weights W = s·V of a linear energy: the scale s
@@ -28,11 +28,12 @@ export interface OnlineOptimizer {
 }
 
 /**
- * A loss gradient w.r.t. W: row-sparse over a linear chain's weights, or a
+ * A loss gradient w.r.t. W: sparse as its architecture gives it (a linear
+ * chain: row-sparse), or a
  * dense Float64Array of K entries (small energies such as the grid's, where
  * every weight is touched by every example; the optimizer only reads it).
  */
-export type StepGradient = RowGradient | Float64Array;
+export type StepGradient = SparseGradient | Float64Array;
 
 export interface OptimizerState {
   arrays: Record<string, Float64Array>;
@@ -112,39 +113,10 @@ abstract class Base implements OnlineOptimizer {
    * arrays (k, g) — filled once per step so that each optimizer's update
    * loop is a plain loop (no closures in the hot path).
    */
-  protected idx = new Int32Array(4096);
-  protected val = new Float64Array(4096);
+  idx = new Int32Array(4096);
+  val = new Float64Array(4096);
   protected gather(grad: StepGradient): number {
-    if (grad instanceof Float64Array) return this.gatherDense(grad);
-    const arch = grad.arch;
-    const g = grad.g;
-    const need = grad.nRows * arch.L + (arch.K - arch.transOffset);
-    if (this.idx.length < need) {
-      this.idx = new Int32Array(need * 2);
-      this.val = new Float64Array(need * 2);
-    }
-    const idx = this.idx;
-    const val = this.val;
-    let n = 0;
-    for (let r = 0; r < grad.nRows; r++) {
-      const a = grad.rows[r]!;
-      const end = arch.rowEnd(a);
-      for (let k = arch.rowStart(a); k < end; k++) {
-        const v = g[k]!;
-        if (v !== 0) {
-          idx[n] = k;
-          val[n++] = v;
-        }
-      }
-    }
-    for (let k = arch.transOffset; k < arch.K; k++) {
-      const v = g[k]!;
-      if (v !== 0) {
-        idx[n] = k;
-        val[n++] = v;
-      }
-    }
-    return n;
+    return grad instanceof Float64Array ? this.gatherDense(grad) : grad.gather(this);
   }
 
   /** The non-zero entries of a dense gradient. */

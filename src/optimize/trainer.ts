@@ -21,7 +21,6 @@ import {
   OVERFLOW,
   smallerStep,
 } from "./finite.ts";
-import { RowGradient } from "./gradient.ts";
 import { type LbfgsResult, type LbfgsState, lbfgs } from "./lbfgs.ts";
 import { EnergyObjective } from "./objective.ts";
 import { makeOnlineOptimizer } from "./online.ts";
@@ -386,7 +385,7 @@ function trainOnline(run: Run): PerceptronResult {
     if (o) for (let i = 0; i < order.length; i++) order[i] = o[i]!;
     restoreSelector(select, ck, opts.resume);
   }
-  const grad = new RowGradient(arch);
+  const grad = arch.gradient();
   const W = new Float64Array(arch.K);
   const hint = smallerStep(opts.eta, opts.optimizer);
   const progressEvery = Math.max(1, Math.floor(data.length / 100));

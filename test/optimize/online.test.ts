@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { Instance } from "../../src/architecture/features.ts";
 import type { LinearChain } from "../../src/architecture/linear-chain.ts";
+import { RowGradient } from "../../src/architecture/row-gradient.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { chainEnergy } from "../../src/graph/chain.ts";
 import { mostOffendingChain } from "../../src/inference/offending.ts";
 import { viterbiBackend } from "../../src/inference/viterbi.ts";
 import { makeLoss } from "../../src/loss/index.ts";
-import { RowGradient } from "../../src/optimize/gradient.ts";
 import { EnergyObjective } from "../../src/optimize/objective.ts";
 import {
   makeOnlineOptimizer,
