@@ -71,7 +71,11 @@ export class LinearChain implements Architecture {
     Instance,
     { k: Int32Array; u: Int32Array; v: Float64Array | undefined }
   >();
-  /** Cache resolved state weights per instance (set by trainers that revisit the same instances). */
+  /**
+   * Cache resolved state weights per instance. Off by default: resolving the
+   * sparse rows on the fly is as fast, and the cache cost 225 MB on CoNLL-2000
+   * (NLL/L-BFGS 503 → 278 MB peak, PA 430 → 214 MB; same models).
+   */
   cacheExpanded = false;
 
   constructor(A: number, L: number, rows: StateRows | null = null, order: 1 | 2 = 1, skip = false) {

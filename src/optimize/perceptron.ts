@@ -1,5 +1,5 @@
+import type { Architecture } from "../architecture/architecture.ts";
 import type { Instance } from "../architecture/features.ts";
-import type { LinearChain } from "../architecture/linear-chain.ts";
 import { Rng } from "../core/rng.ts";
 import {
   checkpointArray,
@@ -63,7 +63,7 @@ export interface PerceptronResult {
  * interrupted run ends with the same weights as an uninterrupted one.
  */
 export function trainPerceptron(
-  arch: LinearChain,
+  arch: Architecture,
   data: readonly Instance[],
   opts: TrainOptions,
   decode: Decoder,

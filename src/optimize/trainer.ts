@@ -1,5 +1,5 @@
+import type { Architecture } from "../architecture/architecture.ts";
 import type { Instance } from "../architecture/features.ts";
-import type { LinearChain } from "../architecture/linear-chain.ts";
 import { NadirError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
 import type { Constraints } from "../graph/constraints.ts";
@@ -168,7 +168,7 @@ export interface EnergyInference {
  * epoch or evaluation, `resume` continues from one.
  */
 export function trainEnergy(
-  arch: LinearChain,
+  arch: Architecture,
   data: readonly Instance[],
   opts: TrainOptions,
   inference: EnergyInference,
@@ -190,10 +190,6 @@ export function trainEnergy(
   });
   const select = new Selector(opts.keepBest, opts.patience);
   const reports: EpochReport[] = [];
-  // No expanded (weight, cell) cache per instance: resolving the sparse rows on
-  // the fly is as fast and the cache cost 225 MB on CoNLL-2000 (NLL/L-BFGS
-  // 503 -> 278 MB peak, PA 430 -> 214 MB; same models).
-  arch.cacheExpanded = false;
 
   const run: Run = { arch, data, opts, inference, hooks, init, loss, objective, select, reports };
   return opts.optimizer === "lbfgs" ? trainBatch(run) : trainOnline(run);
@@ -201,7 +197,7 @@ export function trainEnergy(
 
 /** What both training loops share: the data, the objective, and best-epoch selection. */
 interface Run {
-  arch: LinearChain;
+  arch: Architecture;
   data: readonly Instance[];
   opts: TrainOptions;
   inference: EnergyInference;
