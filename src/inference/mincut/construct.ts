@@ -139,6 +139,72 @@ export interface BinaryCutOptions {
 }
 
 /**
+ * Add a binary energy of factor graph g to the s-t graph `mf` (whose first
+ * nNodes nodes exist): each variable v with node[v] ≥ 0 keeps label base[v]
+ * (x = 0, source side) or takes `label1` (x = 1, sink side); every other
+ * variable is fixed at base[v]. Unary and pairwise terms become terminal
+ * weights and edges (Kolmogorov–Zabih; a pairwise term must be submodular:
+ * only a positive edge weight is added). `du` is a workspace of ≥ nNodes.
+ */
+export function addBinaryEnergy(
+  g: FactorGraph,
+  mf: MaxflowGraph,
+  du: Float64Array,
+  nNodes: number,
+  node: Int32Array,
+  base: Int32Array,
+  label1: number,
+): void {
+  du.fill(0, 0, nNodes);
+  const {
+    factorScopePtr: ptr,
+    factorScopeVars: vars,
+    factorScopeStrides: strides,
+    factorTableOffset: off,
+    tables,
+  } = g;
+  for (let f = 0; f < g.nFactors; f++) {
+    const p0 = ptr[f]!;
+    const arity = ptr[f + 1]! - p0;
+    const o = off[f]!;
+    if (arity === 1) {
+      const v = vars[p0]!;
+      const k = node[v]!;
+      if (k >= 0) du[k] = du[k]! + (tables[o + label1]! - tables[o + base[v]!]!);
+    } else if (arity === 2) {
+      const i = vars[p0]!;
+      const j = vars[p0 + 1]!;
+      const ki = node[i]!;
+      const kj = node[j]!;
+      if (ki < 0 && kj < 0) continue;
+      const si = strides[p0]!;
+      const sj = strides[p0 + 1]!;
+      const yi = base[i]! * si;
+      const yj = base[j]! * sj;
+      if (ki >= 0 && kj >= 0) {
+        const a = tables[o + yi + yj]!;
+        const b = tables[o + yi + label1 * sj]!;
+        const c = tables[o + label1 * si + yj]!;
+        const d = tables[o + label1 * si + label1 * sj]!;
+        du[ki] = du[ki]! + (c - a);
+        du[kj] = du[kj]! + (d - c);
+        const w = b + c - (a + d);
+        if (w > 0) mf.addEdge(ki, kj, w, 0);
+      } else if (ki >= 0) {
+        du[ki] = du[ki]! + (tables[o + label1 * si + yj]! - tables[o + yi + yj]!);
+      } else {
+        du[kj] = du[kj]! + (tables[o + yi + label1 * sj]! - tables[o + yi + yj]!);
+      }
+    }
+  }
+  for (let k = 0; k < nNodes; k++) {
+    const x = du[k]!;
+    if (x > 0) mf.addTweights(k, x, 0);
+    else if (x < 0) mf.addTweights(k, 0, -x);
+  }
+}
+
+/**
  * The state of one binary backend: a maxflow workspace and, with `dynamic`,
  * the factor graph it currently holds (by identity: graphs are immutable).
  */
@@ -154,6 +220,9 @@ class BinaryCut {
   private want = new Int8Array(0);
   private du = new Float64Array(0);
   private seg = new Uint8Array(0);
+  /** Node of each variable (−1: domain 1, fixed) and its label at x = 0 (always 0). */
+  private node = new Int32Array(0);
+  private base = new Int32Array(0);
 
   constructor(dynamic: boolean) {
     this.dynamic = dynamic;
@@ -164,6 +233,8 @@ class BinaryCut {
     this.want = grow(this.want, n);
     this.du = grow(this.du, n);
     this.seg = grow(this.seg, n);
+    this.node = grow(this.node, n);
+    this.base = grow(this.base, n);
   }
 
   /** The clamps asked for by `allowed` into `want`; false when some variable has no allowed label. */
@@ -198,55 +269,16 @@ class BinaryCut {
     const n = g.nVars;
     const mf = this.mf;
     const du = this.du;
-    const {
-      domains,
-      factorScopePtr: ptr,
-      factorScopeVars: vars,
-      factorScopeStrides: strides,
-      factorTableOffset: off,
-      tables,
-    } = g;
+    const { domains, factorScopePtr: ptr } = g;
     let nEdges = 0;
     for (let f = 0; f < g.nFactors; f++) if (ptr[f + 1]! - ptr[f]! === 2) nEdges++;
     mf.reset();
     mf.reserve(n, nEdges);
     mf.addNode(n);
-    du.fill(0, 0, n);
-    for (let f = 0; f < g.nFactors; f++) {
-      const p0 = ptr[f]!;
-      const arity = ptr[f + 1]! - p0;
-      const o = off[f]!;
-      if (arity === 1) {
-        const v = vars[p0]!;
-        if (domains[v] === 2) du[v] = du[v]! + (tables[o + 1]! - tables[o]!);
-      } else if (arity === 2) {
-        const i = vars[p0]!;
-        const j = vars[p0 + 1]!;
-        const di = domains[i]!;
-        const dj = domains[j]!;
-        if (di === 2 && dj === 2) {
-          const a = tables[o]!;
-          const b = tables[o + 1]!;
-          const c = tables[o + 2]!;
-          const d = tables[o + 3]!;
-          du[i] = du[i]! + (c - a);
-          du[j] = du[j]! + (d - c);
-          const w = b + c - (a + d);
-          if (w > 0) mf.addEdge(i, j, w, 0);
-        } else if (di === 2) {
-          const s = strides[p0]!;
-          du[i] = du[i]! + (tables[o + s]! - tables[o]!);
-        } else if (dj === 2) {
-          const s = strides[p0 + 1]!;
-          du[j] = du[j]! + (tables[o + s]! - tables[o]!);
-        }
-      }
-    }
-    for (let v = 0; v < n; v++) {
-      const x = du[v]!;
-      if (x > 0) mf.addTweights(v, x, 0);
-      else if (x < 0) mf.addTweights(v, 0, -x);
-    }
+    const { node, base } = this;
+    for (let v = 0; v < n; v++) node[v] = domains[v] === 2 ? v : -1;
+    base.fill(0, 0, n);
+    addBinaryEnergy(g, mf, du, n, node, base, 1);
     this.clamp.fill(FREE, 0, n);
     const range = energyRange(g);
     let K = 2;

@@ -5,7 +5,7 @@ import type { FactorGraph } from "../../graph/factor-graph.ts";
 import { checkConstraints, infeasible } from "../constraints.ts";
 import type { Backend, Constraints, InferenceResult, Potentials } from "../types.ts";
 import { grow } from "../workspace.ts";
-import { refuseChainOnly } from "./construct.ts";
+import { addBinaryEnergy, refuseChainOnly } from "./construct.ts";
 import { MaxflowGraph, SINK } from "./maxflow.ts";
 
 /**
@@ -195,53 +195,7 @@ function binaryMove(g: FactorGraph, base: Int32Array, nNodes: number, label1: nu
   const { mf, du, node } = ws;
   mf.reset();
   mf.addNode(nNodes);
-  du.fill(0, 0, nNodes);
-  const {
-    factorScopePtr: ptr,
-    factorScopeVars: vars,
-    factorScopeStrides: strides,
-    factorTableOffset: off,
-    tables,
-  } = g;
-  for (let f = 0; f < g.nFactors; f++) {
-    const p0 = ptr[f]!;
-    const arity = ptr[f + 1]! - p0;
-    const o = off[f]!;
-    if (arity === 1) {
-      const v = vars[p0]!;
-      const k = node[v]!;
-      if (k >= 0) du[k] = du[k]! + (tables[o + label1]! - tables[o + base[v]!]!);
-    } else if (arity === 2) {
-      const i = vars[p0]!;
-      const j = vars[p0 + 1]!;
-      const ki = node[i]!;
-      const kj = node[j]!;
-      if (ki < 0 && kj < 0) continue;
-      const si = strides[p0]!;
-      const sj = strides[p0 + 1]!;
-      const yi = base[i]! * si;
-      const yj = base[j]! * sj;
-      if (ki >= 0 && kj >= 0) {
-        const a = tables[o + yi + yj]!;
-        const b = tables[o + yi + label1 * sj]!;
-        const c = tables[o + label1 * si + yj]!;
-        const d = tables[o + label1 * si + label1 * sj]!;
-        du[ki] = du[ki]! + (c - a);
-        du[kj] = du[kj]! + (d - c);
-        const w = b + c - (a + d);
-        if (w > 0) mf.addEdge(ki, kj, w, 0);
-      } else if (ki >= 0) {
-        du[ki] = du[ki]! + (tables[o + label1 * si + yj]! - tables[o + yi + yj]!);
-      } else {
-        du[kj] = du[kj]! + (tables[o + yi + label1 * sj]! - tables[o + yi + yj]!);
-      }
-    }
-  }
-  for (let k = 0; k < nNodes; k++) {
-    const x = du[k]!;
-    if (x > 0) mf.addTweights(k, x, 0);
-    else if (x < 0) mf.addTweights(k, 0, -x);
-  }
+  addBinaryEnergy(g, mf, du, nNodes, node, base, label1);
   mf.maxflow();
   const cand = ws.cand;
   let moved = false;
