@@ -11,3 +11,11 @@ export function grow<T extends TypedArray>(a: T, n: number): T {
   const Ctor = a.constructor as new (length: number) => T;
   return new Ctor(Math.max(n, a.length * 2));
 }
+
+/** A copy of `a` with exactly n entries (the first min(n, length) kept, the rest zero). */
+export function resized<T extends TypedArray>(a: T, n: number): T {
+  const Ctor = a.constructor as new (length: number) => T;
+  const b = new Ctor(n);
+  b.set(a.length <= n ? a : (a.subarray(0, n) as T));
+  return b;
+}

@@ -155,10 +155,8 @@ function initialLabels(
   lowest: boolean,
   who: string,
 ): void {
-  const n = g.nVars;
-  const L = g.maxDomain;
-  const y = ws.y;
-  const unary = ws.unary;
+  const { nVars: n, maxDomain: L } = g;
+  const { y, unary } = ws;
   unary.fill(0, 0, n * L);
   if (!lowest) {
     const { factorScopePtr: ptr, factorScopeVars: vars, factorTableOffset: off, tables } = g;
@@ -210,11 +208,8 @@ function binaryMove(g: FactorGraph, base: Int32Array, nNodes: number, label1: nu
 
 /** Build and solve the α-expansion move; the candidate labeling lands in ws.cand. */
 function expansionMove(g: FactorGraph, allowed: Uint8Array | undefined, alpha: number): boolean {
-  const n = g.nVars;
-  const L = g.maxDomain;
-  const y = ws.y;
-  const node = ws.node;
-  const domains = g.domains;
+  const { nVars: n, maxDomain: L, domains } = g;
+  const { y, node } = ws;
   let nNodes = 0;
   for (let v = 0; v < n; v++) {
     if (alpha < domains[v]! && y[v] !== alpha && allowedAt(allowed, v * L, alpha))
@@ -232,10 +227,8 @@ function swapMove(
   alpha: number,
   beta: number,
 ): boolean {
-  const n = g.nVars;
-  const L = g.maxDomain;
+  const { nVars: n, maxDomain: L, domains } = g;
   const { y, node, base } = ws;
-  const domains = g.domains;
   let nNodes = 0;
   for (let v = 0; v < n; v++) {
     const l = y[v]!;

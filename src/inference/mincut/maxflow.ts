@@ -1,4 +1,5 @@
 import { NadirError } from "../../core/errors.ts";
+import { resized } from "../workspace.ts";
 
 /**
  * Maximum flow / minimum s-t cut by the Boykov–Kolmogorov augmenting-path
@@ -49,24 +50,6 @@ const ORPHAN = -3;
 const INFINITE_D = 0x7fffffff;
 /** Timestamps are reset before they could overflow an Int32. */
 const TIME_LIMIT = 0x3fffffff;
-
-function growInt(a: Int32Array, n: number): Int32Array {
-  const b = new Int32Array(n);
-  b.set(a);
-  return b;
-}
-
-function growU8(a: Uint8Array, n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  b.set(a);
-  return b;
-}
-
-function growF64(a: Float64Array, n: number): Float64Array {
-  const b = new Float64Array(n);
-  b.set(a);
-  return b;
-}
 
 function checkCapacity(who: string, n: number): number {
   if (!Number.isInteger(n) || n < 0 || n > 0x3fffffff) {
@@ -167,23 +150,23 @@ export class MaxflowGraph {
 
   private growNodes(need: number): void {
     const n = Math.max(need, 2 * this.first.length);
-    this.first = growInt(this.first, n);
-    this.parent = growInt(this.parent, n);
-    this.next = growInt(this.next, n);
-    this.ts = growInt(this.ts, n);
-    this.dist = growInt(this.dist, n);
-    this.isSink = growU8(this.isSink, n);
-    this.isMarked = growU8(this.isMarked, n);
-    this.trCap = growF64(this.trCap, n);
+    this.first = resized(this.first, n);
+    this.parent = resized(this.parent, n);
+    this.next = resized(this.next, n);
+    this.ts = resized(this.ts, n);
+    this.dist = resized(this.dist, n);
+    this.isSink = resized(this.isSink, n);
+    this.isMarked = resized(this.isMarked, n);
+    this.trCap = resized(this.trCap, n);
     this.orphanStack = new Int32Array(n);
     this.orphanQueue = new Int32Array(n + 1);
   }
 
   private growArcs(need: number): void {
     const m = Math.max(need, 2 * this.head.length);
-    this.head = growInt(this.head, m);
-    this.nextArc = growInt(this.nextArc, m);
-    this.rCap = growF64(this.rCap, m);
+    this.head = resized(this.head, m);
+    this.nextArc = resized(this.nextArc, m);
+    this.rCap = resized(this.rCap, m);
   }
 
   /** Add `count` nodes (no terminal weights, no edges); returns the id of the first. */
