@@ -264,17 +264,18 @@ export function trainLinear(
           : "sgd";
   const model = new LinearModel(K, data.d);
   const g = new Float64Array(model.W.length);
+  /** The trained model's report: its objective (regularizing the bias or not) and the iterations done. */
+  const result = (iterations: number, regularizeBias = o.regularizeBias) => ({
+    model,
+    objective: linearObjective(model, data, loss, o.c2, regularizeBias, g),
+    iterations,
+    optimizer,
+  });
   if (optimizer === "dcd") {
     if (loss.name !== "hinge" || K !== 2 || o.margin !== 1)
       throw new NadirError("E_ARG", "dcd solves the binary hinge loss with margin 1 only");
     if (!(o.c2 > 0)) throw new NadirError("E_ARG", "dcd needs c2 > 0");
-    const iterations = dualCoordinateDescent(model, data, 1 / o.c2, o);
-    return {
-      model,
-      objective: linearObjective(model, data, loss, o.c2, true, g),
-      iterations,
-      optimizer,
-    };
+    return result(dualCoordinateDescent(model, data, 1 / o.c2, o), true);
   }
   if (optimizer === "lbfgs") {
     const x = new Float64Array(model.W.length);
@@ -287,12 +288,7 @@ export function trainLinear(
       { maxIterations: o.iterations, epsilon: o.tolerance, delta: 0 },
     );
     model.W.set(x);
-    return {
-      model,
-      objective: linearObjective(model, data, loss, o.c2, o.regularizeBias, g),
-      iterations: r.iterations,
-      optimizer,
-    };
+    return result(r.iterations);
   }
   // averaged stochastic (sub)gradient descent on J/n, step η₀/(1 + η₀·c2/n·t)
   const rng = new Rng(o.seed);
@@ -313,12 +309,7 @@ export function trainLinear(
     }
   }
   model.W.set(avg);
-  return {
-    model,
-    objective: linearObjective(model, data, loss, o.c2, o.regularizeBias, g),
-    iterations: o.epochs,
-    optimizer,
-  };
+  return result(o.epochs);
 }
 
 /**
