@@ -1,4 +1,6 @@
 import { NadirError } from "../core/errors.ts";
+import { chainToFactorGraph } from "../graph/convert.ts";
+import type { FactorGraph } from "../graph/factor-graph.ts";
 import type { Constraints, Potentials } from "./types.ts";
 
 /**
@@ -46,6 +48,28 @@ export function checkConstraints(who: string, p: Potentials, c: Constraints | un
       `${who}: forbiddenTransitions and forbiddenStart apply to chains only; got a factor graph`,
     );
   }
+}
+
+/**
+ * For a backend that honors `constraints.allowed` only: check the constraints
+ * against p, refuse the chain-only ones (NadirError("E_UNSUPPORTED") naming
+ * `instead`, a backend that honors them), and give p as a factor graph
+ * (chain potentials through `chainToFactorGraph`).
+ */
+export function allowedOnlyGraph(
+  who: string,
+  p: Potentials,
+  c: Constraints | undefined,
+  instead: string,
+): FactorGraph {
+  checkConstraints(who, p, c);
+  if (c?.forbiddenTransitions !== undefined || c?.forbiddenStart !== undefined) {
+    throw new NadirError(
+      "E_UNSUPPORTED",
+      `${who}: honors constraints.allowed only; got forbiddenTransitions or forbiddenStart (use ${instead})`,
+    );
+  }
+  return p.kind === "chain" ? chainToFactorGraph(p) : p;
 }
 
 /** The error every backend throws when no labeling satisfies the constraints. */

@@ -1,7 +1,7 @@
 import { NadirError } from "../core/errors.ts";
 import { chainToFactorGraph } from "../graph/convert.ts";
 import type { FactorGraph } from "../graph/factor-graph.ts";
-import { checkConstraints } from "./constraints.ts";
+import { allowedOnlyGraph } from "./constraints.ts";
 import type {
   Constraints,
   GraphMarginals,
@@ -82,13 +82,7 @@ function resolve(o: MeanFieldOptions): Required<Omit<MeanFieldOptions, "constrai
 export function meanField(p: Potentials, options: MeanFieldOptions = {}): MeanFieldResult {
   const o = resolve(options);
   const c = options.constraints;
-  if (c?.forbiddenTransitions || c?.forbiddenStart)
-    throw new NadirError(
-      "E_UNSUPPORTED",
-      "mean field: chain transition/start constraints are not supported (use forwardBackward)",
-    );
-  const g: FactorGraph = p.kind === "chain" ? chainToFactorGraph(p) : p;
-  checkConstraints("mean field", g, c);
+  const g = allowedOnlyGraph("mean field", p, c, "forwardBackward");
   const { nVars, maxDomain: D, domains } = g;
   const beta = o.beta;
   const q = new Float64Array(nVars * D);

@@ -1,9 +1,7 @@
 import { NadirError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
 import type { ChainPotentials } from "../graph/chain.ts";
-import { chainToFactorGraph } from "../graph/convert.ts";
-import type { FactorGraph } from "../graph/factor-graph.ts";
-import { checkConstraints } from "./constraints.ts";
+import { allowedOnlyGraph } from "./constraints.ts";
 import { forwardBackward } from "./forward-backward.ts";
 import type { Constraints, Potentials } from "./types.ts";
 
@@ -115,13 +113,7 @@ export function gibbsSample(p: Potentials, count: number, options: GibbsOptions 
   checkCount("gibbsSample", "burnIn", burnIn, 0);
   checkCount("gibbsSample", "thin", thin, 1);
   const c = options.constraints;
-  if (c?.forbiddenTransitions || c?.forbiddenStart)
-    throw new NadirError(
-      "E_UNSUPPORTED",
-      "gibbsSample: chain transition/start constraints are not supported (sampleChain honours them)",
-    );
-  const g: FactorGraph = p.kind === "chain" ? chainToFactorGraph(p) : p;
-  checkConstraints("gibbsSample", g, c);
+  const g = allowedOnlyGraph("gibbsSample", p, c, "sampleChain");
   const rng = options.rng ?? new Rng(options.seed ?? 1);
   const { nVars, maxDomain: D, domains } = g;
   const ok = (v: number, l: number) => !c?.allowed || c.allowed[v * D + l] === 1;

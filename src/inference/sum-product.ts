@@ -1,5 +1,4 @@
 import { NadirError } from "../core/errors.ts";
-import { chainToFactorGraph } from "../graph/convert.ts";
 import type { FactorGraph } from "../graph/factor-graph.ts";
 import {
   graphMessages,
@@ -8,7 +7,7 @@ import {
   nextEntry,
   resolveMessageOptions,
 } from "./bp-graph.ts";
-import { checkConstraints, infeasible } from "./constraints.ts";
+import { allowedOnlyGraph, infeasible } from "./constraints.ts";
 import {
   beliefOf,
   beliefs,
@@ -219,17 +218,7 @@ export function sumProduct(
   }
   const o = resolveMessageOptions(who, options);
   const c = options.constraints;
-  if (
-    p.kind === "chain" &&
-    (c?.forbiddenTransitions !== undefined || c?.forbiddenStart !== undefined)
-  ) {
-    throw new NadirError(
-      "E_UNSUPPORTED",
-      `${who}: forbiddenTransitions / forbiddenStart are not supported; use forwardBackward on chains`,
-    );
-  }
-  const g = p.kind === "chain" ? chainToFactorGraph(p) : p;
-  checkConstraints(who, g, c);
+  const g = allowedOnlyGraph(who, p, c, "forwardBackward");
   const mg = graphMessages(g);
   const S = mg.stride;
   const nE = mg.ptr[mg.nF]!;

@@ -1,8 +1,7 @@
 import { NadirError } from "../../core/errors.ts";
 import { chainEnergy } from "../../graph/chain.ts";
-import { chainToFactorGraph } from "../../graph/convert.ts";
 import type { FactorGraph } from "../../graph/factor-graph.ts";
-import { checkConstraints, infeasible } from "../constraints.ts";
+import { allowedOnlyGraph, checkConstraints, infeasible } from "../constraints.ts";
 import type { Backend, Constraints, InferenceResult, Potentials } from "../types.ts";
 import { grow } from "../workspace.ts";
 import { MaxflowGraph } from "./maxflow.ts";
@@ -112,19 +111,6 @@ function energyRange(g: FactorGraph): number {
     if (hi > lo) s += hi - lo;
   }
   return s;
-}
-
-/**
- * Chain potentials are solved as their factor graph, which honors `allowed`
- * only: refuse the chain-only constraints rather than ignore them.
- */
-export function refuseChainOnly(who: string, c: Constraints | undefined): void {
-  if (c?.forbiddenTransitions !== undefined || c?.forbiddenStart !== undefined) {
-    throw new NadirError(
-      "E_UNSUPPORTED",
-      `${who}: honors constraints.allowed only; got forbiddenTransitions or forbiddenStart (use viterbi)`,
-    );
-  }
 }
 
 /** Clamp states of a variable: free, or the one label allowed. */
@@ -337,12 +323,14 @@ export function binaryGraphCut(options: BinaryCutOptions = {}): Backend {
       checkConstraints("mincut", p, constraints);
       const why = binaryRefusal(p);
       if (why !== null) throw new NadirError("E_UNSUPPORTED", why);
-      if (p.kind === "chain") {
-        refuseChainOnly("mincut", constraints);
-        const r = cut.solve(chainToFactorGraph(p), constraints, "mincut");
+      const r = cut.solve(
+        allowedOnlyGraph("mincut", p, constraints, "viterbi"),
+        constraints,
+        "mincut",
+      );
+      if (p.kind === "chain")
         return { labels: r.labels, energy: chainEnergy(p, r.labels), exact: true };
-      }
-      return cut.solve(p, constraints, "mincut");
+      return r;
     },
   });
 }

@@ -2,10 +2,10 @@ import { NadirError } from "../../core/errors.ts";
 import { chainEnergy } from "../../graph/chain.ts";
 import { chainToFactorGraph } from "../../graph/convert.ts";
 import type { FactorGraph } from "../../graph/factor-graph.ts";
-import { checkConstraints, infeasible } from "../constraints.ts";
+import { allowedOnlyGraph, infeasible } from "../constraints.ts";
 import type { Backend, Constraints, InferenceResult, Potentials } from "../types.ts";
 import { grow } from "../workspace.ts";
-import { addBinaryEnergy, refuseChainOnly } from "./construct.ts";
+import { addBinaryEnergy } from "./construct.ts";
 import { MaxflowGraph, SINK } from "./maxflow.ts";
 
 /**
@@ -267,9 +267,7 @@ function minimizeMoves(
   options: MoveOptions | undefined,
 ): MoveResult {
   const maxSweeps = checkOptions(move, options);
-  checkConstraints(move, p, constraints);
-  if (p.kind === "chain") refuseChainOnly(move, constraints);
-  const g = p.kind === "chain" ? chainToFactorGraph(p) : p;
+  const g = allowedOnlyGraph(move, p, constraints, "viterbi");
   const why = moveRefusalGraph(g, move, p.kind === "chain" ? "the chain transition" : null);
   if (why !== null) throw new NadirError("E_UNSUPPORTED", why);
   const n = g.nVars;
