@@ -120,13 +120,9 @@ export class LabelScorer {
 
   /** Add one sequence of gold and predicted label ids (names from `opts.labels`). */
   addIds(gold: ArrayLike<number>, pred: ArrayLike<number>): void {
+    checkLabelIds(gold, pred, this.numIdLabels, "labels");
     const n = gold.length;
-    checkCounts(n, pred.length, "labels");
-    const L = this.numIdLabels;
-    const gc = this.goldCount;
-    const pc = this.predCount;
-    const cc = this.correctCount;
-    checkLabelIds(gold, pred, L);
+    const { goldCount: gc, predCount: pc, correctCount: cc } = this;
     for (let t = 0; t < n; t++) {
       const a = gold[t]!;
       const b = pred[t]!;

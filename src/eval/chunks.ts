@@ -267,14 +267,11 @@ export class ChunkScorer {
 
   /** Add one sentence of gold and predicted label ids (tag names from `opts.labels`). */
   addIds(gold: ArrayLike<number>, pred: ArrayLike<number>): void {
-    const n = gold.length;
-    checkCounts(n, pred.length, "tags");
-    this.reserve(n);
-    const g = this.g;
-    const p = this.p;
     const map = this.labelTag;
-    const L = map.length;
-    checkLabelIds(gold, pred, L);
+    checkLabelIds(gold, pred, map.length, "tags");
+    const n = gold.length;
+    this.reserve(n);
+    const { g, p } = this;
     for (let t = 0; t < n; t++) {
       g[t] = map[gold[t]!]!;
       p[t] = map[pred[t]!]!;

@@ -20,8 +20,14 @@ export function checkCounts(
   throw new NadirError("E_ARG", msg);
 }
 
-/** E_ARG unless every gold and predicted id (of equal-length sequences) is an integer in [0, L). */
-export function checkLabelIds(gold: ArrayLike<number>, pred: ArrayLike<number>, L: number): void {
+/** E_ARG unless there are as many predicted ids as gold ones and every id is an integer in [0, L). */
+export function checkLabelIds(
+  gold: ArrayLike<number>,
+  pred: ArrayLike<number>,
+  L: number,
+  what: string,
+): void {
+  checkCounts(gold.length, pred.length, what);
   for (let t = 0; t < gold.length; t++) {
     const a = gold[t]!;
     const b = pred[t]!;
