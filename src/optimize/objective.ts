@@ -5,7 +5,7 @@ import { Rng } from "../core/rng.ts";
 import type { Constraints } from "../graph/constraints.ts";
 import type { Backend } from "../inference/types.ts";
 import { type Loss, type LossValue, makeLoss } from "../loss/index.ts";
-import { type Sampling, type Structures, structuresFor } from "../structure/index.ts";
+import { type Example, type Sampling, type Structures, structuresFor } from "../structure/index.ts";
 
 export interface ObjectiveSettings {
   loss: Loss;
@@ -35,17 +35,16 @@ export interface ObjectiveSettings {
  * E_I = E(Ȳ) − m·Δ(Ȳ, Yⁱ): the margin becomes m times the Hamming distance
  * (margin rescaling) instead of the constant m.
  */
-export class EnergyObjective {
-  readonly arch: Architecture;
+export class EnergyObjective<X extends Example = Instance> {
   readonly set: ObjectiveSettings;
-  readonly structures: Structures;
+  readonly structures: Structures<X>;
   private readonly lossForEI: Loss;
   private readonly value: LossValue = { value: 0, dEC: 0, dEI: 0, dF: 0 };
   private other = new Int32Array(64);
   private readonly sampling: Sampling;
 
-  constructor(arch: Architecture, set: ObjectiveSettings) {
-    this.arch = arch;
+  /** Over an architecture's sentences (their structures through set.backend), or over given structures (a grid's). */
+  constructor(source: Architecture | Structures<X>, set: ObjectiveSettings) {
     this.set = set;
     this.sampling = {
       beta: 1,
@@ -54,7 +53,8 @@ export class EnergyObjective {
       gold: new Int32Array(0),
       sweeps: set.cdSweeps ?? 1,
     };
-    this.structures = structuresFor(arch, set.backend);
+    this.structures =
+      "of" in source ? source : (structuresFor(source, set.backend) as unknown as Structures<X>);
     // refused before any data is read, not at the first example
     const why = this.structures.refuses(set.loss.needs);
     if (why !== null) throw new NadirError("E_ARG", `${set.loss.name}: ${why}`);
@@ -68,7 +68,7 @@ export class EnergyObjective {
    * L(W; x) for W = s·V; adds gscale · ∂L/∂W into grad. Returns the loss
    * value, or NaN when the example carries no usable gold labeling.
    */
-  evaluate(x: Instance, V: Float64Array, s: number, grad: Float64Array | null, gscale = 1): number {
+  evaluate(x: X, V: Float64Array, s: number, grad: Float64Array | null, gscale = 1): number {
     const set = this.set;
     const T = x.T;
     if (T === 0) return 0;

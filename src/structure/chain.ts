@@ -16,7 +16,7 @@ import {
 import { sampleChain } from "../inference/sampling.ts";
 import type { Backend, Potentials } from "../inference/types.ts";
 import { viterbiBackend, viterbiInto } from "../inference/viterbi.ts";
-import { type Sampling, Structure } from "./types.ts";
+import { ArchStructure, type Sampling } from "./types.ts";
 
 /** The backend must answer on p, or a clear error naming it, the structure and its reason. */
 export function requireSupport(backend: Backend, p: Potentials, what: string): void {
@@ -35,7 +35,7 @@ export function requireSupport(backend: Backend, p: Potentials, what: string): v
  * any other backend answers on the same potentials if its `supports` agrees.
  * Free energy and marginals by forward–backward (exact); samples exact.
  */
-export class ChainStructure extends Structure {
+export class ChainStructure extends ArchStructure {
   readonly name = "chain";
   private readonly kernel: boolean;
   private p: ChainPotentials | null = null;

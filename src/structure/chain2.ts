@@ -9,7 +9,7 @@ import type { Backend } from "../inference/types.ts";
 import { viterbiBackend } from "../inference/viterbi.ts";
 import { mostOffending2, viterbi2 } from "../inference/viterbi2.ts";
 import { requireSupport } from "./chain.ts";
-import { Structure } from "./types.ts";
+import { ArchStructure } from "./types.ts";
 
 /** Why a second-order chain cannot answer a loss's need, or null. */
 export function chain2Refuses(need: string): string | null {
@@ -24,7 +24,7 @@ export function chain2Refuses(need: string): string | null {
  * other backend answers on the equivalent factor graph (ternary factors) if
  * its `supports` agrees. Free energy and samples are not offered here.
  */
-export class Chain2Structure extends Structure {
+export class Chain2Structure extends ArchStructure {
   readonly name = "chain2";
   private readonly kernel: boolean;
   private p: Chain2Potentials | null = null;

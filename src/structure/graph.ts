@@ -8,7 +8,7 @@ import { lossAugmented, mostOffendingClamped } from "../inference/offending.ts";
 import { gibbsSample } from "../inference/sampling.ts";
 import { sumProduct } from "../inference/sum-product.ts";
 import { type Backend, hasMarginals } from "../inference/types.ts";
-import { type Sampling, Structure } from "./types.ts";
+import { ArchStructure, type Sampling } from "./types.ts";
 
 /**
  * A factor graph (a skip-chain sentence with its skip edges, a grid): answers
@@ -18,7 +18,7 @@ import { type Sampling, Structure } from "./types.ts";
  * computes them (mean field), else sum-product BP (Bethe on loopy graphs);
  * samples by Gibbs sweeps started at the data (CD-k).
  */
-export class GraphStructure extends Structure {
+export class GraphStructure extends ArchStructure {
   readonly name = "graph";
   private readonly chosen: Backend;
   private g: FactorGraph | null = null;

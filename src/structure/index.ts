@@ -11,7 +11,13 @@ import type { Structure, Structures } from "./types.ts";
 export { ChainStructure, requireSupport } from "./chain.ts";
 export { Chain2Structure } from "./chain2.ts";
 export { GraphStructure } from "./graph.ts";
-export { type Sampling, Structure, type Structures } from "./types.ts";
+export {
+  ArchStructure,
+  type Example,
+  type Sampling,
+  Structure,
+  type Structures,
+} from "./types.ts";
 
 /** The backend of an `--inference` choice: "auto" is Viterbi, the exact chain backend (BP on skip edges). */
 export function chooseBackend(name: string): Backend {
@@ -32,12 +38,11 @@ export function structuresFor(arch: Architecture, backend: Backend): Structures 
       backend === viterbiBackend
         ? "second-order viterbi (exact)"
         : `${backend.name} on the second-order factor graph (${backend.exactness})`;
-    return { arch, of: () => s2, refuses: chain2Refuses, describe: () => how };
+    return { of: () => s2, refuses: chain2Refuses, describe: () => how };
   }
   const chain = new ChainStructure(arch, backend);
   if (!arch.skip) {
     return {
-      arch,
       of: () => chain,
       refuses: () => null,
       describe: () => `${backend.name} (${backend.exactness})`,
@@ -45,7 +50,6 @@ export function structuresFor(arch: Architecture, backend: Backend): Structures 
   }
   const graph = new GraphStructure(arch, backend);
   return {
-    arch,
     of: (x: Instance): Structure => (x.skips && x.skips.length > 0 ? graph : chain),
     refuses: () => null,
     describe: () =>

@@ -16,6 +16,12 @@ export interface Sampling {
   sweeps: number;
 }
 
+/** What every structure's examples have: a size and the gold labeling (−1: unknown). */
+export interface Example {
+  readonly T: number;
+  readonly labels: Int32Array;
+}
+
 /**
  * One example's energy as a structure (chain, second-order chain, factor
  * graph): every question a loss or a decoder asks of it, answered through the
@@ -23,24 +29,22 @@ export interface Sampling {
  * the other methods read them. Label arrays passed as `out` hold at least T
  * entries; energies are E(W·s, y, x).
  */
-export abstract class Structure {
-  /** "chain", "chain2" or "graph" */
+export abstract class Structure<X extends Example = Instance> {
+  /** "chain", "chain2", "graph", "grid" */
   abstract readonly name: string;
   /** The backend answering argmin, offending and augmented here. */
   backend: Backend;
   /** Whether the last argmin is known to be exact (a chain kernel, or the backend said so). */
   exact = true;
-  protected readonly arch: Architecture;
   /** The bound example. */
-  protected x: Instance | null = null;
+  protected x: X | null = null;
 
-  constructor(arch: Architecture, backend: Backend) {
-    this.arch = arch;
+  constructor(backend: Backend) {
     this.backend = backend;
   }
 
   /** Compute the potentials of x at W·s (every other call reads them). */
-  abstract bind(x: Instance, W: Float64Array, s: number): void;
+  abstract bind(x: X, W: Float64Array, s: number): void;
   /** E(y). */
   abstract energy(y: ArrayLike<number>): number;
   /** ŷ = argmin_y E(y) under c, written to out; returns E(ŷ). */
@@ -61,6 +65,9 @@ export abstract class Structure {
   /** One sample of P_β(y) written to out (exact on chains; Gibbs sweeps from gold on graphs); returns its energy. */
   abstract sample(q: Sampling, out: Int32Array): number;
 
+  /** grad += scale · ∂E(y)/∂W for the bound example. */
+  protected abstract accumulateLabeling(y: Int32Array, scale: number, grad: Float64Array): void;
+
   /** grad += dEC · ∂E(gold)/∂W + dEI · ∂E(other)/∂W (other may be null). */
   accumulate(
     gold: Int32Array,
@@ -69,18 +76,31 @@ export abstract class Structure {
     dEI: number,
     grad: Float64Array,
   ): void {
-    if (dEC !== 0) this.arch.accumulate(this.x!, gold, dEC, grad);
-    if (other && dEI !== 0) this.arch.accumulate(this.x!, other, dEI, grad);
+    if (dEC !== 0) this.accumulateLabeling(gold, dEC, grad);
+    if (other && dEI !== 0) this.accumulateLabeling(other, dEI, grad);
   }
 }
 
-/** A structure for each kind of example an architecture produces. */
-export interface Structures {
+/** A structure over an architecture's sentences (chain, second-order chain, skip-chain graph). */
+export abstract class ArchStructure extends Structure<Instance> {
+  protected readonly arch: Architecture;
+
+  constructor(arch: Architecture, backend: Backend) {
+    super(backend);
+    this.arch = arch;
+  }
+
+  protected accumulateLabeling(y: Int32Array, scale: number, grad: Float64Array): void {
+    this.arch.accumulate(this.x!, y, scale, grad);
+  }
+}
+
+/** A structure for each kind of example (an architecture's sentences, a grid's images). */
+export interface Structures<X extends Example = Instance> {
   /** The structure of x (a skip-chain sentence without skip edges is a chain). */
-  of(x: Instance): Structure;
+  of(x: X): Structure<X>;
   /** Why these structures cannot answer a loss's `needs`, or null. */
   refuses(need: string): string | null;
   /** How inference is done, for reports: e.g. "viterbi (exact)". */
   describe(): string;
-  readonly arch: Architecture;
 }
