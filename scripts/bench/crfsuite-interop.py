@@ -21,54 +21,7 @@ import time
 
 import pycrfsuite
 
-
-def unescape_field(field):
-    """name[:value] -> (name, value): the first unescaped ':' starts the value; '\\:' and '\\\\' escape."""
-    name = []
-    i = 0
-    n = len(field)
-    while i < n:
-        c = field[i]
-        if c == "\\" and i + 1 < n and field[i + 1] in ":\\":
-            name.append(field[i + 1])
-            i += 2
-            continue
-        if c == ":":
-            return "".join(name), float(field[i + 1:])
-        name.append(c)
-        i += 1
-    return "".join(name), 1.0
-
-
-def read_data(path):
-    """Sequences of (attributes, labels); attributes per item as a list of names or a {name: value} dict."""
-    seqs = []
-    xs, ys = [], []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                if xs:
-                    seqs.append((xs, ys))
-                    xs, ys = [], []
-                continue
-            if line.startswith("@"):
-                continue
-            fields = line.split("\t")
-            while len(fields) > 1 and fields[-1] == "":
-                fields.pop()
-            attrs = [unescape_field(a) for a in fields[1:]]
-            if all(v == 1.0 for _, v in attrs):
-                xs.append([a for a, _ in attrs])
-            else:
-                item = {}
-                for a, v in attrs:
-                    item[a] = item.get(a, 0.0) + v
-                xs.append(item)
-            ys.append(fields[0])
-    if xs:
-        seqs.append((xs, ys))
-    return seqs
+from crfsuite_data import read_data
 
 
 def main():
@@ -88,7 +41,7 @@ def main():
         if a.train is None:
             sys.exit("give --train (to train a model) or --model")
         model = os.path.join(a.out, "model.crfsuite")
-        train = read_data(a.train)
+        train = list(read_data(a.train))
         t0 = time.perf_counter()
         trainer = pycrfsuite.Trainer(algorithm=a.algorithm, verbose=False)
         for xs, ys in train:
@@ -98,7 +51,7 @@ def main():
         meta["train_seconds"] = time.perf_counter() - t0
         meta["algorithm"] = a.algorithm
         meta["iterations"] = a.iterations
-    test = read_data(a.test)
+    test = list(read_data(a.test))
     tagger = pycrfsuite.Tagger()
     tagger.open(model)
     labels = tagger.labels()

@@ -21,48 +21,7 @@ T0 = time.perf_counter()
 
 import pycrfsuite  # noqa: E402
 
-
-def unescape_field(field):
-    """name[:value] -> (name, value): the first unescaped ':' starts the value; '\\:' and '\\\\' escape."""
-    name = []
-    i = 0
-    n = len(field)
-    while i < n:
-        c = field[i]
-        if c == "\\" and i + 1 < n and field[i + 1] in ":\\":
-            name.append(field[i + 1])
-            i += 2
-            continue
-        if c == ":":
-            return "".join(name), float(field[i + 1 :])
-        name.append(c)
-        i += 1
-    return "".join(name), 1.0
-
-
-def read_data(path):
-    """Sequences of (items, labels); an item is a list of attribute names or a {name: value} dict."""
-    xs, ys = [], []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                if xs:
-                    yield xs, ys
-                    xs, ys = [], []
-                continue
-            fields = line.split("\t")
-            if "\\" in line or any(":" in a for a in fields[1:]):
-                attrs = [unescape_field(a) for a in fields[1:] if a]
-                if all(v == 1.0 for _, v in attrs):
-                    xs.append([a for a, _ in attrs])
-                else:
-                    xs.append({a: v for a, v in attrs})
-            else:
-                xs.append([a for a in fields[1:] if a])
-            ys.append(fields[0])
-    if xs:
-        yield xs, ys
+from crfsuite_data import read_data  # noqa: E402
 
 
 def train(a):
