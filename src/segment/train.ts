@@ -1,19 +1,12 @@
 import { NadirError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
-import { meanField } from "../inference/mean-field.ts";
-import { gibbsSample } from "../inference/sampling.ts";
-import { sumProduct } from "../inference/sum-product.ts";
-import { type Loss, type LossValue, makeLoss } from "../loss/losses.ts";
+import { mincutBackend } from "../inference/mincut/construct.ts";
+import { type Loss, makeLoss } from "../loss/losses.ts";
 import { lbfgs } from "../optimize/lbfgs.ts";
+import { EnergyObjective } from "../optimize/objective.ts";
 import { makeOnlineOptimizer } from "../optimize/online.ts";
-import {
-  accumulateGrid,
-  accumulateGridMarginals,
-  GridCut,
-  type GridInstance,
-  gridEnergy,
-  gridFactorGraph,
-} from "./grid.ts";
+import { GridCut, type GridInstance } from "./grid.ts";
+import { type GridItem, gridItem, gridStructures } from "./grid-structure.ts";
 import {
   GRID_TRAIN_DEFAULTS,
   type GridSpec,
@@ -88,39 +81,7 @@ export interface GridTrainResult {
   options: GridTrainOptions;
 }
 
-/**
- * The Gibbs marginals of a grid energy at β, approximately: each pixel's
- * foreground probability, each edge's probability of disagreement, and the
- * free energy (mean field: the variational upper bound; BP: Bethe).
- */
-export function gridMarginals(
-  inst: GridInstance,
-  W: Float64Array,
-  beta: number,
-  method: "meanfield" | "bp",
-): { q: Float64Array; differ: Float64Array; freeEnergy: number } {
-  const g = gridFactorGraph(inst, W);
-  const q = new Float64Array(inst.P);
-  const differ = new Float64Array(inst.edgeP.length);
-  if (method === "meanfield") {
-    const r = meanField(g, { beta, tolerance: 1e-6, maxIterations: 50 });
-    for (let p = 0; p < inst.P; p++) q[p] = r.marginals[2 * p + 1]!;
-    for (let k = 0; k < differ.length; k++) {
-      const a = q[inst.edgeP[k]!]!;
-      const b = q[inst.edgeQ[k]!]!;
-      differ[k] = a * (1 - b) + (1 - a) * b;
-    }
-    return { q, differ, freeEnergy: r.freeEnergy };
-  }
-  const r = sumProduct(g, beta, { damping: 0.3, maxIterations: 50, tolerance: 1e-6 });
-  for (let p = 0; p < inst.P; p++) q[p] = r.variableMarginals[2 * p + 1]!;
-  // the pairwise factors follow the P unary ones, one per edge, tables [00, 01, 10, 11]
-  for (let k = 0; k < differ.length; k++) {
-    const off = g.factorTableOffset[inst.P + k]!;
-    differ[k] = r.factorMarginals[off + 1]! + r.factorMarginals[off + 2]!;
-  }
-  return { q, differ, freeEnergy: r.freeEnergy };
-}
+export { gridMarginals } from "./grid-structure.ts";
 
 function hamming(a: Uint8Array, b: Uint8Array): number {
   let d = 0;
@@ -139,78 +100,37 @@ function lossOf(opt: GridTrainOptions): Loss {
 }
 
 /**
- * One example's per-pixel loss through the grid: asks the grid for what the
- * loss needs (see the top of this module), evaluates the loss on the
- * per-pixel energies and adds scale·∂ℓ/∂W into `grad` when given.
+ * One example's per-pixel loss through the grid: the shared EnergyObjective
+ * (one switch on what the loss needs) over the grid's Structure, which answers
+ * each need by the minimum cut, mean field / BP or Gibbs sweeps (see the top
+ * of this module); adds scale·∂ℓ/∂W into `grad` when given.
  */
 class GridObjective {
-  private readonly loss: Loss;
-  /** the loss the augmented energy E(ŷ) − m·Δ goes to: margin 0 */
-  private readonly lossForEI: Loss;
-  private readonly opt: GridTrainOptions;
-  private readonly cut: GridCut;
-  private readonly rng: Rng;
-  private readonly lv: LossValue = { value: 0, dEC: 0, dEI: 0, dF: 0 };
+  private readonly objective: EnergyObjective<GridItem>;
+  private readonly items = new WeakMap<GridExample, GridItem>();
 
   constructor(opt: GridTrainOptions, cut: GridCut, rng: Rng) {
-    this.opt = opt;
-    this.loss = lossOf(opt);
-    this.lossForEI = makeLoss(opt.loss, { ...this.loss.params, margin: 0 });
-    this.cut = cut;
-    this.rng = rng;
+    this.objective = new EnergyObjective(
+      gridStructures(mincutBackend, { marginals: opt.marginals }, cut),
+      {
+        loss: lossOf(opt),
+        // margin rescaling: the loss-augmented cut, E_I = E(ŷ) − m·Δ(ŷ, yⁱ)
+        offending: "hamming",
+        backend: mincutBackend,
+        constraintsFor: () => undefined,
+        rng,
+        cdSweeps: opt.cdSweeps,
+      },
+    );
   }
 
   evaluate(ex: GridExample, W: Float64Array, grad: Float64Array | null, scale = 1): number {
-    const { inst, gold } = ex;
-    const P = inst.P;
-    const loss = this.loss;
-    const lv = this.lv;
-    const EC = gridEnergy(inst, W, gold) / P;
-    let other: ArrayLike<number> | null = null;
-    let marg: { q: Float64Array; differ: Float64Array } | null = null;
-    switch (loss.needs) {
-      case "none":
-        loss.evaluate(EC, 0, lv);
-        break;
-      case "answer": {
-        const r = this.cut.minimize(inst, W);
-        other = r.labels;
-        loss.evaluate(EC, r.energy / P, lv);
-        break;
-      }
-      case "offending": {
-        const m = this.opt.margin;
-        const r = this.cut.minimize(inst, W, { gold, margin: m });
-        other = r.labels;
-        this.lossForEI.evaluate(EC, (r.energy - m * hamming(r.labels, gold)) / P, lv);
-        break;
-      }
-      case "free-energy": {
-        const mg = gridMarginals(inst, W, this.opt.beta, this.opt.marginals);
-        loss.evaluate(EC, mg.freeEnergy / P, lv);
-        marg = mg;
-        break;
-      }
-      case "sample": {
-        const r = gibbsSample(gridFactorGraph(inst, W), 1, {
-          beta: this.opt.beta,
-          burnIn: 0,
-          thin: this.opt.cdSweeps,
-          rng: this.rng,
-          init: gold,
-        });
-        other = r.samples[0]!;
-        loss.evaluate(EC, gridEnergy(inst, W, other) / P, lv);
-        break;
-      }
+    let x = this.items.get(ex);
+    if (x === undefined) {
+      x = gridItem(ex.inst, ex.gold);
+      this.items.set(ex, x);
     }
-    if (grad) {
-      if (lv.dEC !== 0) accumulateGrid(inst, gold, (scale * lv.dEC) / P, grad);
-      if (other && lv.dEI !== 0) accumulateGrid(inst, other, (scale * lv.dEI) / P, grad);
-      if (marg && lv.dF !== 0)
-        accumulateGridMarginals(inst, marg.q, marg.differ, (scale * lv.dF) / P, grad);
-    }
-    return lv.value;
+    return this.objective.evaluate(x, W, 1, grad, scale);
   }
 }
 
