@@ -14,7 +14,9 @@
  * the linear model (cluster ids of the learned word vectors, ±1 window: see
  * embeddings/SOURCE.md) — the "linear + learned representations" row.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { readCorpus } from "../../src/architecture/corpus.ts";
 import {
@@ -36,8 +38,10 @@ import { type GraphSpec, loadSpec, parseSpec } from "../../src/architecture/spec
 import { NadirError } from "../../src/core/errors.ts";
 import { viterbiBackend, viterbiInto } from "../../src/inference/viterbi.ts";
 import { trainDeep } from "../../src/optimize/adam.ts";
+import { WordScorer } from "../../src/segment/cws.ts";
 import { evaluateTagger, scoreSequences } from "../../src/tagger/evaluate.ts";
 import { trainTagger } from "../../src/tagger/train.ts";
+import { convertFile } from "../data/cws-chars.ts";
 import { benchArgs, rssMb } from "./args.ts";
 
 const args = benchArgs({
@@ -61,7 +65,12 @@ const args = benchArgs({
   clusters: "embeddings/en-clusters.txt.gz",
   "max-train": "",
   "skip-below": "",
+  warm: "1",
+  "warm-scale": "1",
   l2: "",
+  dropout: "",
+  average: "",
+  "linear-opt": "",
 });
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -107,11 +116,12 @@ const TASKS: Record<string, Task> = {
     },
   },
   cws: {
+    // characters with B/M/E/S labels, converted from these CoNLL-U files into a temporary directory
     linear: "graphs/cws.json",
     deep: "graphs/cws-deep.json",
-    train: "out/cws/train.bmes",
-    dev: "out/cws/dev.bmes",
-    test: "out/cws/test.bmes",
+    train: "../shared/corpora/ud-chinese-gsd-v1.4/zh-ud-train.conllu",
+    dev: "../shared/corpora/ud-chinese-gsd-v1.4/zh-ud-dev.conllu",
+    test: "../shared/corpora/ud-chinese-gsd-v1.4/zh-ud-test.conllu",
     linearOptions: {},
   },
 };
@@ -172,6 +182,26 @@ function withClusters(
   return { spec: parseSpec(src, String(src.name)), sents: out };
 }
 
+/** The task's score: word F1 for segmentation, else the spec's metric (accuracy or chunk F1). */
+function taskScore(spec: GraphSpec, gold: readonly string[][], pred: readonly string[][]): number {
+  if (args.task !== "cws") return scoreSequences(spec, gold, pred);
+  const w = new WordScorer();
+  for (let i = 0; i < gold.length; i++) w.add(gold[i]!, pred[i]!, "bmes");
+  return w.f1;
+}
+
+async function readSplit(path: string): Promise<SentenceLike[]> {
+  let file = path;
+  if (args.task === "cws") {
+    file = join(tmp, `${basename(path)}.bmes`);
+    await convertFile(path, file, "bmes");
+  }
+  return (await readCorpus(file, args.task === "pos" ? "conllu" : "conll")).filter(
+    (s) => s.tokens.length > 0,
+  );
+}
+const tmp = mkdtempSync(join(tmpdir(), "nadir-deep-"));
+
 function goldOf(spec: GraphSpec, sents: readonly SentenceLike[]): string[][] {
   return sents.map((s) => s.tokens.map((tok) => labelOf(tok, spec.label) ?? ""));
 }
@@ -180,26 +210,21 @@ try {
   const task = TASKS[args.task];
   if (!task)
     throw new NadirError("E_ARG", `--task: expected pos, chunk, ner or cws, got ${args.task}`);
-  let train = (await readCorpus(task.train, args.task === "pos" ? "conllu" : "conll")).filter(
-    (s) => s.tokens.length > 0,
-  ) as SentenceLike[];
+  let train = await readSplit(task.train);
   let dev: SentenceLike[];
   if (task.dev === null) {
     const cut = Math.floor(train.length * 0.9);
     dev = train.slice(cut);
     train = train.slice(0, cut);
   } else {
-    dev = (await readCorpus(task.dev, args.task === "pos" ? "conllu" : "conll")).filter(
-      (s) => s.tokens.length > 0,
-    );
+    dev = await readSplit(task.dev);
   }
   if (args["max-train"]) train = train.slice(0, Number(args["max-train"]));
-  const test = (await readCorpus(task.test, args.task === "pos" ? "conllu" : "conll")).filter(
-    (s) => s.tokens.length > 0,
-  ) as SentenceLike[];
+  const test = await readSplit(task.test);
   const wantTest = args.test !== "0";
   const result: Record<string, unknown> = { task: args.task };
 
+  let linearModel: ReturnType<typeof trainTagger>["model"] | null = null;
   // --- the linear model, same run ---------------------------------------------------------
   if (args.linear !== "0") {
     let lspec = loadSpec(task.linear);
@@ -224,8 +249,14 @@ try {
         log(`linear epoch ${e.epoch}: dev ${e.dev?.toFixed(2)} (${e.seconds.toFixed(1)} s)`),
     });
     const trainS = (performance.now() - t0) / 1000;
+    if (args["linear-clusters"] !== "1") linearModel = r.model;
     const ev = evaluateTagger(r.model, wantTest ? ltest : ldev);
-    const score = ev.chunks && lspec.metric === "chunk-f1" ? ev.chunks.f1 : ev.accuracy;
+    const score =
+      args.task === "cws"
+        ? taskScore(lspec, goldOf(lspec, wantTest ? ltest : ldev), ev.predictions)
+        : ev.chunks && lspec.metric === "chunk-f1"
+          ? ev.chunks.f1
+          : ev.accuracy;
     result.linear_score = r2(score);
     result.linear_dev = r2(r.reports[r.bestEpoch - 1]?.dev ?? Number.NaN);
     result.linear_train_s = r2(trainS);
@@ -248,6 +279,9 @@ try {
     if (args["linear-lr"]) topt.linearLr = Number(args["linear-lr"]);
     if (args["skip-below"]) topt.skipBelow = Number(args["skip-below"]);
     if (args.l2) topt.l2 = Number(args.l2);
+    if (args.dropout) topt.dropout = Number(args.dropout);
+    if (args.average) topt.average = args.average === "1";
+    if (args["linear-opt"]) topt.linearOptimizer = args["linear-opt"];
     if (args.loss) topt.loss = args.loss;
     log(
       `deep: ${JSON.stringify({ ...net, fields: net.fields.map((f) => `${f.column}:${f.dim}${f.embeddings ? "*" : ""}`) })}`,
@@ -266,6 +300,14 @@ try {
     const arch = NetworkChain.build(spec, net, L, train, fx.numAttributes, rows, pretrained);
     for (let i = 0; i < train.length; i++) arch.bind(set.instances[i]!, train[i]!.tokens);
     const W0 = arch.init(Number(args.seed), pretrained);
+    let warmed = false;
+    if (args.warm === "1" && linearModel !== null && net.hybrid) {
+      // start the hybrid's linear part at the linear model of this run (by attribute name and label)
+      const lw = linearModel.weightsFor(fx, arch.linear, set.labels.names);
+      const ws = Number(args["warm-scale"]);
+      for (let k = 0; k < arch.linear.K; k++) W0[k] = lw[k]! * ws;
+      warmed = true;
+    }
     log(
       `deep: K = ${arch.K} (linear ${arch.linear.K}, network ${arch.K - arch.linear.K}), ` +
         `${fx.numAttributes} attributes, vocabularies ${arch.vocabs.map((v) => v.size).join("/")}`,
@@ -291,7 +333,7 @@ try {
       set.instances,
       topt,
       { backend: viterbiBackend, constraintsFor: () => undefined },
-      { score: (W) => scoreSequences(spec, devGold, decode(devX, W)) },
+      { score: (W) => taskScore(spec, devGold, decode(devX, W)) },
       (e) =>
         log(
           `deep epoch ${e.epoch}: loss ${e.loss.toFixed(1)}, dev ${e.dev?.toFixed(2)} (${e.seconds.toFixed(1)} s, rss ${rssMb()} MB)`,
@@ -307,7 +349,7 @@ try {
     const tagS = (performance.now() - t1) / 1000;
     let tokens = 0;
     for (const s of evalSet) tokens += s.tokens.length;
-    const score = scoreSequences(spec, goldOf(spec, evalSet), pred);
+    const score = taskScore(spec, goldOf(spec, evalSet), pred);
     Object.assign(result, {
       score: r2(score),
       split: wantTest ? "test" : "dev",
@@ -317,10 +359,12 @@ try {
       tag_tokens_per_s: Math.round(tokens / tagS),
       K: arch.K,
       hybrid: net.hybrid,
+      warm_start: warmed,
       embeddings: net.fields.some((f) => f.embeddings !== null),
       options: topt,
     });
   }
+  rmSync(tmp, { recursive: true, force: true });
   console.log(JSON.stringify(result));
 } catch (e) {
   process.stderr.write(`ERROR: ${e instanceof NadirError ? e.message : String(e)}\n`);

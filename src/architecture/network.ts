@@ -226,6 +226,11 @@ export class NetworkChain {
    * instance or grad, or at `flush()` — call it before reading grad.
    */
   defer = false;
+  /** Dropout rate of the hidden units while `training` (inverted dropout; the mask is kept for backward). */
+  dropout = 0;
+  training = false;
+  private mask = new Float64Array(0);
+  private seed = 0x9e3779b9;
   /** Deferred mode: positions whose summed unary gradient is below this (max |·|) are skipped (0: exact). */
   skipBelow = 0;
   private pendingX: Instance | null = null;
@@ -442,6 +447,7 @@ export class NetworkChain {
         }
       }
       for (let t = 0; t < T; t++) this.activate(pre, hid, t * H, H);
+      if (this.training && this.dropout > 0) this.drop(T * H);
     }
     if (unary !== null) {
       const w2 = this.w2Off;
@@ -460,6 +466,26 @@ export class NetworkChain {
     // the projection path fills no Z: a backward pass after it recomputes
     this.lastX = useProj ? null : x;
     this.lastW = W;
+  }
+
+  /** Inverted dropout of the first n hidden units (a fresh mask, kept for backward). */
+  private drop(n: number): void {
+    if (this.mask.length < n) this.mask = new Float64Array(Math.max(n, this.mask.length * 2));
+    const mask = this.mask;
+    const hid = this.hid;
+    const keep = 1 - this.dropout;
+    const inv = 1 / keep;
+    let sd = this.seed;
+    for (let i = 0; i < n; i++) {
+      // xorshift32
+      sd ^= sd << 13;
+      sd ^= sd >>> 17;
+      sd ^= sd << 5;
+      const m = (sd >>> 0) / 4294967296 < keep ? inv : 0;
+      mask[i] = m;
+      hid[i] = hid[i]! * m;
+    }
+    this.seed = sd;
   }
 
   private activate(pre: Float64Array, hid: Float64Array, ph: number, H: number): void {
@@ -632,6 +658,10 @@ export class NetworkChain {
           dh[h] = dh[h]! + g * W[wr + h]!;
         }
       }
+      if (this.training && this.dropout > 0) {
+        const mask = this.mask;
+        for (let h = 0; h < H; h++) dh[h] = dh[h]! * mask[ph + h]!;
+      }
       for (let h = 0; h < H; h++) {
         const a = pre[ph + h]!;
         const d =
@@ -643,7 +673,7 @@ export class NetworkChain {
               ? a > 0
                 ? 1
                 : 0
-              : 1 - hid[ph + h]! ** 2;
+              : 1 - Math.tanh(a) ** 2;
         const v = dh[h]! * d;
         da[ph + h] = v;
         grad[b1 + h] = grad[b1 + h]! + v;

@@ -30,6 +30,16 @@ export interface DeepTrainOptions {
   l2: number;
   /** skip the backward pass at positions whose unary gradient is below this (max |·|; 0: exact) */
   skipBelow: number;
+  /** select and return the average of W over all steps (Polyak; the averaged perceptron's regularizer) */
+  average: boolean;
+  /** dropout rate of the hidden units while training */
+  dropout: number;
+  /**
+   * The linear part's steps: "adam", or "sgd" (W −= linearLr·g: with the
+   * perceptron loss, linearLr 1 and averaging, the averaged structured
+   * perceptron on the sparse attributes, trained jointly with the network)
+   */
+  linearOptimizer: "adam" | "sgd";
 }
 
 export const DEEP_DEFAULTS: DeepTrainOptions = {
@@ -45,6 +55,9 @@ export const DEEP_DEFAULTS: DeepTrainOptions = {
   seed: 1,
   l2: 0,
   skipBelow: 0,
+  average: true,
+  dropout: 0,
+  linearOptimizer: "adam",
 };
 
 export interface DeepEpoch {
@@ -99,6 +112,15 @@ export function trainDeep(
   let bestW: Float64Array | null = null;
   const reports: DeepEpoch[] = [];
   let stamp = 0;
+  const U = o.average ? new Float64Array(K) : null;
+  let clock = 1;
+  const avg = new Float64Array(o.average ? K : 0);
+  /** the averaged weights W − U/C (or W) */
+  const current = (): Float64Array => {
+    if (U === null) return W;
+    for (let k = 0; k < K; k++) avg[k] = W[k]! - U[k]! / clock;
+    return avg;
+  };
   // bias corrections 1 / (1 − βᵗ) by step count
   let c1 = new Float64Array(0);
   let c2 = new Float64Array(0);
@@ -111,8 +133,17 @@ export function trainDeep(
       c2[i] = 1 / (1 - b2 ** i);
     }
   };
+  const sgdLinear = o.linearOptimizer === "sgd";
   const update = (k: number, lr: number) => {
     const g = grad[k]!;
+    if (sgdLinear && k < linEnd) {
+      if (g === 0) return;
+      const delta = lr * g;
+      W[k] = W[k]! - delta;
+      if (U !== null) U[k] = U[k]! - clock * delta;
+      grad[k] = 0;
+      return;
+    }
     const t = ++steps[k]!;
     const mk = b1 * m[k]! + (1 - b1) * g;
     const vk = b2 * v[k]! + (1 - b2) * g * g;
@@ -121,13 +152,18 @@ export function trainDeep(
     if (t >= c1.length) grow(t);
     const mh = mk * c1[t]!;
     const vh = vk * c2[t]!;
-    W[k] = W[k]! - (lr * mh) / (Math.sqrt(vh) + eps);
+    const delta = (lr * mh) / (Math.sqrt(vh) + eps);
+    W[k] = W[k]! - delta;
+    // Σ_c c·Δ_c: the average of W over steps is W − U/C (lazy averaging)
+    if (U !== null) U[k] = U[k]! - clock * delta;
     grad[k] = 0;
   };
   arch.defer = true;
   arch.skipBelow = o.skipBelow;
+  arch.dropout = o.dropout;
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     const t0 = performance.now();
+    arch.training = true;
     rng.shuffle(order);
     const lr = o.lr * o.decay ** (epoch - 1);
     const linLr = o.linearLr * o.decay ** (epoch - 1);
@@ -161,9 +197,13 @@ export function trainDeep(
         }
         for (let k = a; k < b; k++) update(k, lrr);
       }
+      clock++;
     }
+    arch.training = false;
     arch.invalidate();
-    const d = dev ? dev.score(W) : undefined;
+    const Wc = current();
+    const d = dev ? dev.score(Wc) : undefined;
+    arch.invalidate();
     const r: DeepEpoch = {
       epoch,
       loss: total,
@@ -176,7 +216,7 @@ export function trainDeep(
     if (s > best) {
       best = s;
       bestEpoch = epoch;
-      bestW = W.slice();
+      bestW = Wc.slice();
     }
   }
   arch.defer = false;
