@@ -4,6 +4,10 @@
  */
 import { gunzipSync as fflateGunzip, gzipSync as fflateGzip } from "fflate";
 import { crc32 } from "./crc32.ts";
+import { optionalBuiltin } from "./host.ts";
+
+/** Node's zlib, where there is one: inflating natively is several times faster than fflate. */
+const zlib = optionalBuiltin("node:zlib");
 
 type Level = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 
@@ -24,6 +28,11 @@ export function gzip(bytes: Uint8Array, level = 6): Uint8Array {
  */
 export function gunzip(bytes: Uint8Array): Uint8Array {
   if (bytes.length < 18) throw new Error("unexpected end of file");
+  if (zlib !== undefined) {
+    // zlib checks the trailer's CRC and length itself (the same messages as below)
+    const b = zlib.gunzipSync(bytes);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  }
   const out = fflateGunzip(bytes);
   // fflate reads the size from the trailer but does not check the CRC: do it here.
   const n = bytes.length;

@@ -15,6 +15,7 @@ interface Builtins {
   "node:os": typeof import("node:os");
   "node:crypto": typeof import("node:crypto");
   "node:worker_threads": typeof import("node:worker_threads");
+  "node:zlib": typeof import("node:zlib");
 }
 
 type GetBuiltin = (id: string) => unknown;
@@ -27,6 +28,11 @@ function getter(): GetBuiltin | undefined {
 /** Is there a Node host (files, threads)? False in a browser or a Web Worker. */
 export function hasNodeHost(): boolean {
   return getter() !== undefined;
+}
+
+/** One of Node's built-in modules, or undefined where there is none (a browser): for optional native speed-ups. */
+export function optionalBuiltin<K extends keyof Builtins>(id: K): Builtins[K] | undefined {
+  return getter()?.(id) as Builtins[K] | undefined;
 }
 
 /**
