@@ -1,6 +1,16 @@
 import type { SparseGradient, TouchedEntries } from "./architecture.ts";
 import type { Instance } from "./features.ts";
-import type { LinearChain } from "./linear-chain.ts";
+
+/** What a row-sparse gradient needs of the chain's layout (LinearChain has it). */
+export interface RowLayout {
+  readonly A: number;
+  readonly L: number;
+  readonly K: number;
+  /** the tail (transitions, start, end, …) starts here and runs to K */
+  readonly transOffset: number;
+  rowStart(a: number): number;
+  rowEnd(a: number): number;
+}
 
 /**
  * A row-sparse gradient of the linear-chain energy: a dense buffer of K
@@ -11,14 +21,14 @@ import type { LinearChain } from "./linear-chain.ts";
  */
 export class RowGradient implements SparseGradient {
   readonly g: Float64Array;
-  readonly arch: LinearChain;
+  readonly arch: RowLayout;
   /** attribute rows touched since `clear` */
   rows: Int32Array;
   nRows = 0;
   private readonly stamp: Int32Array;
   private epoch = 1;
 
-  constructor(arch: LinearChain) {
+  constructor(arch: RowLayout) {
     this.arch = arch;
     this.g = new Float64Array(arch.K);
     this.stamp = new Int32Array(arch.A);
