@@ -16,6 +16,10 @@ import {
   smallerStep,
 } from "./finite.ts";
 import type { TrainOptions } from "./options.ts";
+import type { EpochReport } from "./selection.ts";
+import { epochReport, restoreSelector, Selector, selectorCheckpoint } from "./selection.ts";
+
+export type { EpochReport } from "./selection.ts";
 
 /**
  * Write ŷ = argmin_y E(W, y, x) (with any decoding constraints) into
@@ -23,21 +27,6 @@ import type { TrainOptions } from "./options.ts";
  * both energies from the example's Structure (src/structure).
  */
 export type Decoder = (x: Instance, W: Float64Array, out: Int32Array) => number;
-
-export interface EpochReport {
-  epoch: number;
-  /** sequences whose decoded labeling differed from the gold one */
-  mistakes: number;
-  /** mean perceptron loss E(yⁱ) − min_y E(y) over the epoch */
-  loss: number;
-  /** dev score (higher is better) with the weights this epoch would return */
-  dev: number | undefined;
-  seconds: number;
-  /** L-BFGS only: the objective, ‖∇‖ there, and the length ‖ΔW‖ of the step that reached it */
-  objective?: number;
-  gradNorm?: number;
-  step?: number;
-}
 
 export interface PerceptronResult {
   W: Float64Array;
@@ -89,9 +78,7 @@ export function trainPerceptron(
   const U = opts.average ? (work?.U ? work.U.fill(0) : new Float64Array(K)) : null;
   // The averaged weights are materialized per epoch only when a dev set scores them.
   const avg = opts.average && hooks.evaluate ? new Float64Array(K) : W;
-  let best: Float64Array | null = null;
-  let bestScore = Number.NEGATIVE_INFINITY;
-  let bestEpoch = opts.epochs;
+  const select = new Selector(opts.keepBest, opts.patience);
   const order = new Int32Array(data.length);
   for (let i = 0; i < order.length; i++) order[i] = i;
   const rng = new Rng(opts.seed);
@@ -117,11 +104,7 @@ export function trainPerceptron(
     c = checkpointNumber(ck, "c", path);
     rng.state = checkpointNumber(ck, "rng", path);
     first = checkpointNumber(ck, "epoch", path) + 1;
-    bestScore = checkpointNumber(ck, "bestScore", path, Number.NEGATIVE_INFINITY);
-    if (ck.arrays.best) {
-      best = checkpointArray(ck, "best", K, path);
-      bestEpoch = checkpointNumber(ck, "bestEpoch", path);
-    }
+    restoreSelector(select, ck, path);
   }
 
   for (let epoch = first; epoch <= opts.epochs; epoch++) {
@@ -188,38 +171,29 @@ export function trainPerceptron(
       );
     }
     const dev = hooks.evaluate ? hooks.evaluate(avg) : undefined;
-    if (dev !== undefined && opts.keepBest && dev > bestScore) {
-      bestScore = dev;
-      bestEpoch = epoch;
-      best = best ?? new Float64Array(K);
-      best.set(avg);
-    }
-    const r: EpochReport = {
-      epoch,
-      mistakes,
-      loss: data.length ? lossSum / data.length : 0,
-      dev,
-      seconds: (performance.now() - t0) / 1000,
-    };
+    const stop = select.see(epoch, dev, avg);
+    const r = epochReport(epoch, mistakes, lossSum, data.length, dev, t0);
     reports.push(r);
     hooks.onEpoch?.(r);
     if (opts.checkpoint) {
+      const sel = selectorCheckpoint(select);
       const arrays: Record<string, Float64Array> = { W, order: Float64Array.from(order) };
       if (U) arrays.U = U;
-      if (best) arrays.best = best;
       saveCheckpoint(opts.checkpoint, {
-        header: { kind, K, epoch, c, rng: rng.state, bestScore, bestEpoch },
-        arrays,
+        header: { kind, K, epoch, c, rng: rng.state, ...sel.header },
+        arrays: { ...arrays, ...sel.arrays },
       });
     }
+    if (stop) break;
   }
-  if (best) return { W: best, bestEpoch, reports };
+  if (select.best) return { W: select.best, bestEpoch: select.bestEpoch, reports };
+  const last = reports.at(-1)?.epoch ?? opts.epochs;
   if (U && avg === W) {
     const out = work?.avg ?? new Float64Array(K);
     averageInto(out, W, U, c);
-    return { W: out, last: W, bestEpoch: opts.epochs, reports };
+    return { W: out, last: W, bestEpoch: last, reports };
   }
-  return { W: avg, last: W, bestEpoch: opts.epochs, reports };
+  return { W: avg, last: W, bestEpoch: last, reports };
 }
 
 /** out = W − U/c: the average of the weight vectors over all c steps. */

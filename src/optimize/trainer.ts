@@ -26,7 +26,14 @@ import { EnergyObjective } from "./objective.ts";
 import { makeOnlineOptimizer } from "./online.ts";
 import type { TrainOptions } from "./options.ts";
 import { defaultThreads, ParallelObjective } from "./parallel.ts";
-import type { EpochReport, PerceptronResult } from "./perceptron.ts";
+import type { PerceptronResult } from "./perceptron.ts";
+import {
+  type EpochReport,
+  epochReport,
+  restoreSelector,
+  Selector,
+  selectorCheckpoint,
+} from "./selection.ts";
 
 export interface TrainerHooks {
   /** corrections (index, delta) of W after each step, e.g. a submodular projection */
@@ -35,39 +42,6 @@ export interface TrainerHooks {
   evaluate?: (W: Float64Array) => number;
   onEpoch?: (r: EpochReport) => void;
   onProgress?: (done: number, total: number) => void;
-}
-
-/** Tracks the best dev score, its weights, and patience (early stopping). */
-class Selector {
-  best: Float64Array | null = null;
-  bestScore = Number.NEGATIVE_INFINITY;
-  bestEpoch = 0;
-  sinceBest = 0;
-
-  private readonly keepBest: boolean;
-  private readonly patience: number;
-
-  constructor(keepBest: boolean, patience: number) {
-    this.keepBest = keepBest;
-    this.patience = patience;
-  }
-
-  /** Record a dev score; returns true when training should stop. */
-  see(epoch: number, score: number | undefined, W: Float64Array): boolean {
-    if (score === undefined) return false;
-    if (score > this.bestScore) {
-      this.bestScore = score;
-      this.bestEpoch = epoch;
-      this.sinceBest = 0;
-      if (this.keepBest) {
-        this.best ??= new Float64Array(W.length);
-        this.best.set(W);
-      }
-    } else {
-      this.sinceBest++;
-    }
-    return this.patience > 0 && this.sinceBest >= this.patience;
-  }
 }
 
 /** L-BFGS's part of a checkpoint: f, ∇f, the stored pairs, ρ and the history. */
@@ -127,28 +101,6 @@ function restoreLbfgs(ck: Checkpoint, K: number, path: string): LbfgsState {
     stored,
     history: Array.from(history),
   };
-}
-
-/** The selector's part of a checkpoint: header fields and the best weights. */
-function selectorCheckpoint(select: Selector): {
-  header: Record<string, number>;
-  arrays: Record<string, Float64Array>;
-} {
-  return {
-    header: {
-      bestScore: select.bestScore,
-      bestEpoch: select.bestEpoch,
-      sinceBest: select.sinceBest,
-    },
-    arrays: select.best ? { best: select.best } : {},
-  };
-}
-
-function restoreSelector(select: Selector, ck: Checkpoint, path: string): void {
-  if (ck.arrays.best) select.best = ck.arrays.best;
-  select.bestScore = checkpointNumber(ck, "bestScore", path, Number.NEGATIVE_INFINITY);
-  select.bestEpoch = checkpointNumber(ck, "bestEpoch", path);
-  select.sinceBest = checkpointNumber(ck, "sinceBest", path);
 }
 
 /** How the trainer answers inference: the chosen backend and the decoding constraints. */
@@ -438,13 +390,7 @@ function trainOnline(run: Run): PerceptronResult {
     }
     const dev = hooks.evaluate ? hooks.evaluate(W) : undefined;
     const stop = select.see(epoch, dev, W);
-    const r: EpochReport = {
-      epoch,
-      mistakes,
-      loss: data.length ? lossSum / data.length : 0,
-      dev,
-      seconds: (performance.now() - t0) / 1000,
-    };
+    const r = epochReport(epoch, mistakes, lossSum, data.length, dev, t0);
     reports.push(r);
     hooks.onEpoch?.(r);
     if (opts.checkpoint) {
