@@ -144,30 +144,6 @@ export function meanField(p: Potentials, options: MeanFieldOptions = {}): MeanFi
 }
 
 /**
- * ∏ q_v(y_v) over the scope slots j ≠ skip of table entry e of the factor
- * whose scope starts at s0 (entries row-major, the last slot fastest).
- */
-function othersWeight(
-  g: FactorGraph,
-  s0: number,
-  arity: number,
-  e: number,
-  q: Float64Array,
-  D: number,
-  skip: number,
-): number {
-  let w = 1;
-  let rest = e;
-  for (let j = 0; j < arity; j++) {
-    const stride = g.factorScopeStrides[s0 + j]!;
-    const y = Math.floor(rest / stride);
-    rest -= y * stride;
-    if (j !== skip) w *= q[g.factorScopeVars[s0 + j]! * D + y]!;
-  }
-  return w;
-}
-
-/**
  * Add ⟨E_f | y_v = l⟩ over the other scope variables (independent under q)
  * to `field[l]`, for the variable at `slot` of factor f.
  */
@@ -187,11 +163,18 @@ function conditionalEnergies(
     for (let l = 0; l < size; l++) field[l] = field[l]! + g.tables[off + l]!;
     return;
   }
-  const stride = g.factorScopeStrides[s0 + slot]!;
-  const d = g.domains[g.factorScopeVars[s0 + slot]!]!;
   for (let e = 0; e < size; e++) {
-    const w = othersWeight(g, s0, arity, e, q, D, slot);
-    const mine = Math.floor(e / stride) % d;
+    // decode entry e into the scope labels (row-major, last varies fastest)
+    let w = 1;
+    let mine = 0;
+    let rest = e;
+    for (let j = 0; j < arity; j++) {
+      const stride = g.factorScopeStrides[s0 + j]!;
+      const y = Math.floor(rest / stride);
+      rest -= y * stride;
+      if (j === slot) mine = y;
+      else w *= q[g.factorScopeVars[s0 + j]! * D + y]!;
+    }
     if (w !== 0) field[mine] = field[mine]! + w * g.tables[off + e]!;
   }
 }
@@ -267,7 +250,17 @@ function factorMarginals(g: FactorGraph, q: Float64Array): Float64Array {
     const arity = g.factorScopePtr[f + 1]! - s0;
     const off = g.factorTableOffset[f]!;
     const size = g.factorTableOffset[f + 1]! - off;
-    for (let e = 0; e < size; e++) out[off + e] = othersWeight(g, s0, arity, e, q, D, -1);
+    for (let e = 0; e < size; e++) {
+      let w = 1;
+      let rest = e;
+      for (let j = 0; j < arity; j++) {
+        const stride = g.factorScopeStrides[s0 + j]!;
+        const y = Math.floor(rest / stride);
+        rest -= y * stride;
+        w *= q[g.factorScopeVars[s0 + j]! * D + y]!;
+      }
+      out[off + e] = w;
+    }
   }
   return out;
 }
