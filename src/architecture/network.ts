@@ -1,7 +1,9 @@
 import { NadirError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
 import type { ChainPotentials } from "../graph/chain.ts";
+import type { Architecture, ArchitectureDescription } from "./architecture.ts";
 import type { DerivedFn } from "./columns.ts";
+import { DenseGradient } from "./dense-gradient.ts";
 import { Dictionary, type Instance } from "./features.ts";
 import { LinearChain, type StateRows } from "./linear-chain.ts";
 import type { GraphSpec } from "./spec.ts";
@@ -156,7 +158,7 @@ export interface Pretrained {
 }
 
 /** Where a serialized network's sizes and vocabularies go (the model header). */
-export interface NetworkDescription {
+export interface NetworkDescription extends ArchitectureDescription {
   kind: "network-chain";
   L: number;
   settings: NetworkSettings;
@@ -166,7 +168,7 @@ export interface NetworkDescription {
   rows: { rowPtr: number[]; rowLabel: number[] } | null;
 }
 
-export class NetworkChain {
+export class NetworkChain implements Architecture {
   readonly L: number;
   readonly K: number;
   readonly order = 1 as const;
@@ -828,6 +830,11 @@ export class NetworkChain {
       [this.linear.transOffset, this.linear.K],
       [this.w1Off, this.K],
     ];
+  }
+
+  /** A dense gradient for the online optimizers (every example touches the layers). */
+  gradient(): DenseGradient {
+    return new DenseGradient(this.K);
   }
 
   /** The network's sizes and vocabularies for a model header (W itself is the model's weights). */

@@ -25,7 +25,7 @@ export interface Trellis {
 export function trellis(tagger: Tagger, sentence: TokenSentence): Trellis {
   const model = tagger.model;
   const rows = new RowMaker(model.spec).rows(sentence, "sentence");
-  const p = model.arch.potentials(model.encode(rows), model.W);
+  const p = model.potentials(model.encode(rows));
   const best = tagger.kbest(sentence, 2);
   return {
     labels: [...model.labels],

@@ -25,6 +25,8 @@ export interface CrfsuiteWritable {
   readonly spec: { readonly name: string };
   readonly fx: Pick<FeatureExtractor, "attributeName">;
   readonly labels: readonly string[];
+  /** a network under the chain (not expressible in CRFsuite's format) */
+  readonly network?: unknown;
 }
 
 /** Options of `writeCrfsuiteModel`. */
@@ -207,6 +209,11 @@ export function writeCrfsuiteModel(
   options: CrfsuiteWriteOptions = {},
 ): Uint8Array {
   const arch = model.arch;
+  if (model.network)
+    throw new NadirError(
+      "E_UNSUPPORTED",
+      `CRFsuite models are linear; ${model.spec.name} has a network under its chain`,
+    );
   if (arch.order !== 1 || arch.skip)
     throw new NadirError(
       "E_UNSUPPORTED",

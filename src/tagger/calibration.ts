@@ -31,9 +31,7 @@ function potentialsOf(model: Model, s: SentenceLike): ChainPotentials {
       "E_UNSUPPORTED",
       `calibration needs first-order chain models; ${model.spec.name} is ${model.spec.structure}`,
     );
-  const x = model.encode(s.tokens);
-  const p = model.arch.potentials(x, model.W, new Float64Array(x.T * model.arch.L));
-  return p;
+  return model.potentials(model.encode(s.tokens));
 }
 
 /** Σᵢ −log P_β(yⁱ|xⁱ) over gold-labeled sentences whose labels the model knows, and their count. */

@@ -37,6 +37,11 @@ export function combineModels(
   mode: "sum" | "first",
 ): Model {
   if (models.length === 0) throw new NadirError("E_ARG", "mix: no model given");
+  if (models.some((m) => m.network))
+    throw new NadirError(
+      "E_UNSUPPORTED",
+      "mix: models with a network under the chain do not mix (parameter mixing averages linear energies)",
+    );
   const first = models[0]!;
   const spec = first.spec;
   models.forEach((m, i) => {

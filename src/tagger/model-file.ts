@@ -1,5 +1,6 @@
 import { FeatureExtractor } from "../architecture/features.ts";
 import type { StateRows } from "../architecture/linear-chain.ts";
+import { NetworkChain, type NetworkDescription } from "../architecture/network.ts";
 import { type GraphSpec, parseSpec } from "../architecture/spec.ts";
 import {
   type ContainerFormat,
@@ -35,6 +36,8 @@ export interface ModelFileParts {
   nColumns: number;
   rows: StateRows | null;
   extra: Record<string, unknown>;
+  /** the network under the chain (header `network`), or null */
+  network: NetworkChain | null;
 }
 
 /** What encoding a model needs of it (the Model facade has all of it). */
@@ -45,15 +48,22 @@ export interface ModelFileSource {
   readonly W: Float64Array;
   readonly nColumns: number;
   readonly arch: {
+    readonly A: number;
+    readonly K: number;
+    readonly rows: StateRows | null;
     pack(W: Float64Array): { keep: number[]; W: Float64Array; rows: StateRows | null };
   };
+  readonly network: NetworkChain | null;
   readonly extra: Record<string, unknown>;
 }
 
 /** The bytes of a model file; attributes whose state weights are all zero are dropped. */
 export function encodeModelFile(m: ModelFileSource): Uint8Array {
-  // the attributes with a non-zero state weight, renumbered densely
-  const { keep, W, rows } = m.arch.pack(m.W);
+  // the attributes with a non-zero state weight, renumbered densely; a
+  // network's layout keeps them all (its layers follow the chain's weights)
+  const { keep, W, rows } = m.network
+    ? { keep: Array.from({ length: m.arch.A }, (_, a) => a), W: m.W, rows: m.arch.rows }
+    : m.arch.pack(m.W);
   const st = m.fx.state(keep);
   const keys = st.keys as Int32Array;
   const header = {
@@ -68,6 +78,8 @@ export function encodeModelFile(m: ModelFileSource): Uint8Array {
     sparse: rows !== null,
     K: W.length,
     extra: m.extra,
+    // the network's sizes and vocabularies (its rows are the sections')
+    ...(m.network ? { network: { ...m.network.describe(), rows: null } } : {}),
   };
   const rowPtr = rows?.rowPtr ?? new Int32Array(0);
   const rowLabel = rows?.rowLabel ?? new Int32Array(0);
@@ -101,7 +113,23 @@ export function decodeModelFile(bytes: Uint8Array, name: string): ModelFileParts
     2 * L +
     (orderOf(spec) === 2 ? L * L * L : 0) +
     (spec.structure === "skip-chain" ? L * L : 0);
-  const nState = h.K - tailSize;
+  let network: NetworkChain | null = null;
+  let linearK = h.K;
+  if (h.network !== undefined) {
+    if (typeof h.network !== "object" || h.network === null)
+      return bad("header's network is not an object");
+    try {
+      // rows come from the sections below; sizes are checked against them
+      network = NetworkChain.fromDescription(spec, {
+        ...(h.network as NetworkDescription),
+        rows: null,
+      });
+    } catch (e) {
+      return bad((e as Error).message);
+    }
+    linearK = h.K - (network.K - network.linear.K);
+  }
+  const nState = linearK - tailSize;
   if (nState < 0 || (!h.sparse && nState !== A * L)) {
     return bad(`expected ${A * L + tailSize} weights for the dictionaries, header says ${h.K}`);
   }
@@ -138,7 +166,19 @@ export function decodeModelFile(bytes: Uint8Array, name: string): ModelFileParts
     return bad((e as Error).message);
   }
   const extra = h.extra && typeof h.extra === "object" ? h.extra : {};
-  return { spec, labels: h.labels, fx, W, nColumns: h.nColumns, rows, extra };
+  if (network !== null && rows !== null) {
+    // the network again, over the sparse rows the sections hold
+    const d = network.describe();
+    network = NetworkChain.fromDescription(spec, {
+      ...d,
+      rows: { rowPtr: Array.from(rows.rowPtr), rowLabel: Array.from(rows.rowLabel) },
+    });
+  }
+  if (network !== null && (network.K !== h.K || network.linear.A !== A || network.L !== L))
+    return bad(
+      `the network's sizes (K ${network.K}, ${network.linear.A} attributes, ${network.L} labels) do not match the header's (K ${h.K}, ${A}, ${L})`,
+    );
+  return { spec, labels: h.labels, fx, W, nColumns: h.nColumns, rows, extra, network };
 }
 
 /** The header of a model file. */
@@ -152,6 +192,7 @@ interface ModelHeader {
   sparse?: boolean;
   K: number;
   extra?: Record<string, unknown>;
+  network?: unknown;
 }
 
 function checkHeader(h: Record<string, unknown>, bad: (msg: string) => never): ModelHeader {

@@ -1,3 +1,4 @@
+import type { Architecture } from "../architecture/architecture.ts";
 import {
   Dictionary,
   encodeSentence,
@@ -6,10 +7,12 @@ import {
 } from "../architecture/features.ts";
 import { type Encoding, encodingConstraints, withEnd } from "../architecture/labels.ts";
 import { LinearChain, type StateRows } from "../architecture/linear-chain.ts";
+import type { NetworkChain } from "../architecture/network.ts";
 import type { GraphSpec } from "../architecture/spec.ts";
 import { NadirError } from "../core/errors.ts";
 import { readFileBytes } from "../core/host.ts";
 import { writeFileAtomic } from "../core/io.ts";
+import type { ChainPotentials } from "../graph/chain.ts";
 import type { Constraints } from "../graph/constraints.ts";
 import { gibbsDensity } from "../inference/forward-backward.ts";
 import { kbestViterbi } from "../inference/kbest.ts";
@@ -31,7 +34,11 @@ export class Model {
   readonly labels: string[];
   /** X side of the architecture: column vocabularies and the attribute table. */
   readonly fx: FeatureExtractor;
+  /** The linear chain: the whole energy, or the linear part of a network's (a prefix of W). */
   readonly arch: LinearChain;
+  /** A network under the chain (a spec's `network` section), or null. */
+  readonly network: NetworkChain | null;
+  /** The energy's parameters: the chain's weights, then the network's. */
   readonly W: Float64Array;
   /** Number of columns of the training file (so tagging can tell whether gold labels are present). */
   readonly nColumns: number;
@@ -48,6 +55,7 @@ export class Model {
     W: Float64Array | null,
     nColumns: number,
     rows: StateRows | null = null,
+    network: NetworkChain | null = null,
   ) {
     checkSize(
       fx.numAttributes,
@@ -59,17 +67,23 @@ export class Model {
     this.spec = spec;
     this.labels = labels;
     this.fx = fx;
-    this.arch = new LinearChain(
-      fx.numAttributes,
-      labels.length,
-      rows,
-      orderOf(spec),
-      spec.structure === "skip-chain",
-    );
-    W ??= new Float64Array(this.arch.K);
-    if (W.length !== this.arch.K) {
-      throw new NadirError("E_MODEL", `weights: expected ${this.arch.K} values, got ${W.length}`);
+    this.network = network;
+    this.arch =
+      network?.linear ??
+      new LinearChain(
+        fx.numAttributes,
+        labels.length,
+        rows,
+        orderOf(spec),
+        spec.structure === "skip-chain",
+      );
+    const K = network?.K ?? this.arch.K;
+    W ??= new Float64Array(K);
+    if (W.length !== K) {
+      throw new NadirError("E_MODEL", `weights: expected ${K} values, got ${W.length}`);
     }
+    // a trained model's network: cache each word's first-layer projection while tagging
+    if (network) network.frozen = true;
     this.W = W;
     this.nColumns = nColumns;
     this.labelDict = Dictionary.from(labels);
@@ -90,7 +104,18 @@ export class Model {
     withGold = false,
     where?: { file?: string; firstLine?: number },
   ): Instance {
-    return encodeSentence(this.fx, { tokens, ...where }, this.labelDict, withGold);
+    const x = encodeSentence(this.fx, { tokens, ...where }, this.labelDict, withGold);
+    return this.network ? this.network.bind(x, tokens) : x;
+  }
+
+  /** The energy as trainers and structures see it: the network chain, or the linear chain. */
+  get architecture(): Architecture {
+    return this.network ?? this.arch;
+  }
+
+  /** Chain potentials of an encoded sentence (unary T×L from the whole energy, network included). */
+  potentials(x: Instance): ChainPotentials {
+    return this.architecture.potentials(x, this.W, new Float64Array(x.T * this.arch.L));
   }
 
   private structs: { inference: string; structures: Structures } | null = null;
@@ -112,7 +137,7 @@ export class Model {
           `the model was trained with inference backend '${inference}', which is not registered here (registerBackend it before use): ${(e as Error).message}`,
         );
       }
-      this.structs = { inference, structures: structuresFor(this.arch, backend) };
+      this.structs = { inference, structures: structuresFor(this.architecture, backend) };
     }
     return this.structs.structures;
   }
@@ -193,7 +218,7 @@ export class Model {
   private potentialsOf(tokens: string[][], what: string) {
     const x = this.encode(tokens);
     this.requireFirstOrder(what, x);
-    return { x, p: this.arch.potentials(x, this.W, new Float64Array(x.T * this.arch.L)) };
+    return { x, p: this.potentials(x) };
   }
 
   /** E(W, y, x) of a labeling. */
@@ -337,6 +362,7 @@ export class Model {
    * potentials — a perceptron leaves most (attribute, label) weights at 0.
    */
   compact(): Model {
+    if (this.network) return this; // the network's layout keeps every row
     const c = this.arch.compact(this.W);
     if (c === null) return this;
     const m = new Model(this.spec, this.labels, this.fx, c.W, this.nColumns, c.rows);
@@ -381,7 +407,7 @@ export class Model {
       return new Model(c.spec, c.labels, c.fx, c.W, c.nColumns, c.rows);
     }
     const m = decodeModelFile(bytes, name);
-    const model = new Model(m.spec, m.labels, m.fx, m.W, m.nColumns, m.rows);
+    const model = new Model(m.spec, m.labels, m.fx, m.W, m.nColumns, m.rows, m.network);
     Object.assign(model.extra, m.extra);
     return model;
   }
