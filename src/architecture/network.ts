@@ -1,4 +1,6 @@
 import { NadirError } from "../core/errors.ts";
+import { gunzip, isGzip } from "../core/gzip.ts";
+import { readFileBytes } from "../core/host.ts";
 import { Rng } from "../core/rng.ts";
 import type { ChainPotentials } from "../graph/chain.ts";
 import type { Architecture, ArchitectureDescription } from "./architecture.ts";
@@ -876,17 +878,25 @@ export async function readPretrained(
   path: string,
   limit = Number.POSITIVE_INFINITY,
 ): Promise<Pretrained> {
-  const { readFileSync } = await import("node:fs");
-  const { gunzipSync } = await import("node:zlib");
-  let buf = readFileSync(path);
-  if (buf[0] === 0x1f && buf[1] === 0x8b) buf = gunzipSync(buf);
-  const lines = buf.toString("utf8").split("\n");
+  return parsePretrained(readFileBytes(path), path, limit);
+}
+
+/** Parse the bytes of a pretrained embedding file (gzip or plain text; `path` names it in errors). */
+export function parsePretrained(
+  bytes: Uint8Array,
+  path: string,
+  limit = Number.POSITIVE_INFINITY,
+): Pretrained {
+  const text = new TextDecoder().decode(isGzip(bytes) ? gunzip(bytes) : bytes);
+  const lines = text.split("\n");
   const [n, dim, scale] = lines[0]!.split(" ").map(Number) as [number, number, number];
+  if (!Number.isInteger(n) || !Number.isInteger(dim) || !(dim > 0) || !Number.isFinite(scale))
+    throw new NadirError("E_PARSE", `${path}:1: expected 'count dim scale', got '${lines[0]}'`);
   const m = Math.min(n, limit);
   const words: string[] = [];
   const vectors = new Float32Array(m * dim);
   for (let i = 0; i < m; i++) {
-    const f = lines[i + 1]!.split(" ");
+    const f = (lines[i + 1] ?? "").split(" ");
     if (f.length !== dim + 1)
       throw new NadirError(
         "E_PARSE",

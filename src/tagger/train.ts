@@ -9,6 +9,7 @@ import {
   TrainingSetBuilder,
 } from "../architecture/features.ts";
 import { observedRows } from "../architecture/linear-chain.ts";
+import { networkOf } from "../architecture/network.ts";
 import type { GraphSpec } from "../architecture/spec.ts";
 import { submodularProjection } from "../architecture/submodular.ts";
 import { NadirError } from "../core/errors.ts";
@@ -22,6 +23,7 @@ import {
 import { type Decoder, type EpochReport, trainPerceptron } from "../optimize/perceptron.ts";
 import { trainEnergy } from "../optimize/trainer.ts";
 import { chooseBackend, structuresFor } from "../structure/index.ts";
+import { trainNetwork } from "./deep.ts";
 import { calibrateDetection, type DetectionCalibration } from "./detection.ts";
 import { scoreSequences } from "./evaluate.ts";
 import { combineModels, sameSpec } from "./mix-models.ts";
@@ -72,7 +74,7 @@ export interface TrainResult {
  */
 export function trainTagger(input: TrainInput): TrainResult {
   const p = prepareTraining(input);
-  for (const s of input.train) p.builder.add(s);
+  for (const s of input.train) p.add(s);
   return trainPrepared(input, p, input.train[0]?.tokens[0]?.length ?? 0);
 }
 
@@ -86,7 +88,7 @@ export async function trainTaggerStream(
   input: Omit<TrainInput, "train"> & { train: AsyncIterable<SentenceLike> },
 ): Promise<TrainResult & { sentences: number; tokens: number }> {
   const p = prepareTraining(input);
-  for await (const s of input.train) p.builder.add(s);
+  for await (const s of input.train) p.add(s);
   const b = p.builder;
   const result = trainPrepared(input, p, Math.max(0, b.nColumns));
   return { ...result, sentences: b.sentences, tokens: b.tokens };
@@ -98,6 +100,10 @@ interface Prepared {
   t0: number;
   fx: FeatureExtractor;
   builder: TrainingSetBuilder;
+  /** Add a training sentence (extracted at once; kept whole when a network needs its tokens). */
+  add(s: SentenceLike): void;
+  /** a network spec's non-empty training sentences, in the training set's order; else null */
+  kept: SentenceLike[] | null;
 }
 
 /** Options and spec checked and merged, an empty extractor and training-set builder. */
@@ -107,7 +113,13 @@ function prepareTraining(input: Omit<TrainInput, "train">): Prepared {
   const options = trainOptions(spec.train, split.train);
   const t0 = performance.now();
   const fx = new FeatureExtractor(spec);
-  return { spec, options, t0, fx, builder: new TrainingSetBuilder(fx) };
+  const builder = new TrainingSetBuilder(fx);
+  const kept: SentenceLike[] | null = networkOf(spec) ? [] : null;
+  const add = (s: SentenceLike): void => {
+    builder.add(s);
+    if (kept && s.tokens.length > 0) kept.push(s);
+  };
+  return { spec, options, t0, fx, builder, add, kept };
 }
 
 /** Train on the sentences added to `p.builder` (see trainTagger). */
@@ -149,6 +161,55 @@ function trainPrepared(
   });
 
   const t1 = performance.now();
+  const net = networkOf(spec);
+  if (net && p.kept) {
+    if (mixingPlan(options))
+      throw new NadirError(
+        "E_UNSUPPORTED",
+        "--shards/--threads parameter mixing: network models train in one thread (mini-batches)",
+      );
+    const backend = chooseBackend(options.inference);
+    const devSet = input.dev?.filter((s) => s.tokens.length > 0) ?? [];
+    const r = trainNetwork({
+      spec,
+      net,
+      set,
+      sentences: p.kept,
+      fx,
+      rows,
+      options,
+      explicit: splitSpecOptions(input.options as Record<string, unknown> | undefined).train,
+      backend,
+      constraintsFor: (T) => model.constraintsFor(T),
+      ...(dev?.length
+        ? {
+            dev: {
+              xs: dev.map((d) => d.x),
+              tokens: devSet.map((s) => s.tokens),
+              score: (pred: string[][]) =>
+                scoreSequences(
+                  spec,
+                  dev.map((d) => d.gold),
+                  pred,
+                ),
+            },
+          }
+        : {}),
+      onEpoch: input.onEpoch,
+    });
+    const trained = new Model(spec, labelNames, fx, r.W, nColumns, rows, r.network);
+    if (options.inference !== "auto") trained.extra.inference = options.inference;
+    return {
+      inference: `${options.inference === "auto" ? "auto → " : ""}${structuresFor(r.network, backend).describe()}`,
+      calibration: calibrationOf(trained, input.dev, labelNames, options.seed),
+      model: trained,
+      reports: r.reports,
+      bestEpoch: r.bestEpoch,
+      options,
+      extractSeconds,
+      trainSeconds: (performance.now() - t1) / 1000,
+    };
+  }
   const arch = model.arch;
   const backend = chooseBackend(options.inference);
   const structures = structuresFor(arch, backend);
@@ -223,14 +284,7 @@ function trainPrepared(
   const trained = (
     from && sameSpec(from.spec, spec) ? combineModels([model, from], [1, 1], "first") : model
   ).compact();
-  // calibration needs a dev sentence whose labels the model all knows
-  const known = new Set(labelNames);
-  const calibration =
-    input.dev?.some((s) => s.tokens.every((tok) => known.has(labelOf(tok, spec.label) ?? ""))) &&
-    arch.order === 1 &&
-    !arch.skip
-      ? calibrateDetection(trained, input.dev, { seed: options.seed })
-      : undefined;
+  const calibration = calibrationOf(trained, input.dev, labelNames, options.seed);
   const inference = structures.describe();
   if (options.inference !== "auto") trained.extra.inference = options.inference;
   return {
@@ -243,6 +297,21 @@ function trainPrepared(
     extractSeconds,
     trainSeconds,
   };
+}
+
+/** The detection threshold on dev (first-order chains; needs a dev sentence whose labels the model all knows). */
+function calibrationOf(
+  model: Model,
+  dev: readonly SentenceLike[] | undefined,
+  labelNames: readonly string[],
+  seed: number,
+): DetectionCalibration | undefined {
+  const known = new Set(labelNames);
+  const label = model.spec.label;
+  if (!dev || model.arch.order !== 1 || model.arch.skip) return undefined;
+  if (!dev.some((s) => s.tokens.every((tok) => known.has(labelOf(tok, label) ?? ""))))
+    return undefined;
+  return calibrateDetection(model, dev, { seed });
 }
 
 /**

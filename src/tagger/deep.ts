@@ -1,0 +1,145 @@
+import type {
+  FeatureExtractor,
+  Instance,
+  SentenceLike,
+  TrainingSet,
+} from "../architecture/features.ts";
+import type { StateRows } from "../architecture/linear-chain.ts";
+import {
+  NetworkChain,
+  type NetworkSettings,
+  type Pretrained,
+  parsePretrained,
+} from "../architecture/network.ts";
+import type { GraphSpec } from "../architecture/spec.ts";
+import { NadirError } from "../core/errors.ts";
+import { hasNodeHost, nodeBuiltin, readFileBytes } from "../core/host.ts";
+import { shippedFile } from "../core/shipped.ts";
+import type { Constraints } from "../graph/constraints.ts";
+import type { Backend } from "../inference/types.ts";
+import { type DeepTrainOptions, trainDeep } from "../optimize/adam.ts";
+import type { TrainOptions } from "../optimize/options.ts";
+import type { EpochReport } from "../optimize/selection.ts";
+import { structuresFor } from "../structure/index.ts";
+
+/**
+ * Where a spec's embedding file is: as given when it exists (absolute, or
+ * relative to the working directory), else in the package (the shipped
+ * specs name `embeddings/…`).
+ */
+function embeddingPath(path: string): string {
+  if (!hasNodeHost() || nodeBuiltin("node:fs").existsSync(path)) return path;
+  const shipped = shippedFile(path);
+  if (nodeBuiltin("node:fs").existsSync(shipped)) return shipped;
+  throw new NadirError(
+    "E_IO",
+    `embeddings '${path}': no such file here or in the package (a spec's network.fields[].embeddings)`,
+  );
+}
+
+/** Options of the deep trainer: the spec's network.train, then what the caller set explicitly. */
+function deepOptions(
+  net: NetworkSettings,
+  explicit: Record<string, unknown>,
+  options: TrainOptions,
+): Partial<DeepTrainOptions> {
+  const o: Record<string, unknown> = { ...net.train };
+  for (const k of ["loss", "epochs", "seed", "margin", "beta", "offending"] as const)
+    if (explicit[k] !== undefined) o[k] = options[k];
+  return o as Partial<DeepTrainOptions>;
+}
+
+export interface NetworkTraining {
+  network: NetworkChain;
+  W: Float64Array;
+  reports: EpochReport[];
+  bestEpoch: number;
+}
+
+/**
+ * Train a network under the chain end to end (mini-batches, lazy Adam, the
+ * loss and backend of the table through the shared EnergyObjective): build the
+ * field vocabularies from the training sentences (non-empty ones, in the order
+ * the training set holds them), start from pretrained embeddings where the
+ * spec names them, select the best epoch on dev with `score`.
+ */
+export function trainNetwork(a: {
+  spec: GraphSpec;
+  net: NetworkSettings;
+  set: TrainingSet;
+  sentences: readonly SentenceLike[];
+  fx: FeatureExtractor;
+  rows: StateRows | null;
+  options: TrainOptions;
+  explicit: Record<string, unknown>;
+  backend: Backend;
+  constraintsFor: (T: number) => Constraints | undefined;
+  /** dev sentences (encoded without gold) and a scorer of predicted label names */
+  dev?: {
+    xs: Instance[];
+    tokens: readonly (readonly string[])[][];
+    score: (pred: string[][]) => number;
+  };
+  onEpoch?: ((r: EpochReport) => void) | undefined;
+}): NetworkTraining {
+  const { spec, net, set, sentences, fx, rows, options } = a;
+  if (options.init)
+    throw new NadirError(
+      "E_UNSUPPORTED",
+      "--init: warm starts of network models are not supported",
+    );
+  const L = set.labels.size;
+  const pretrained: (Pretrained | null)[] = net.fields.map((f) => {
+    if (!f.embeddings) return null;
+    const path = embeddingPath(f.embeddings);
+    return parsePretrained(readFileBytes(path), path);
+  });
+  const network = NetworkChain.build(spec, net, L, sentences, fx.numAttributes, rows, pretrained);
+  if (sentences.length !== set.instances.length)
+    throw new NadirError("E_ARG", "internal: training sentences and instances differ in number");
+  for (let i = 0; i < sentences.length; i++) network.bind(set.instances[i]!, sentences[i]!.tokens);
+  const W0 = network.init(options.seed, pretrained);
+  const names = set.labels.names;
+  const structures = structuresFor(network, a.backend);
+  let out = new Int32Array(256);
+  const dev = a.dev;
+  if (dev) for (let i = 0; i < dev.xs.length; i++) network.bind(dev.xs[i]!, dev.tokens[i]!);
+  const score = dev
+    ? (W: Float64Array): number => {
+        network.invalidate();
+        network.frozen = true;
+        try {
+          const pred = dev.xs.map((x) => {
+            if (out.length < x.T) out = new Int32Array(2 * x.T);
+            const st = structures.of(x);
+            st.bind(x, W, 1);
+            st.argmin(a.constraintsFor(x.T), out);
+            return Array.from(out.subarray(0, x.T), (l) => names[l]!);
+          });
+          return dev.score(pred);
+        } finally {
+          network.frozen = false;
+          network.invalidate();
+        }
+      }
+    : undefined;
+  const r = trainDeep(
+    network,
+    W0,
+    set.instances,
+    deepOptions(net, a.explicit, options),
+    { backend: a.backend, constraintsFor: a.constraintsFor },
+    score ? { score } : undefined,
+    (e) =>
+      a.onEpoch?.({ epoch: e.epoch, mistakes: 0, loss: e.loss, dev: e.dev, seconds: e.seconds }),
+  );
+  const reports = r.reports.map((e) => ({
+    epoch: e.epoch,
+    mistakes: 0,
+    loss: e.loss,
+    dev: e.dev,
+    seconds: e.seconds,
+  }));
+  network.invalidate();
+  return { network, W: r.W, reports, bestEpoch: r.bestEpoch };
+}
