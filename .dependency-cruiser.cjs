@@ -245,9 +245,9 @@ module.exports = {
     {
       name: "src-no-dev-dependency",
       comment:
-        "src/ ships in the package: it may import only dependencies, not devDependencies (the worker entries load tsx on purpose, only when running from the sources).",
+        "src/ ships in the package: it may import only dependencies, not devDependencies (the worker entries and the source-worker.mjs they share load tsx on purpose, only when running from the sources).",
       severity: "error",
-      from: { path: "^src/", pathNot: "worker-entry\\.mjs$" },
+      from: { path: "^src/", pathNot: "(worker-entry|source-worker)\\.mjs$" },
       to: { dependencyTypes: ["npm-dev"] },
     },
     {
