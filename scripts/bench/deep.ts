@@ -65,7 +65,7 @@ const args = benchArgs({
   clusters: "embeddings/en-clusters.txt.gz",
   "max-train": "",
   "skip-below": "",
-  warm: "1",
+  warm: "0",
   "warm-scale": "1",
   l2: "",
   dropout: "",
