@@ -40,7 +40,7 @@ const { values } = parseArgs({
     out: { type: "string", default: "/tmp/nadir-completion" },
     vocab: { type: "string", default: "40000" },
     "min-count": { type: "string", default: "2" },
-    dim: { type: "string", default: "96" },
+    dim: { type: "string", default: "64" },
     window: { type: "string", default: "10" },
     lr: { type: "string", default: "0.1" },
     noise: { type: "string", default: "10" },

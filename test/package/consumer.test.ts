@@ -108,7 +108,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe("the packed package", () => {
   it("is small and holds what a user needs, and no tests or corpora", () => {
     const files = packed.files.map((f) => f.path);
-    expect(packed.size).toBeLessThan(5 * 1024 * 1024);
+    expect(packed.size).toBeLessThan(12 * 1024 * 1024); // models/completion.lbl may be up to 10 MB
     for (const f of [
       "package.json",
       "README.md",
