@@ -27,6 +27,7 @@ import {
   noiseWeights,
   trainEncoded,
   trainOn,
+  unsubsample,
   warmStart,
 } from "../../src/complete/train.ts";
 import { NadirError } from "../../src/core/errors.ts";
@@ -191,12 +192,19 @@ describe("the completion loss comes from the loss table", () => {
     });
     const opts = { dim: 8, left: 4, right: 4, minutes: 0, maxSteps: 5_000, threads: 1, seed: 3 };
     const plain = await trainEncoded(c, opts);
-    const sub = await trainEncoded(c, { ...opts, subsample: 0.01, adagrad: "row" });
-    expect(sub.model.meta.subsample).toBe(0.01);
+    const sub = await trainEncoded(c, { ...opts, subsample: 0.001, adagrad: "row" });
+    expect(sub.model.meta.subsample).toBe(0.001);
     expect(Array.from(sub.model.p.Q)).not.toEqual(Array.from(plain.model.p.Q));
     // the bias of "the" (the most frequent word) was raised back by −log keep > 0
-    const k = keepProbabilities(c.freq, 0.01)!;
+    const k = keepProbabilities(c.freq, 0.001)!;
     expect(k[c.vocab.id("the")]).toBeLessThan(1);
+    const before = Float64Array.from(sub.model.p.b);
+    const kk = Float64Array.from(k);
+    kk[2] = 1; // a word kept always keeps its bias
+    unsubsample(sub.model, kk);
+    for (let w = 2; w < kk.length; w++)
+      expect(sub.model.p.b[w]! - before[w]!).toBeCloseTo(-Math.log(kk[w]!), 5);
+    expect(sub.model.p.b[2]).toBe(before[2]);
   });
 
   it("warm-starts from a model with another vocabulary: shared words' rows are copied", async () => {
