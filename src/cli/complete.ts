@@ -1,7 +1,120 @@
 import { Completer, DEFAULT_COMPLETION_MODEL } from "../api/completer.ts";
 import { NadirError } from "../core/errors.ts";
+import type { OptionDecl } from "../core/options.ts";
 import { LOSS_NAMES, type LossName } from "../loss/index.ts";
 import { type Command, flag } from "./args.ts";
+
+/** The options of `nadir complete train`, declared once: flags, help and defaults. */
+const TRAIN_OPTIONS: readonly OptionDecl[] = [
+  flag(
+    "corpus",
+    "directory of *.txt or *.txt.gz files (Gutenberg headers are stripped), or one file",
+  ),
+  {
+    name: "minutes",
+    type: "number",
+    default: 10,
+    min: 0,
+    help: "training time budget in minutes",
+  },
+  {
+    name: "max-steps",
+    type: "int",
+    default: 0,
+    min: 0,
+    help: "stop after this many steps (0: no limit; with --threads 1 the model is reproducible)",
+  },
+  {
+    name: "model",
+    type: "string",
+    default: "completion.lbl",
+    help: "model file to write (atomically)",
+    file: true,
+  },
+  {
+    name: "vocab",
+    type: "int",
+    default: 40000,
+    min: 1,
+    help: "at most this many words in the vocabulary",
+  },
+  {
+    name: "min-count",
+    type: "int",
+    default: 2,
+    min: 1,
+    help: "words seen fewer times are <unk>",
+  },
+  { name: "dim", type: "int", default: 64, min: 1, help: "embedding dimension D" },
+  {
+    name: "window",
+    type: "int",
+    default: 10,
+    min: 1,
+    help: "context words on each side of the blank",
+  },
+  {
+    name: "threads",
+    type: "int",
+    default: 2,
+    min: 1,
+    help: "training threads (Hogwild! when > 1)",
+  },
+  { name: "lr", type: "number", default: 0.1, min: 1e-12, help: "AdaGrad step size" },
+  { name: "noise", type: "int", default: 10, min: 1, help: "noise words per example (NCE)" },
+  {
+    name: "nce-loss",
+    type: "string",
+    default: "log",
+    choices: LOSS_NAMES,
+    help: "loss-table row on each word's data-vs-noise pair (log: NCE; hinge, mce, lvq2, perceptron: negative sampling with that loss)",
+  },
+  { name: "margin", type: "number", default: 1, min: 0, help: "margin m of --nce-loss hinge" },
+  {
+    name: "subsample",
+    type: "number",
+    default: 0,
+    min: 0,
+    help: "keep a word as the target with probability min(1, √(t/f)) (t = this; 0: off; biases corrected after)",
+  },
+  {
+    name: "adagrad",
+    type: "string",
+    default: "entry",
+    choices: ["entry", "row"],
+    help: "AdaGrad sums per entry, or per row of each table (faster)",
+  },
+  {
+    name: "init",
+    type: "string",
+    default: "",
+    file: true,
+    help: "warm start from this completion model (its D and window; rows of shared words copied)",
+  },
+  {
+    name: "acc-init",
+    type: "number",
+    default: 0,
+    min: 0,
+    help: "AdaGrad's initial squared-gradient sums (e.g. 1 with --init: smaller first steps)",
+  },
+  { name: "seed", type: "int", default: 1, min: 0, help: "random seed" },
+  {
+    name: "dtype",
+    type: "string",
+    default: "i8",
+    choices: ["i8", "f32"],
+    help: "i8: embedding rows as int8 with a float32 scale (4× smaller); f32: float32",
+  },
+  flag("quiet", "no progress lines on stderr", "boolean"),
+];
+
+/** A `complete train` option's value, or its declared default. */
+function option<T extends number | string | boolean>(v: Record<string, unknown>, name: string): T {
+  const decl = TRAIN_OPTIONS.find((o) => o.name === name);
+  if (!decl) throw new Error(`complete train: undeclared option ${name}`);
+  return (v[name] ?? decl.default) as T;
+}
 
 /** `nadir complete train`: train a completion model on a directory of (gzipped) texts. */
 export const completeTrainCommand: Command = {
@@ -10,118 +123,16 @@ export const completeTrainCommand: Command = {
     "train a log-bilinear completion model on a directory of *.txt / *.txt.gz texts (read file by file)",
   usage:
     "nadir complete train --corpus DIR --minutes M [--model OUT] [--vocab N] [--dim D] [--window W] [--threads T] ...",
-  options: [
-    flag(
-      "corpus",
-      "directory of *.txt or *.txt.gz files (Gutenberg headers are stripped), or one file",
-    ),
-    {
-      name: "minutes",
-      type: "number",
-      default: 10,
-      min: 0,
-      help: "training time budget in minutes",
-    },
-    {
-      name: "max-steps",
-      type: "int",
-      default: 0,
-      min: 0,
-      help: "stop after this many steps (0: no limit; with --threads 1 the model is reproducible)",
-    },
-    {
-      name: "model",
-      type: "string",
-      default: "completion.lbl",
-      help: "model file to write (atomically)",
-      file: true,
-    },
-    {
-      name: "vocab",
-      type: "int",
-      default: 40000,
-      min: 1,
-      help: "at most this many words in the vocabulary",
-    },
-    {
-      name: "min-count",
-      type: "int",
-      default: 2,
-      min: 1,
-      help: "words seen fewer times are <unk>",
-    },
-    { name: "dim", type: "int", default: 96, min: 1, help: "embedding dimension D" },
-    {
-      name: "window",
-      type: "int",
-      default: 10,
-      min: 1,
-      help: "context words on each side of the blank",
-    },
-    {
-      name: "threads",
-      type: "int",
-      default: 2,
-      min: 1,
-      help: "training threads (Hogwild! when > 1)",
-    },
-    { name: "lr", type: "number", default: 0.1, min: 1e-12, help: "AdaGrad step size" },
-    { name: "noise", type: "int", default: 10, min: 1, help: "noise words per example (NCE)" },
-    {
-      name: "nce-loss",
-      type: "string",
-      default: "log",
-      choices: LOSS_NAMES,
-      help: "loss-table row on each word's data-vs-noise pair (log: NCE; hinge, mce, lvq2, perceptron: negative sampling with that loss)",
-    },
-    { name: "margin", type: "number", default: 1, min: 0, help: "margin m of --nce-loss hinge" },
-    {
-      name: "subsample",
-      type: "number",
-      default: 0,
-      min: 0,
-      help: "keep a word as the target with probability min(1, √(t/f)) (t = this; 0: off; biases corrected after)",
-    },
-    {
-      name: "adagrad",
-      type: "string",
-      default: "entry",
-      choices: ["entry", "row"],
-      help: "AdaGrad sums per entry, or per row of each table (faster)",
-    },
-    {
-      name: "init",
-      type: "string",
-      default: "",
-      file: true,
-      help: "warm start from this completion model (its D and window; rows of shared words copied)",
-    },
-    {
-      name: "acc-init",
-      type: "number",
-      default: 0,
-      min: 0,
-      help: "AdaGrad's initial squared-gradient sums (e.g. 1 with --init: smaller first steps)",
-    },
-    { name: "seed", type: "int", default: 1, min: 0, help: "random seed" },
-    {
-      name: "dtype",
-      type: "string",
-      default: "i8",
-      choices: ["i8", "f32"],
-      help: "i8: embedding rows as int8 with a float32 scale (4× smaller); f32: float32",
-    },
-    flag("quiet", "no progress lines on stderr", "boolean"),
-  ],
+  options: TRAIN_OPTIONS,
   async run(v) {
-    const corpus = (v.corpus as string | undefined) ?? "";
+    const corpus = option<string>(v, "corpus");
     if (corpus === "") throw new NadirError("E_ARG", "complete train: --corpus DIR is required");
-    const minutes = (v.minutes as number | undefined) ?? 10;
-    const maxSteps = (v["max-steps"] as number | undefined) ?? 0;
+    const minutes = option<number>(v, "minutes");
+    const maxSteps = option<number>(v, "max-steps");
     if (minutes <= 0 && maxSteps <= 0)
       throw new NadirError("E_ARG", "complete train: --minutes or --max-steps must be > 0");
-    const out = (v.model as string | undefined) || "completion.lbl";
-    const window = (v.window as number | undefined) ?? 10;
+    const out = option<string>(v, "model") || "completion.lbl";
+    const window = option<number>(v, "window");
     const quiet = v.quiet === true;
     const say = (line: string): void => {
       if (!quiet) process.stderr.write(`${line}\n`);
@@ -132,13 +143,13 @@ export const completeTrainCommand: Command = {
         import("../complete/train.ts"),
         import("../complete/lbl.ts"),
       ]);
-    const nceLoss = ((v["nce-loss"] as string | undefined) ?? "log") as LossName;
-    checkNceLoss(nceLoss, { margin: (v.margin as number | undefined) ?? 1 });
+    const nceLoss = option<string>(v, "nce-loss") as LossName;
+    checkNceLoss(nceLoss, { margin: option<number>(v, "margin") });
     const t0 = performance.now();
     const files = corpusFiles(corpus);
     const data = encodeCorpus(files, {
-      vocabSize: (v.vocab as number | undefined) ?? 40000,
-      minCount: (v["min-count"] as number | undefined) ?? 2,
+      vocabSize: option<number>(v, "vocab"),
+      minCount: option<number>(v, "min-count"),
       pad: window,
       sentences: true,
     });
@@ -153,7 +164,7 @@ export const completeTrainCommand: Command = {
     say(
       `read ${data.files} files: ${data.tokens} tokens, ${data.types} types, vocabulary ${data.vocab.size - 2} words (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
     );
-    const initPath = (v.init as string | undefined) ?? "";
+    const initPath = option<string>(v, "init");
     const init = initPath !== "" ? Lbl.load(initPath) : undefined;
     const r = await trainEncoded(
       data,
@@ -161,18 +172,18 @@ export const completeTrainCommand: Command = {
         loss: "nll",
         minutes: maxSteps > 0 && v.minutes === undefined ? 0 : minutes,
         maxSteps,
-        dim: (v.dim as number | undefined) ?? 96,
+        dim: option<number>(v, "dim"),
         left: window,
         right: window,
-        lr: (v.lr as number | undefined) ?? 0.1,
-        noise: (v.noise as number | undefined) ?? 10,
+        lr: option<number>(v, "lr"),
+        noise: option<number>(v, "noise"),
         nceLoss,
-        margin: (v.margin as number | undefined) ?? 1,
-        threads: (v.threads as number | undefined) ?? 2,
-        seed: (v.seed as number | undefined) ?? 1,
-        subsample: (v.subsample as number | undefined) ?? 0,
-        adagrad: ((v.adagrad as string | undefined) ?? "entry") as "entry" | "row",
-        accInit: (v["acc-init"] as number | undefined) ?? 0,
+        margin: option<number>(v, "margin"),
+        threads: option<number>(v, "threads"),
+        seed: option<number>(v, "seed"),
+        subsample: option<number>(v, "subsample"),
+        adagrad: option<string>(v, "adagrad") as "entry" | "row",
+        accInit: option<number>(v, "acc-init"),
         progressSeconds: 30,
         onProgress: (p) =>
           say(`${(p.seconds / 60).toFixed(1)} min: ${p.steps} steps, loss ${p.avgLoss.toFixed(4)}`),
@@ -180,7 +191,7 @@ export const completeTrainCommand: Command = {
       init,
     );
     r.model.meta = { ...r.model.meta, corpus: { files: data.files, tokens: data.tokens } };
-    r.model.save(out, ((v.dtype as string | undefined) ?? "i8") as "i8" | "f32");
+    r.model.save(out, option<string>(v, "dtype") as "i8" | "f32");
     say(
       `wrote ${out}: ${r.steps} steps in ${r.seconds.toFixed(0)} s, loss ${r.avgLoss.toFixed(4)}`,
     );
