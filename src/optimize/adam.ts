@@ -163,6 +163,9 @@ export function trainDeep(
   arch.dropout = o.dropout;
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     const t0 = performance.now();
+    // never train through the tagging cache (a model's network may come frozen)
+    arch.frozen = false;
+    arch.invalidate();
     arch.training = true;
     rng.shuffle(order);
     const lr = o.lr * o.decay ** (epoch - 1);
