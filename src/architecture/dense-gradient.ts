@@ -1,5 +1,23 @@
 import type { SparseGradient, TouchedEntries } from "./architecture.ts";
 
+/** The non-zero entries of a dense gradient into out.idx/out.val (grown when short); returns their count. */
+export function gatherNonZero(g: Float64Array, out: TouchedEntries): number {
+  if (out.idx.length < g.length) {
+    out.idx = new Int32Array(g.length);
+    out.val = new Float64Array(g.length);
+  }
+  const { idx, val } = out;
+  let n = 0;
+  for (let k = 0; k < g.length; k++) {
+    const v = g[k]!;
+    if (v !== 0) {
+      idx[n] = k;
+      val[n++] = v;
+    }
+  }
+  return n;
+}
+
 /**
  * A gradient every example may touch anywhere (a network's layers): the
  * SparseGradient interface over a dense buffer, so online optimizers take it
@@ -15,20 +33,7 @@ export class DenseGradient implements SparseGradient {
   touch(): void {}
 
   gather(out: TouchedEntries): number {
-    const g = this.g;
-    if (out.idx.length < g.length) {
-      out.idx = new Int32Array(g.length);
-      out.val = new Float64Array(g.length);
-    }
-    let n = 0;
-    for (let k = 0; k < g.length; k++) {
-      const v = g[k]!;
-      if (v !== 0) {
-        out.idx[n] = k;
-        out.val[n++] = v;
-      }
-    }
-    return n;
+    return gatherNonZero(this.g, out);
   }
 
   squaredNorm(): number {

@@ -1,4 +1,5 @@
 import type { SparseGradient } from "../architecture/architecture.ts";
+import { gatherNonZero } from "../architecture/dense-gradient.ts";
 import { NadirError } from "../core/errors.ts";
 
 /**
@@ -116,24 +117,7 @@ abstract class Base implements OnlineOptimizer {
   idx = new Int32Array(4096);
   val = new Float64Array(4096);
   protected gather(grad: StepGradient): number {
-    return grad instanceof Float64Array ? this.gatherDense(grad) : grad.gather(this);
-  }
-
-  /** The non-zero entries of a dense gradient. */
-  private gatherDense(g: Float64Array): number {
-    if (this.idx.length < g.length) {
-      this.idx = new Int32Array(g.length);
-      this.val = new Float64Array(g.length);
-    }
-    let n = 0;
-    for (let k = 0; k < g.length; k++) {
-      const v = g[k]!;
-      if (v !== 0) {
-        this.idx[n] = k;
-        this.val[n++] = v;
-      }
-    }
-    return n;
+    return grad instanceof Float64Array ? gatherNonZero(grad, this) : grad.gather(this);
   }
 
   /** Close a step: accumulate σ and the step count; rescale V when s gets tiny. */
