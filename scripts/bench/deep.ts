@@ -9,6 +9,7 @@
  *   npx tsx scripts/bench/deep.ts --task pos|chunk|ner|cws
  *     [--graph graphs/TASK-deep.json --epochs N --loss nll --hidden H --lr R --batch B]
  *     [--hybrid 0|1 --embeddings none --linear 0|1 --linear-clusters 0|1 --test 0|1]
+ *     [--attr-dropout P (sparse attribute dropout) --chars F --char-dim D --char-width W (character module)]
  *
  * `--linear-clusters 1` adds the Turian et al. representation attributes to
  * the linear model (cluster ids of the learned word vectors, ±1 window: see
@@ -72,6 +73,10 @@ const args = benchArgs({
   average: "",
   "linear-opt": "",
   "deep-clusters": "0",
+  "attr-dropout": "",
+  chars: "",
+  "char-dim": "15",
+  "char-width": "3",
 });
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -287,6 +292,15 @@ try {
     if (args.window) net.window = Number(args.window);
     if (args.hybrid) net.hybrid = args.hybrid === "1";
     if (args.embeddings === "none") for (const f of net.fields) f.embeddings = null;
+    if (args.chars === "0") net.chars = null;
+    else if (args.chars)
+      net.chars = {
+        column: net.chars?.column ?? "w",
+        dim: Number(args["char-dim"]),
+        filters: Number(args.chars),
+        width: Number(args["char-width"]),
+        maxLen: 24,
+      };
     const topt: Record<string, unknown> = { ...net.train };
     for (const k of ["epochs", "lr", "batch", "decay", "seed"] as const)
       if (args[k]) topt[k] = Number(args[k]);
@@ -294,11 +308,12 @@ try {
     if (args["skip-below"]) topt.skipBelow = Number(args["skip-below"]);
     if (args.l2) topt.l2 = Number(args.l2);
     if (args.dropout) topt.dropout = Number(args.dropout);
+    if (args["attr-dropout"]) topt.attrDropout = Number(args["attr-dropout"]);
     if (args.average) topt.average = args.average === "1";
     if (args["linear-opt"]) topt.linearOptimizer = args["linear-opt"];
     if (args.loss) topt.loss = args.loss;
     log(
-      `deep: ${JSON.stringify({ ...net, fields: net.fields.map((f) => `${f.column}:${f.dim}${f.embeddings ? "*" : ""}`) })}`,
+      `deep: ${JSON.stringify({ ...net, fields: net.fields.map((f) => `${f.column}:${f.dim}${f.embeddings ? "*" : ""}`) })}${topt.attrDropout ? ` attrDropout ${topt.attrDropout}` : ""}`,
     );
     const t0 = performance.now();
     const fx = new FeatureExtractor(spec);
@@ -381,6 +396,7 @@ try {
       warm_start: warmed,
       embeddings: net.fields.some((f) => f.embeddings !== null),
       clusters: args["deep-clusters"] === "1",
+      chars: net.chars,
       options: topt,
     });
   }

@@ -4,6 +4,15 @@ import { readFileBytes } from "../core/host.ts";
 import { Rng } from "../core/rng.ts";
 import type { ChainPotentials } from "../graph/chain.ts";
 import type { Architecture, ArchitectureDescription } from "./architecture.ts";
+import {
+  CHAR_RESERVED,
+  type CharLayout,
+  type CharSettings,
+  charBackward,
+  charForward,
+  charSequence,
+  parseCharSection,
+} from "./char-module.ts";
 import type { DerivedFn } from "./columns.ts";
 import { DenseGradient } from "./dense-gradient.ts";
 import { Dictionary, type Instance } from "./features.ts";
@@ -31,6 +40,11 @@ import type { GraphSpec } from "./spec.ts";
  * Inputs: `bind(x, tokens)` attaches the field value ids of a sentence to its
  * instance (`x.net`, T × F, t-major); id 0 is unknown, 1 before the sentence,
  * 2 after it.
+ *
+ * Optional character module (`chars`, see char-module.ts): each word's
+ * max-pooled character convolution v (F_c values) is one more segment of the
+ * per-position input (zeros outside the sentence); its parameters sit between
+ * the field embeddings and W1 and belong to the dense block.
  */
 
 export interface NetworkField {
@@ -52,6 +66,8 @@ export interface NetworkSettings {
   /** keep the spec's sparse linear attributes as one more input */
   hybrid: boolean;
   fields: NetworkField[];
+  /** the character module (null: none) */
+  chars: CharSettings | null;
   /** training defaults of the deep trainer (loss, epochs, lr, batch, …) */
   train: Record<string, unknown>;
 }
@@ -59,6 +75,8 @@ export interface NetworkSettings {
 /** A sentence instance with its network inputs attached. */
 export interface NetInstance extends Instance {
   net?: Int32Array;
+  /** character module: per position the id of its word in the network's word table */
+  cw?: Int32Array;
 }
 
 const UNK = 0;
@@ -115,6 +133,10 @@ export function parseNetworkSection(raw: unknown, where = "network"): NetworkSet
     activation: act,
     hybrid: o.hybrid !== false,
     fields,
+    chars:
+      o.chars === undefined || o.chars === null
+        ? null
+        : parseCharSection(o.chars, `${where}.chars`),
     train: train as Record<string, unknown>,
   };
 }
@@ -168,6 +190,8 @@ export interface NetworkDescription extends ArchitectureDescription {
   /** the inner linear chain: attributes and sparse rows (null: dense) */
   A: number;
   rows: { rowPtr: number[]; rowLabel: number[] } | null;
+  /** the character module's alphabet (without the reserved ids) */
+  charVocab?: string[];
 }
 
 export class NetworkChain implements Architecture {
@@ -188,6 +212,21 @@ export class NetworkChain implements Architecture {
   readonly Din: number;
   readonly H: number;
   readonly c: number;
+  /** character module: alphabet, parameter layout, input column (null / 0 without) */
+  readonly charVocab: Dictionary | null;
+  readonly charLay: CharLayout | null;
+  readonly nc: number;
+  readonly charCol: number;
+  /** start of the network's dense block (the character module, else W1) */
+  readonly denseStart: number;
+  private readonly charReader: ((tok: readonly string[]) => string) | null;
+  /** word table of the character module: word → id, id → char sequence (grows as words are bound) */
+  private readonly charWords = new Map<string, number>();
+  private readonly charSeqs: Int32Array[] = [];
+  private cv = new Float64Array(0); // T × F_c word vectors (training forward)
+  private carg = new Int32Array(0);
+  private dcv = new Float64Array(0);
+  private cproj: (Float32Array | undefined)[] = [];
   readonly w1Off: number;
   readonly b1Off: number;
   readonly w2Off: number;
@@ -247,6 +286,7 @@ export class NetworkChain implements Architecture {
     vocabs: Dictionary[],
     A: number,
     rows: StateRows | null,
+    charVocab: Dictionary | null = null,
   ) {
     this.settings = settings;
     this.L = L;
@@ -266,6 +306,32 @@ export class NetworkChain implements Architecture {
       this.colOff[f] = d;
       k += vocabs[f]!.size * this.dims[f]!;
       d += this.dims[f]!;
+    }
+    const ch = settings.chars;
+    if (ch !== null && charVocab === null)
+      throw new NadirError("E_ARG", "network chain: a character module needs its alphabet");
+    this.charVocab = ch === null ? null : charVocab;
+    this.nc = ch === null ? 0 : ch.filters;
+    this.charCol = d;
+    this.denseStart = k;
+    if (ch !== null) {
+      const embOff = k;
+      const convOff = embOff + charVocab!.size * ch.dim;
+      const biasOff = convOff + ch.width * ch.dim * ch.filters;
+      this.charLay = {
+        embOff,
+        convOff,
+        biasOff,
+        dim: ch.dim,
+        filters: ch.filters,
+        width: ch.width,
+      };
+      k = biasOff + ch.filters;
+      d += ch.filters;
+      this.charReader = columnReader(spec, ch.column, false);
+    } else {
+      this.charLay = null;
+      this.charReader = null;
     }
     this.D = d;
     this.Din = (2 * this.c + 1) * d;
@@ -310,7 +376,20 @@ export class NetworkChain implements Architecture {
       if (p) for (const w of p.words) d.add(w);
       return d;
     });
-    return new NetworkChain(spec, settings, L, vocabs, A, rows);
+    let charVocab: Dictionary | null = null;
+    if (settings.chars !== null) {
+      // the alphabet: characters seen at least twice in the training words
+      const read = columnReader(spec, settings.chars.column, false);
+      const n = new Map<string, number>();
+      for (const s of sentences)
+        for (const tok of s.tokens) for (const ch of read(tok)) n.set(ch, (n.get(ch) ?? 0) + 1);
+      charVocab = new Dictionary();
+      charVocab.add("<unk>");
+      charVocab.add("<w>");
+      charVocab.add("</w>");
+      for (const [ch, m] of n) if (m >= 2) charVocab.add(ch);
+    }
+    return new NetworkChain(spec, settings, L, vocabs, A, rows, charVocab);
   }
 
   /** Initial W: small random network weights, pretrained vectors where given, zero linear part. */
@@ -345,6 +424,14 @@ export class NetworkChain implements Architecture {
         }
       }
     }
+    const cl = this.charLay;
+    if (cl !== null) {
+      const nE = this.charVocab!.size * cl.dim;
+      for (let i = 0; i < nE; i++) W[cl.embOff + i] = uni(0.1 * Math.sqrt(3));
+      const fan = cl.width * cl.dim;
+      const ac = Math.sqrt(6 / (fan + cl.filters));
+      for (let i = 0; i < fan * cl.filters; i++) W[cl.convOff + i] = uni(ac);
+    }
     const a1 = Math.sqrt(6 / (this.Din + this.H));
     for (let i = 0; i < this.Din * this.H; i++) W[this.w1Off + i] = uni(a1);
     const a2 = Math.sqrt(6 / (this.H + this.L));
@@ -366,7 +453,33 @@ export class NetworkChain implements Architecture {
     }
     const nx = x as NetInstance;
     nx.net = ids;
+    if (this.charReader !== null) {
+      const cw = new Int32Array(T);
+      for (let t = 0; t < T; t++) cw[t] = this.charWord(this.charReader(tokens[t]!));
+      nx.cw = cw;
+    }
     return nx;
+  }
+
+  /** The id of a word in the character module's word table (added on first sight). */
+  private charWord(word: string): number {
+    let id = this.charWords.get(word);
+    if (id === undefined) {
+      id = this.charSeqs.length;
+      this.charSeqs.push(charSequence(word, this.charVocab!, this.settings.chars!));
+      this.charWords.set(word, id);
+    }
+    return id;
+  }
+
+  private charIds(x: Instance): Int32Array {
+    const cw = (x as NetInstance).cw;
+    if (cw === undefined || cw.length !== x.T)
+      throw new NadirError(
+        "E_ARG",
+        "network chain: the instance has no character inputs (bind it first)",
+      );
+    return cw;
   }
 
   private inputs(x: Instance): Int32Array {
@@ -420,6 +533,16 @@ export class NetworkChain implements Architecture {
             for (let h = 0; h < H; h++) pre[ph + h] = pre[ph + h]! + pr[h]!;
           }
         }
+        if (this.nc > 0) {
+          const cw = this.charIds(x);
+          for (let o = -c; o <= c; o++) {
+            const p = t + o;
+            if (p < 0 || p >= T) continue;
+            const pr = this.charProjection(W, cw[p]!);
+            const po = (o + c) * H;
+            for (let h = 0; h < H; h++) pre[ph + h] = pre[ph + h]! + pr[po + h]!;
+          }
+        }
         this.activate(pre, hid, ph, H);
       }
     } else {
@@ -428,8 +551,27 @@ export class NetworkChain implements Architecture {
       const Din = this.Din;
       if (this.Z.length < T * Din) this.Z = new Float64Array(Math.max(T * Din, this.Z.length * 2));
       const Z = this.Z;
+      const nc = this.nc;
+      if (nc > 0) {
+        // the word vectors of the character module, once per position
+        const cw = this.charIds(x);
+        if (this.cv.length < T * nc) {
+          this.cv = new Float64Array(Math.max(T * nc, this.cv.length * 2));
+          this.carg = new Int32Array(this.cv.length);
+        }
+        for (let t = 0; t < T; t++)
+          charForward(W, this.charLay!, this.charSeqs[cw[t]!]!, this.cv, this.carg, t * nc);
+      }
       for (let t = 0; t < T; t++) {
         const zt = t * Din;
+        if (nc > 0) {
+          for (let o = -c; o <= c; o++) {
+            const col = zt + (o + c) * D + this.charCol;
+            const p = t + o;
+            if (p < 0 || p >= T) Z.fill(0, col, col + nc);
+            else for (let k = 0; k < nc; k++) Z[col + k] = this.cv[p * nc + k]!;
+          }
+        }
         for (let o = -c; o <= c; o++) {
           for (let f = 0; f < F; f++) {
             const dim = this.dims[f]!;
@@ -501,8 +643,34 @@ export class NetworkChain implements Architecture {
     }
   }
 
+  /**
+   * Tagging cache of the character module: for word id w, per window slot o,
+   * W1 block of (o, char segment) times v(w) — (2c+1) × H, float32.
+   */
+  private charProjection(W: Float64Array, w: number): Float32Array {
+    const got = this.cproj[w];
+    if (got !== undefined) return got;
+    const nc = this.nc;
+    const H = this.H;
+    const slots = 2 * this.c + 1;
+    const v = new Float64Array(nc);
+    charForward(W, this.charLay!, this.charSeqs[w]!, v, new Int32Array(nc), 0);
+    const tmp = new Float64Array(slots * H);
+    for (let s = 0; s < slots; s++) {
+      for (let k = 0; k < nc; k++) {
+        const z = v[k]!;
+        const row = this.w1Off + (s * this.D + this.charCol + k) * H;
+        for (let h = 0; h < H; h++) tmp[s * H + h] = tmp[s * H + h]! + z * W[row + h]!;
+      }
+    }
+    const out = Float32Array.from(tmp);
+    this.cproj[w] = out;
+    return out;
+  }
+
   private ensureProj(W: Float64Array): void {
     if (this.proj !== null && this.projW === W) return;
+    this.cproj = [];
     const slots = (2 * this.c + 1) * this.F;
     this.proj = [];
     this.projDone = [];
@@ -544,6 +712,7 @@ export class NetworkChain implements Architecture {
   invalidate(): void {
     this.proj = null;
     this.projW = null;
+    this.cproj = [];
   }
 
   /** The network part of W scaled by s (scale ≠ 1 only; a copy). */
@@ -717,6 +886,26 @@ export class NetworkChain implements Architecture {
         }
       }
     }
+    const nc = this.nc;
+    if (nc > 0) {
+      // the character segments of dZ, summed per position, back through the max-pool and the convolution
+      const cw = this.charIds(x);
+      if (this.dcv.length < T * nc)
+        this.dcv = new Float64Array(Math.max(T * nc, this.dcv.length * 2));
+      const dcv = this.dcv;
+      dcv.fill(0, 0, T * nc);
+      for (let q = 0; q < nOn; q++) {
+        const t = on[q]!;
+        for (let o = -c; o <= c; o++) {
+          const p = t + o;
+          if (p < 0 || p >= T) continue;
+          const col = t * Din + (o + c) * D + this.charCol;
+          for (let k = 0; k < nc; k++) dcv[p * nc + k] = dcv[p * nc + k]! + dZ[col + k]!;
+        }
+      }
+      for (let p = 0; p < T; p++)
+        charBackward(W, grad, this.charLay!, this.charSeqs[cw[p]!]!, dcv, this.carg, p * nc);
+    }
   }
 
   /** grad += scale · ∂E(W, y, x)/∂W (at the W of the last potentials call). */
@@ -830,7 +1019,7 @@ export class NetworkChain implements Architecture {
   get denseRanges(): [number, number][] {
     return [
       [this.linear.transOffset, this.linear.K],
-      [this.w1Off, this.K],
+      [this.denseStart, this.K],
     ];
   }
 
@@ -849,6 +1038,7 @@ export class NetworkChain implements Architecture {
       vocabs: this.vocabs.map((v) => v.names.slice(RESERVED)),
       A: this.linear.A,
       rows: rows ? { rowPtr: Array.from(rows.rowPtr), rowLabel: Array.from(rows.rowLabel) } : null,
+      ...(this.charVocab ? { charVocab: this.charVocab.names.slice(CHAR_RESERVED) } : {}),
     };
   }
 
@@ -869,7 +1059,19 @@ export class NetworkChain implements Architecture {
     const rows = d.rows
       ? { rowPtr: Int32Array.from(d.rows.rowPtr), rowLabel: Int32Array.from(d.rows.rowLabel) }
       : null;
-    return new NetworkChain(spec, d.settings, d.L, vocabs, d.A, rows);
+    let charVocab: Dictionary | null = null;
+    if (d.settings.chars) {
+      if (!Array.isArray(d.charVocab))
+        throw new NadirError("E_MODEL", "a network with a character module needs its charVocab");
+      charVocab = new Dictionary();
+      charVocab.add("<unk>");
+      charVocab.add("<w>");
+      charVocab.add("</w>");
+      for (const ch of d.charVocab) charVocab.add(ch);
+    }
+    // descriptions written before the character module have no `chars`
+    const settings = { ...d.settings, chars: d.settings.chars ?? null };
+    return new NetworkChain(spec, settings, d.L, vocabs, d.A, rows, charVocab);
   }
 }
 

@@ -40,6 +40,15 @@ export interface DeepTrainOptions {
    * perceptron on the sparse attributes, trained jointly with the network)
    */
   linearOptimizer: "adam" | "sgd";
+  /**
+   * Dropout of the sparse linear attributes while training (feature bagging):
+   * each attribute occurrence of a training sentence is kept with probability
+   * 1 − p at value 1/(1 − p) (inverted dropout: the expected state energy is
+   * unchanged, tagging uses every attribute at value 1). The sparse part then
+   * cannot fit the training set alone and the network keeps receiving
+   * gradient. 0: off.
+   */
+  attrDropout: number;
 }
 
 export const DEEP_DEFAULTS: DeepTrainOptions = {
@@ -58,6 +67,7 @@ export const DEEP_DEFAULTS: DeepTrainOptions = {
   average: true,
   dropout: 0,
   linearOptimizer: "adam",
+  attrDropout: 0,
 };
 
 export interface DeepEpoch {
@@ -71,6 +81,41 @@ export interface DeepTrainResult {
   W: Float64Array;
   bestEpoch: number;
   reports: DeepEpoch[];
+}
+
+/**
+ * A view of x with each attribute occurrence kept with probability 1 − p, at
+ * value v/(1 − p) (v: its value, 1 when x has none); the network inputs and
+ * labels are x's.
+ */
+export function dropAttributes(x: Instance, p: number, rng: Rng): Instance {
+  const { T, offsets, attrs } = x;
+  const vin = x.values;
+  const n = offsets[T]!;
+  const a = new Int32Array(n);
+  const v = new Float64Array(n);
+  const off = new Int32Array(T + 1);
+  const inv = 1 / (1 - p);
+  let m = 0;
+  for (let t = 0; t < T; t++) {
+    for (let j = offsets[t]!; j < offsets[t + 1]!; j++) {
+      if (rng.next() < p) continue;
+      a[m] = attrs[j]!;
+      v[m++] = (vin ? vin[j]! : 1) * inv;
+    }
+    off[t + 1] = m;
+  }
+  const out: Instance & { net?: Int32Array } = {
+    T,
+    offsets: off,
+    attrs: a.subarray(0, m),
+    values: v.subarray(0, m),
+    labels: x.labels,
+  };
+  if (x.skips) out.skips = x.skips;
+  const net = (x as { net?: Int32Array }).net;
+  if (net) out.net = net;
+  return out;
 }
 
 export function trainDeep(
@@ -176,7 +221,8 @@ export function trainDeep(
       stamp++;
       let n = 0;
       for (let i = start; i < end; i++) {
-        const x = train[order[i]!]!;
+        const x0 = train[order[i]!]!;
+        const x = o.attrDropout > 0 ? dropAttributes(x0, o.attrDropout, rng) : x0;
         const need = n + arch.maxSparse(x);
         if (need > idx.length) {
           const grown = new Int32Array(need * 2);

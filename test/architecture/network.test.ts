@@ -31,7 +31,7 @@ const SENTS = [
 ].map((s) => s.split(" "));
 const TAGS = ["D", "N", "V", "P", "X"];
 
-function setup(hybrid: boolean, activation: "tanh" | "hardtanh" = "tanh") {
+function setup(hybrid: boolean, activation: "tanh" | "hardtanh" = "tanh", chars = false) {
   const spec = parseSpec(
     {
       name: "tiny-deep",
@@ -49,6 +49,7 @@ function setup(hybrid: boolean, activation: "tanh" | "hardtanh" = "tanh") {
           { column: "lw", dim: 3, digits: true },
           { column: "caps", dim: 2 },
         ],
+        ...(chars ? { chars: { column: "w", dim: 3, filters: 4, width: 3 } } : {}),
       },
     },
     "tiny-deep.json",
@@ -92,8 +93,13 @@ function total(
   return s;
 }
 
-function check(name: string, hybrid: boolean, activation: "tanh" | "hardtanh" = "tanh") {
-  const { arch, W, instances } = setup(hybrid, activation);
+function check(
+  name: string,
+  hybrid: boolean,
+  activation: "tanh" | "hardtanh" = "tanh",
+  chars = false,
+) {
+  const { arch, W, instances } = setup(hybrid, activation, chars);
   const obj = objective(arch, name);
   const grad = new Float64Array(arch.K);
   total(obj, instances, W, grad);
@@ -133,6 +139,29 @@ describe("network chain: gradients of the composed energy through EnergyObjectiv
       });
     }
   }
+
+  for (const loss of ["perceptron", "hinge", "nll"]) {
+    it(`${loss} with the character module (conv + max-pool) matches finite differences`, () => {
+      const { arch } = setup(true, "tanh", true);
+      // the character block lies in [denseStart, w1Off): every entry is checked at 50%
+      expect(arch.w1Off - arch.denseStart).toBeGreaterThan(40);
+      expect(check(loss, true, "tanh", true)).toBeLessThan(1e-5);
+    });
+  }
+
+  it("the character module: gradients reach every filter, the char embeddings and the biases", () => {
+    const { arch, W, instances } = setup(true, "tanh", true);
+    const obj = objective(arch, "nll");
+    const grad = new Float64Array(arch.K);
+    total(obj, instances, W, grad);
+    const lay = arch.charLay!;
+    let nz = 0;
+    for (let k = lay.biasOff; k < lay.biasOff + lay.filters; k++) if (grad[k] !== 0) nz++;
+    expect(nz).toBe(lay.filters);
+    let ne = 0;
+    for (let k = lay.embOff; k < lay.convOff; k++) if (grad[k] !== 0) ne++;
+    expect(ne).toBeGreaterThan(10);
+  });
 
   it("hardtanh units: nll matches finite differences", () => {
     expect(check("nll", true, "hardtanh")).toBeLessThan(1e-5);
@@ -231,6 +260,44 @@ describe("network chain: gradients of the composed energy through EnergyObjectiv
     const b = arch.potentials(x, W, new Float64Array(x.T * arch.L)).unary;
     arch.frozen = false;
     for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i]!, 4);
+  });
+
+  it("the frozen projection cache with the character module tags like the direct forward pass", () => {
+    const { arch, W, instances } = setup(true, "tanh", true);
+    for (const x of instances) {
+      const a = arch.potentials(x, W, new Float64Array(x.T * arch.L)).unary.slice();
+      arch.frozen = true;
+      const b = arch.potentials(x, W, new Float64Array(x.T * arch.L)).unary;
+      arch.frozen = false;
+      for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i]!, 4);
+    }
+  });
+
+  it("describe / fromDescription round trip keeps the character module (alphabet, sizes, potentials)", () => {
+    const { arch, W, instances } = setup(true, "tanh", true);
+    const d = JSON.parse(JSON.stringify(arch.describe()));
+    const spec = parseSpec(
+      {
+        name: "tiny-deep",
+        format: "conll",
+        columns: ["w"],
+        label: -1,
+        derived: { lw: "lower(w)", s2: "suffix(lw,2)", caps: "caps(w)" },
+        templates: ["w[0]"],
+      },
+      "x.json",
+    );
+    const b = Net.fromDescription(spec, d);
+    expect(b.K).toBe(arch.K);
+    expect(b.charVocab!.names).toEqual(arch.charVocab!.names);
+    // a fresh network binds the words itself (its own word table)
+    const x = instances[0]!;
+    const toks = SENTS[0]!.map((w) => [w, "D"]);
+    const y = { ...x };
+    b.bind(y, toks);
+    const u1 = arch.potentials(x, W, new Float64Array(x.T * arch.L)).unary.slice();
+    const u2 = b.potentials(y, W, new Float64Array(x.T * arch.L)).unary;
+    for (let i = 0; i < u1.length; i++) expect(u2[i]).toBeCloseTo(u1[i]!, 12);
   });
 
   it("describe / fromDescription round trip gives the same potentials", () => {
