@@ -32,7 +32,8 @@ export async function* streamCorpus(
   if (format === "conllu") {
     for await (const s of readConllu(path)) yield s;
   } else if (format === "crfsuite") {
-    for await (const s of readCrfsuiteData(path)) yield s;
+    // packed rows: the extractor scans a row's attributes without a string per field
+    for await (const s of readCrfsuiteData(path, true)) yield s;
   } else {
     for await (const s of readConll(path)) yield s;
   }

@@ -1,6 +1,7 @@
 import { NadirError } from "../core/errors.ts";
 import { parseAttributeField } from "../data/crfsuite-attributes.ts";
 import { TupleTable } from "./attribute-table.ts";
+import { NameTable } from "./name-table.ts";
 import type { GraphSpec } from "./spec.ts";
 
 /**
@@ -165,7 +166,7 @@ export class FeatureExtractor {
    * `"format": "crfsuite"` specs: the attributes are given (a row is the
    * label, then `name[:value]` fields); names ↔ ids here, no templates.
    */
-  private raw: Dictionary | null;
+  private raw: NameTable | null;
   /** Numeric columns: the slot's column index and the offset of each (spec.numeric). */
   private readonly numCol: Int32Array;
   private readonly numOff: Int32Array;
@@ -175,7 +176,7 @@ export class FeatureExtractor {
 
   constructor(spec: GraphSpec, state?: ExtractorState) {
     this.spec = spec;
-    this.raw = spec.format === "crfsuite" ? new Dictionary() : null;
+    this.raw = spec.format === "crfsuite" ? new NameTable() : null;
     const bySlot = new Map<string, number>();
     let minCols = 0;
     for (const [name, index] of Object.entries(spec.columns)) {
@@ -445,43 +446,72 @@ export class FeatureExtractor {
    * Given attributes (crfsuite format): fields 1… of each row are
    * `name[:value]`; values are kept only when one differs from 1.
    */
+  /**
+   * Attributes of CRFsuite rows: every field after the label is
+   * `name[:value]`, and a field may itself hold several tab-separated fields
+   * (the corpus reader keeps a row's attributes as one string). Plain names
+   * are hashed and looked up in place (no string per field); a field with
+   * `:` or `\\` goes through parseAttributeField.
+   */
   private extractRaw(
     tokens: readonly (readonly string[])[],
     grow: boolean,
     offsets: Int32Array,
   ): { offsets: Int32Array; attrs: Int32Array; values?: Float64Array } {
-    const ids = this.raw!.ids;
     const dict = this.raw!;
-    let total = 0;
-    for (let t = 0; t < tokens.length; t++) total += tokens[t]!.length;
-    if (this.buf.length < total) this.buf = new Int32Array(Math.max(total, this.buf.length * 2));
-    const buf = this.buf;
+    let buf = this.buf;
+    if (buf.length < 64) buf = this.buf = new Int32Array(64);
     let values: Float64Array | null = null;
     let n = 0;
     for (let t = 0; t < tokens.length; t++) {
       const row = tokens[t]!;
       for (let i = 1; i < row.length; i++) {
         const f = row[i]!;
-        let name = f;
-        let value = 1;
-        if (f.indexOf(":") >= 0 || f.indexOf("\\") >= 0) {
-          const a = parseAttributeField(f);
-          name = a.name;
-          value = a.value;
-          if (!Number.isFinite(value))
-            throw new NadirError(
-              "E_PARSE",
-              `attribute '${f}': expected name:value with a finite value`,
-            );
+        const len = f.length;
+        let a = 0;
+        while (a < len) {
+          // one field: f[a, b), hashed while looking for the tab that ends it
+          let h = 0x811c9dc5 | 0;
+          let special = false;
+          let b = a;
+          for (; b < len; b++) {
+            const c = f.charCodeAt(b);
+            if (c === 9) break;
+            if (c === 58 || c === 92) special = true;
+            h = Math.imul(h ^ c, 0x01000193);
+          }
+          if (b > a) {
+            let id: number;
+            let value = 1;
+            if (special) {
+              const field = f.slice(a, b);
+              const p = parseAttributeField(field);
+              if (!Number.isFinite(p.value))
+                throw new NadirError(
+                  "E_PARSE",
+                  `attribute '${field}': expected name:value with a finite value`,
+                );
+              value = p.value;
+              id = grow ? dict.add(p.name) : dict.get(p.name);
+            } else id = grow ? dict.addRange(f, a, b, h) : dict.find(f, a, b, h);
+            if (id >= 0) {
+              if (n === buf.length) {
+                const bigger = new Int32Array(2 * n);
+                bigger.set(buf);
+                buf = this.buf = bigger;
+                if (values !== null) {
+                  const v = new Float64Array(2 * n).fill(1);
+                  v.set(values);
+                  values = v;
+                }
+              }
+              if (value !== 1 && values === null) values = new Float64Array(buf.length).fill(1);
+              if (values !== null) values[n] = value;
+              buf[n++] = id;
+            }
+          }
+          a = b + 1;
         }
-        let id = ids.get(name);
-        if (id === undefined) {
-          if (!grow) continue;
-          id = dict.addField(name);
-        }
-        if (value !== 1 && values === null) values = new Float64Array(total).fill(1);
-        if (values !== null) values[n] = value;
-        buf[n++] = id;
       }
       offsets[t + 1] = n;
     }
@@ -495,7 +525,7 @@ export class FeatureExtractor {
 
   /** The CRFsuite-style name of an attribute: `w[-1]|w[0]=He|said`, `__BOS__`, `bias`. */
   attributeName(id: number): string {
-    if (this.raw) return this.raw.names[id]!;
+    if (this.raw) return this.raw.name(id);
     const keys = this.table.keys;
     const base = id * this.stride;
     const k = keys[base]!;
@@ -523,8 +553,8 @@ export class FeatureExtractor {
    */
   retain(keep: ArrayLike<number>): void {
     if (this.raw) {
-      const next = new Dictionary();
-      for (let i = 0; i < keep.length; i++) next.add(this.raw.names[keep[i]!]!);
+      const next = new NameTable(keep.length);
+      for (let i = 0; i < keep.length; i++) next.add(this.raw.name(keep[i]!));
       this.raw = next;
       return;
     }
@@ -545,7 +575,7 @@ export class FeatureExtractor {
       // given attributes: one vocabulary (the names), stride 1, key i = i
       const n = keep ? keep.length : this.raw.size;
       const names = new Array<string>(n);
-      for (let i = 0; i < n; i++) names[i] = this.raw.names[keep ? keep[i]! : i]!;
+      for (let i = 0; i < n; i++) names[i] = this.raw.name(keep ? keep[i]! : i);
       const keys = new Int32Array(n);
       for (let i = 0; i < n; i++) keys[i] = i;
       return { vocabs: [names], stride: 1, keys };
@@ -568,6 +598,7 @@ export class FeatureExtractor {
           "E_MODEL",
           `attribute names: expected one vocabulary and stride 1, got ${st.vocabs.length} and ${st.stride}`,
         );
+      this.raw = new NameTable(names.length);
       for (const n of names) {
         if (typeof n !== "string")
           throw new NadirError("E_MODEL", `attribute names: expected strings, got ${typeof n}`);

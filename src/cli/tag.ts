@@ -118,7 +118,7 @@ function formatSentence(
       // the word column; for CRFsuite data (no words) each item's attribute fields
       tokens:
         model.spec.format === "crfsuite"
-          ? s.tokens.map((tok) => tok.slice(1))
+          ? s.tokens.map((tok) => tok.slice(1).flatMap((f) => f.split("\t")))
           : s.tokens.map((tok) => tok[formCol] ?? tok[0]!),
       labels: best.labels,
       energy: best.energy,

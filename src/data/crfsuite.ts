@@ -35,10 +35,17 @@ export {
 export class CrfsuiteParser implements LineParser<Sentence> {
   private readonly file: string;
   private readonly sentence: SentenceBuffer;
+  private readonly packed: boolean;
 
-  constructor(file: string) {
+  /**
+   * `packed`: each row is `[label, attributes]`, the attribute fields kept as
+   * one tab-separated string (what the feature extractor scans without a
+   * string per field); otherwise `[label, field, field, …]`.
+   */
+  constructor(file: string, packed = false) {
     this.file = file;
     this.sentence = new SentenceBuffer(file);
+    this.packed = packed;
   }
 
   push(text: string, line: number, out: Sentence[], raw?: Uint8Array): void {
@@ -47,37 +54,57 @@ export class CrfsuiteParser implements LineParser<Sentence> {
       return;
     }
     if (text.charCodeAt(0) === 64 /* @ */) return; // a declaration (@weight:…)
-    const fields = text.split("\t");
     // a trailing tab (common in generated files) adds no attribute
-    while (fields.length > 1 && fields[fields.length - 1] === "") fields.pop();
-    for (let i = 1; i < fields.length; i++) {
-      const f = fields[i]!;
-      if (f === "") {
-        throw new NadirError(
-          "E_PARSE",
-          `field ${i + 1}: expected an attribute (name or name:value), got an empty field`,
-          { file: this.file, line },
-        );
-      }
-      if (f.indexOf(":") >= 0) {
-        const a = parseAttributeField(f);
-        if (Number.isNaN(a.value)) {
-          throw new NadirError(
-            "E_PARSE",
-            `field ${i + 1}: expected name:value with a finite number after the first unescaped ':' (write a literal ':' as '\\:'), got '${f.length > 60 ? `${f.slice(0, 60)}…` : f}'`,
-            { file: this.file, line },
-          );
-        }
-        if (a.name === "") {
-          throw new NadirError(
-            "E_PARSE",
-            `field ${i + 1}: expected an attribute name before ':', got '${f}'`,
-            { file: this.file, line },
-          );
-        }
+    let end = text.length;
+    while (end > 0 && text.charCodeAt(end - 1) === 9) end--;
+    const tab = text.indexOf("\t");
+    if (tab < 0 || tab >= end) {
+      this.sentence.add([tab < 0 ? text : text.slice(0, tab)], text, line, raw);
+      return;
+    }
+    const label = text.slice(0, tab);
+    const rest = end === text.length ? text.slice(tab + 1) : text.slice(tab + 1, end);
+    if (rest.indexOf("\t\t") >= 0 || rest.charCodeAt(0) === 9) {
+      const at =
+        rest.charCodeAt(0) === 9
+          ? 0
+          : rest.slice(0, rest.indexOf("\t\t") + 1).split("\t").length - 1;
+      throw new NadirError(
+        "E_PARSE",
+        `field ${at + 2}: expected an attribute (name or name:value), got an empty field`,
+        { file: this.file, line },
+      );
+    }
+    if (!this.packed || rest.indexOf(":") >= 0) {
+      const fields = rest.split("\t");
+      for (let i = 0; i < fields.length; i++) this.check(fields[i]!, i + 2, line);
+      if (!this.packed) {
+        fields.unshift(label);
+        this.sentence.add(fields, text, line, raw);
+        return;
       }
     }
-    this.sentence.add(fields, text, line, raw);
+    this.sentence.add([label, rest], text, line, raw);
+  }
+
+  /** A field with a colon: a finite value after it, a name before it. */
+  private check(f: string, field: number, line: number): void {
+    if (f.indexOf(":") < 0) return;
+    const a = parseAttributeField(f);
+    if (Number.isNaN(a.value)) {
+      throw new NadirError(
+        "E_PARSE",
+        `field ${field}: expected name:value with a finite number after the first unescaped ':' (write a literal ':' as '\\:'), got '${f.length > 60 ? `${f.slice(0, 60)}…` : f}'`,
+        { file: this.file, line },
+      );
+    }
+    if (a.name === "") {
+      throw new NadirError(
+        "E_PARSE",
+        `field ${field}: expected an attribute name before ':', got '${f}'`,
+        { file: this.file, line },
+      );
+    }
   }
 
   end(out: Sentence[]): void {
@@ -86,8 +113,8 @@ export class CrfsuiteParser implements LineParser<Sentence> {
 }
 
 /** Stream the sequences of a CRFsuite data file ("-" = stdin, ".gz" ok). */
-export async function* readCrfsuiteData(path: string): AsyncGenerator<Sentence> {
-  yield* readParsed(path, new CrfsuiteParser(displayName(path)));
+export async function* readCrfsuiteData(path: string, packed = false): AsyncGenerator<Sentence> {
+  yield* readParsed(path, new CrfsuiteParser(displayName(path), packed));
 }
 
 /** Parse CRFsuite data text (all of it); `file` names it in errors. */

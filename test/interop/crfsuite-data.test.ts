@@ -20,10 +20,12 @@ import { loadSpec } from "../../src/architecture/spec.ts";
 import { NadirError } from "../../src/core/errors.ts";
 import { Rng } from "../../src/core/rng.ts";
 import {
+  CrfsuiteParser,
   formatAttributeField,
   parseAttributeField,
   parseCrfsuiteData,
 } from "../../src/data/crfsuite.ts";
+import { parseText } from "../../src/data/lines.ts";
 import { chainEnergy } from "../../src/graph/chain.ts";
 import { forwardBackward, freeEnergy } from "../../src/inference/forward-backward.ts";
 import { viterbiBackend } from "../../src/inference/viterbi.ts";
@@ -108,6 +110,45 @@ describe("CRFsuite data parser", () => {
             }
       }),
       { seed: 42, numRuns: 1000 },
+    );
+  });
+});
+
+describe("packed rows (the corpus reader's form)", () => {
+  const spec = loadSpec("crfsuite");
+  it("fuzz: packed and split rows give the same sentences, errors and attributes", () => {
+    const alphabet = fc.constantFrom("a", "b", ":", "\\", "\t", "\n", "1", ".", "@", " ", "é", "=");
+    fc.assert(
+      fc.property(fc.array(alphabet, { maxLength: 120 }), (chars) => {
+        const text = chars.join("");
+        const run = (packed: boolean) => {
+          try {
+            return parseText(text, new CrfsuiteParser("f.txt", packed));
+          } catch (e) {
+            return (e as Error).message;
+          }
+        };
+        const split = run(false);
+        const packed = run(true);
+        if (typeof split === "string") {
+          expect(packed).toBe(split);
+          return;
+        }
+        expect(typeof packed).not.toBe("string");
+        const p = packed as typeof split;
+        expect(p.length).toBe(split.length);
+        const a = new FeatureExtractor(spec);
+        const b = new FeatureExtractor(spec);
+        for (let i = 0; i < split.length; i++) {
+          expect(p[i]!.tokens.map((r) => r[0])).toEqual(split[i]!.tokens.map((r) => r[0]));
+          expect(p[i]!.lines).toEqual(split[i]!.lines);
+          expect(a.extract(p[i]!.tokens, true)).toEqual(b.extract(split[i]!.tokens, true));
+        }
+        expect(a.numAttributes).toBe(b.numAttributes);
+        for (let k = 0; k < a.numAttributes; k++)
+          expect(a.attributeName(k)).toBe(b.attributeName(k));
+      }),
+      { seed: 11, numRuns: 1000 },
     );
   });
 });

@@ -1,0 +1,63 @@
+/**
+ * NameTable (the attribute names of CRFsuite data) against a Map: ids dense
+ * in order of first appearance, lookups of ranges inside longer strings,
+ * names read back from the arena — over seeded random names that share
+ * prefixes, differ in length, repeat, and hold non-ASCII code units.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { NameTable } from "../../src/architecture/name-table.ts";
+
+const name = fc
+  .array(fc.constantFrom("a", "b", "w", "[", "]", "=", "|", "é", "中", "\u{1F600}", "0"), {
+    maxLength: 12,
+  })
+  .map((cs) => cs.join(""));
+
+describe("NameTable", () => {
+  it("agrees with a Map on add, get, ranges and names (fuzz)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(name, { maxLength: 300 }),
+        fc.array(name, { maxLength: 50 }),
+        (adds, probes) => {
+          const t = new NameTable(4); // tiny: forces the arena, the starts and the slots to grow
+          const m = new Map<string, number>();
+          for (const s of adds) {
+            if (!m.has(s)) m.set(s, m.size);
+            // a range inside a longer string, as in a row of tab-separated fields
+            const row = `x\t${s}\ty`;
+            const id = t.addRange(row, 2, 2 + s.length, NameTable.hash(row, 2, 2 + s.length));
+            expect(id).toBe(m.get(s));
+          }
+          expect(t.size).toBe(m.size);
+          for (const [s, id] of m) {
+            expect(t.get(s)).toBe(id);
+            expect(t.name(id)).toBe(s);
+          }
+          for (const s of probes) expect(t.get(s)).toBe(m.get(s) ?? -1);
+        },
+      ),
+      { seed: 7, numRuns: 300 },
+    );
+  });
+
+  it("keeps 100,000 names through many rehashes", () => {
+    const t = new NameTable();
+    let wrong = 0;
+    for (let i = 0; i < 100_000; i++) if (t.add(`w[0]=${i}`) !== i) wrong++;
+    expect(wrong).toBe(0);
+    for (let i = 0; i < 100_000; i += 997) expect(t.get(`w[0]=${i}`)).toBe(i);
+    expect(t.get("w[0]=100000")).toBe(-1);
+    expect(t.name(99_999)).toBe("w[0]=99999");
+  });
+
+  it("returns the same id for a name added whole and found as a range", () => {
+    const t = new NameTable();
+    t.add("pos[0]=NN");
+    const row = "B-NP\tw[0]=x\tpos[0]=NN";
+    const a = row.indexOf("pos");
+    expect(t.find(row, a, row.length, NameTable.hash(row, a, row.length))).toBe(0);
+    expect(t.find(row, a, row.length - 1, NameTable.hash(row, a, row.length - 1))).toBe(-1);
+  });
+});
