@@ -86,7 +86,7 @@ export interface DeepTrainResult {
 /**
  * A view of x with each attribute occurrence kept with probability 1 − p, at
  * value v/(1 − p) (v: its value, 1 when x has none); the network inputs and
- * labels are x's.
+ * labels are x's (a shallow copy of x).
  */
 export function dropAttributes(x: Instance, p: number, rng: Rng): Instance {
   const { T, offsets, attrs } = x;
@@ -105,17 +105,8 @@ export function dropAttributes(x: Instance, p: number, rng: Rng): Instance {
     }
     off[t + 1] = m;
   }
-  const out: Instance & { net?: Int32Array } = {
-    T,
-    offsets: off,
-    attrs: a.subarray(0, m),
-    values: v.subarray(0, m),
-    labels: x.labels,
-  };
-  if (x.skips) out.skips = x.skips;
-  const net = (x as { net?: Int32Array }).net;
-  if (net) out.net = net;
-  return out;
+  // every other input (labels, skips, the network's bound inputs) is x's
+  return { ...x, offsets: off, attrs: a.subarray(0, m), values: v.subarray(0, m) };
 }
 
 export function trainDeep(

@@ -11,7 +11,7 @@ import { Rng } from "../../src/core/rng.ts";
 import { chainEnergy } from "../../src/graph/chain.ts";
 import { viterbiBackend, viterbiInto } from "../../src/inference/viterbi.ts";
 import { makeLoss } from "../../src/loss/index.ts";
-import { trainDeep } from "../../src/optimize/adam.ts";
+import { dropAttributes, trainDeep } from "../../src/optimize/adam.ts";
 import { EnergyObjective } from "../../src/optimize/objective.ts";
 
 /**
@@ -234,6 +234,42 @@ describe("network chain: gradients of the composed energy through EnergyObjectiv
       { backend: viterbiBackend, constraintsFor: () => undefined },
     );
     expect(r.reports[r.reports.length - 1]!.loss).toBeLessThan(r.reports[0]!.loss / 4);
+    let wrong = 0;
+    for (const x of instances) {
+      const out = new Int32Array(x.T);
+      viterbiInto(arch.potentials(x, r.W), out);
+      for (let t = 0; t < x.T; t++) if (out[t] !== x.labels[t]) wrong++;
+    }
+    expect(wrong).toBe(0);
+  });
+
+  it("attribute dropout keeps the network inputs and, on average, the linear state energies", () => {
+    const { arch, W, instances } = setup(true, "tanh", true);
+    const x = instances[0]!;
+    const rng = new Rng(9);
+    const full = arch.potentials(x, W, new Float64Array(x.T * arch.L)).unary.slice();
+    const mean = new Float64Array(full.length);
+    const n = 4000;
+    for (let r = 0; r < n; r++) {
+      const d = dropAttributes(x, 0.3, rng);
+      expect((d as { net?: unknown }).net).toBe((x as { net?: unknown }).net);
+      expect((d as { cw?: unknown }).cw).toBe((x as { cw?: unknown }).cw);
+      expect(d.offsets[d.T]!).toBeLessThanOrEqual(x.offsets[x.T]!);
+      const u = arch.potentials(d, W, new Float64Array(x.T * arch.L)).unary;
+      for (let i = 0; i < u.length; i++) mean[i] = mean[i]! + u[i]! / n;
+    }
+    for (let i = 0; i < full.length; i++) expect(Math.abs(mean[i]! - full[i]!)).toBeLessThan(0.1);
+  });
+
+  it("trainDeep with attribute dropout and the character module fits the tiny set", () => {
+    const { arch, W, instances } = setup(true, "tanh", true);
+    const r = trainDeep(
+      arch,
+      W,
+      instances,
+      { loss: "nll", epochs: 40, batch: 2, lr: 0.01, linearLr: 0.05, decay: 1, attrDropout: 0.2 },
+      { backend: viterbiBackend, constraintsFor: () => undefined },
+    );
     let wrong = 0;
     for (const x of instances) {
       const out = new Int32Array(x.T);
