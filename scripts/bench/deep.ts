@@ -75,6 +75,7 @@ const args = benchArgs({
   "deep-clusters": "0",
   "attr-dropout": "",
   chars: "",
+  aux: "",
   "char-dim": "15",
   "char-width": "3",
 });
@@ -309,11 +310,12 @@ try {
     if (args.l2) topt.l2 = Number(args.l2);
     if (args.dropout) topt.dropout = Number(args.dropout);
     if (args["attr-dropout"]) topt.attrDropout = Number(args["attr-dropout"]);
+    if (args.aux) topt.aux = Number(args.aux);
     if (args.average) topt.average = args.average === "1";
     if (args["linear-opt"]) topt.linearOptimizer = args["linear-opt"];
     if (args.loss) topt.loss = args.loss;
     log(
-      `deep: ${JSON.stringify({ ...net, fields: net.fields.map((f) => `${f.column}:${f.dim}${f.embeddings ? "*" : ""}`) })}${topt.attrDropout ? ` attrDropout ${topt.attrDropout}` : ""}`,
+      `deep: ${JSON.stringify({ ...net, fields: net.fields.map((f) => `${f.column}:${f.dim}${f.embeddings ? "*" : ""}`) })}${topt.attrDropout ? ` attrDropout ${topt.attrDropout}` : ""}${topt.aux ? ` aux ${topt.aux}` : ""}`,
     );
     const t0 = performance.now();
     const fx = new FeatureExtractor(spec);

@@ -276,6 +276,7 @@ export class NetworkChain implements Architecture {
   private seed = 0x9e3779b9;
   /** Deferred mode: positions whose summed unary gradient is below this (max |·|) are skipped (0: exact). */
   skipBelow = 0;
+  private unet = new Float64Array(0); // T × L network energies of the last forward pass
   private pendingX: Instance | null = null;
   private pendingGrad: Float64Array | null = null;
 
@@ -595,7 +596,11 @@ export class NetworkChain implements Architecture {
       for (let t = 0; t < T; t++) this.activate(pre, hid, t * H, H);
       if (this.training && this.dropout > 0) this.drop(T * H);
     }
-    if (unary !== null) {
+    if (unary !== null || !useProj) {
+      // U_net (kept for the auxiliary loss) and, when asked, added into unary
+      if (this.unet.length < T * L)
+        this.unet = new Float64Array(Math.max(T * L, this.unet.length * 2));
+      const unet = this.unet;
       const w2 = this.w2Off;
       const b2 = this.b2Off;
       for (let t = 0; t < T; t++) {
@@ -605,7 +610,8 @@ export class NetworkChain implements Architecture {
           let s = W[b2 + l]!;
           const wr = w2 + l * H;
           for (let h = 0; h < H; h++) s += W[wr + h]! * hid[ph + h]!;
-          unary[row + l] = unary[row + l]! + s;
+          unet[row + l] = s;
+          if (unary !== null) unary[row + l] = unary[row + l]! + s;
         }
       }
     }
@@ -906,6 +912,50 @@ export class NetworkChain implements Architecture {
       for (let p = 0; p < T; p++)
         charBackward(W, grad, this.charLay!, this.charSeqs[cw[p]!]!, dcv, this.carg, p * nc);
     }
+  }
+
+  /**
+   * Auxiliary local loss of the network alone (deep supervision): the
+   * per-position cross-entropy of the network's own Gibbs distribution
+   * p(l | t) ∝ exp(−U_net[t, l]) against x's gold labels,
+   *
+   *   A = λ · Σₜ (U_net[t, yₜ] + log Σ_l exp(−U_net[t, l])),  ∂A/∂U_net[t, l] = λ · (1[l = yₜ] − p(l | t)),
+   *
+   * so the network keeps learning to tag by itself when the chain loss
+   * vanishes (the sparse part fits the training set). Adds λ·∂A/∂W into grad
+   * (deferred mode: into the instance's pending unary gradient) and returns A.
+   */
+  auxiliary(x: Instance, W: Float64Array, weight: number, grad: Float64Array): number {
+    if (x.T === 0 || weight === 0) return 0;
+    if (this.pendingX !== null && this.pendingX !== x) this.flush();
+    if (this.lastX !== x || this.lastW !== W) {
+      const frozen = this.frozen;
+      this.frozen = false;
+      this.forward(x, W, null);
+      this.frozen = frozen;
+    }
+    const L = this.L;
+    const T = x.T;
+    const y = x.labels;
+    const unet = this.unet;
+    const dU = this.dUfor(x, grad);
+    let A = 0;
+    for (let t = 0; t < T; t++) {
+      const row = t * L;
+      let mn = Number.POSITIVE_INFINITY;
+      for (let l = 0; l < L; l++) mn = Math.min(mn, unet[row + l]!);
+      let z = 0;
+      for (let l = 0; l < L; l++) z += Math.exp(mn - unet[row + l]!);
+      const logZ = Math.log(z) - mn;
+      const yt = y[t]!;
+      A += unet[row + yt]! + logZ;
+      for (let l = 0; l < L; l++) {
+        const p = Math.exp(-unet[row + l]! - logZ);
+        dU[row + l] = dU[row + l]! + weight * ((l === yt ? 1 : 0) - p);
+      }
+    }
+    if (!this.defer) this.backward(x, dU, grad);
+    return weight * A;
   }
 
   /** grad += scale · ∂E(W, y, x)/∂W (at the W of the last potentials call). */

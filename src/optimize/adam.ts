@@ -49,6 +49,12 @@ export interface DeepTrainOptions {
    * gradient. 0: off.
    */
   attrDropout: number;
+  /**
+   * Weight λ of the network's auxiliary local loss (NetworkChain.auxiliary:
+   * per-position cross-entropy of softmax(−U_net) against the gold labels),
+   * added to the chain loss of every training sentence. 0: off.
+   */
+  aux: number;
 }
 
 export const DEEP_DEFAULTS: DeepTrainOptions = {
@@ -68,6 +74,7 @@ export const DEEP_DEFAULTS: DeepTrainOptions = {
   dropout: 0,
   linearOptimizer: "adam",
   attrDropout: 0,
+  aux: 0,
 };
 
 export interface DeepEpoch {
@@ -223,6 +230,7 @@ export function trainDeep(
         n = arch.sparseIndices(x, mark, stamp, idx, n);
         const l = objective.evaluate(x, W, 1, grad, 1);
         if (!Number.isNaN(l)) total += l;
+        if (o.aux > 0) total += arch.auxiliary(x, W, o.aux, grad);
       }
       arch.flush();
       for (let i = 0; i < n; i++) {

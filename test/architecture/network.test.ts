@@ -163,6 +163,33 @@ describe("network chain: gradients of the composed energy through EnergyObjectiv
     expect(ne).toBeGreaterThan(10);
   });
 
+  it("the auxiliary local loss of the network matches finite differences (with the character module)", () => {
+    const { arch, W, instances } = setup(true, "tanh", true);
+    const A = (w: Float64Array, g: Float64Array | null): number => {
+      let s = 0;
+      for (const x of instances) s += arch.auxiliary(x, w, 0.7, g ?? new Float64Array(arch.K));
+      return s;
+    };
+    const grad = new Float64Array(arch.K);
+    A(W, grad);
+    const ks: number[] = [];
+    for (let k = arch.embOff[0]!; k < arch.K; k++) ks.push(k);
+    let worst = 0;
+    for (const k of ks) {
+      const w0 = W[k]!;
+      W[k] = w0 + 1e-5;
+      const fp = A(W, null);
+      W[k] = w0 - 1e-5;
+      const fm = A(W, null);
+      W[k] = w0;
+      const fd = (fp - fm) / 2e-5;
+      worst = Math.max(worst, Math.abs(fd - grad[k]!) / Math.max(1, Math.abs(fd)));
+    }
+    expect(worst).toBeLessThan(1e-5);
+    // the linear part has no part in it
+    for (let k = 0; k < arch.linear.K; k++) expect(grad[k]).toBe(0);
+  });
+
   it("hardtanh units: nll matches finite differences", () => {
     expect(check("nll", true, "hardtanh")).toBeLessThan(1e-5);
   });
@@ -267,7 +294,16 @@ describe("network chain: gradients of the composed energy through EnergyObjectiv
       arch,
       W,
       instances,
-      { loss: "nll", epochs: 40, batch: 2, lr: 0.01, linearLr: 0.05, decay: 1, attrDropout: 0.2 },
+      {
+        loss: "nll",
+        epochs: 40,
+        batch: 2,
+        lr: 0.01,
+        linearLr: 0.05,
+        decay: 1,
+        attrDropout: 0.2,
+        aux: 0.5,
+      },
       { backend: viterbiBackend, constraintsFor: () => undefined },
     );
     let wrong = 0;
