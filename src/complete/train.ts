@@ -648,7 +648,9 @@ async function trainThreads(
       counters,
       stop,
     };
-    const worker = new Worker(workerUrl(import.meta.url, "worker"), { workerData: data });
+    const worker = new Worker(workerUrl(import.meta.url, "../complete/worker"), {
+      workerData: data,
+    });
     workers.push(worker);
     return new Promise<void>((resolve, reject) => {
       worker.once("error", reject);

@@ -6,15 +6,17 @@
  */
 
 /**
- * URL of the worker module `name` beside `base` (the caller's import.meta.url).
- * Compiled (dist/…/x.js): `name.js`, plain JavaScript. From TypeScript sources
- * (tsx, vitest): `name-entry.mjs`, which registers tsx's loader in the thread
- * and then imports `name.ts`.
+ * URL of the worker module `path` (e.g. `../optimize/worker`: relative to the
+ * caller's folder, written from one folder up so that it resolves the same
+ * from dist/<folder>/x.js and from the CLI bundle dist/cli/nadir.js), from
+ * `base`, the caller's import.meta.url. Compiled: `path.js`, plain
+ * JavaScript. From TypeScript sources (tsx, vitest): `path-entry.mjs`, which
+ * registers tsx's loader in the thread and then imports `path.ts`.
  */
-export function workerUrl(base: string, name: string): URL {
-  return base.endsWith(".ts")
-    ? new URL(`./${name}-entry.mjs`, base)
-    : new URL(`./${name}.js`, base);
+export function workerUrl(base: string, path: string): URL {
+  if (!path.startsWith("../"))
+    throw new Error(`workerUrl: expected a path from one folder up, got ${path}`);
+  return base.endsWith(".ts") ? new URL(`${path}-entry.mjs`, base) : new URL(`${path}.js`, base);
 }
 
 /** Bytes of shared memory for a failure message. */

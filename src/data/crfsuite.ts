@@ -49,11 +49,12 @@ export class CrfsuiteParser implements LineParser<Sentence> {
   }
 
   push(text: string, line: number, out: Sentence[], raw?: Uint8Array): void {
-    if (text.length === 0 || /^[ \t]*$/.test(text)) {
+    const c0 = text.charCodeAt(0);
+    if (text.length === 0 || ((c0 === 32 || c0 === 9) && /^[ \t]*$/.test(text))) {
       this.sentence.flush(out);
       return;
     }
-    if (text.charCodeAt(0) === 64 /* @ */) return; // a declaration (@weight:…)
+    if (c0 === 64 /* @ */) return; // a declaration (@weight:…)
     // a trailing tab (common in generated files) adds no attribute
     let end = text.length;
     while (end > 0 && text.charCodeAt(end - 1) === 9) end--;

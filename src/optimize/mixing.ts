@@ -310,7 +310,7 @@ export function trainMixing(
     for (let t = 1; t < threads; t++) {
       const mine: number[] = [];
       for (let s = t; s < S; s += threads) mine.push(s);
-      const worker = new Worker(workerUrl(import.meta.url, "mix-worker"), {
+      const worker = new Worker(workerUrl(import.meta.url, "../optimize/mix-worker"), {
         workerData: {
           failure,
           ctrl,

@@ -180,7 +180,7 @@ export class ParallelObjective {
       const g = shared(Float64Array, arch.K);
       this.grads.push(g);
       const { Worker } = nodeBuiltin("node:worker_threads", "training with threads > 1");
-      const worker = new Worker(workerUrl(import.meta.url, "worker"), {
+      const worker = new Worker(workerUrl(import.meta.url, "../optimize/worker"), {
         workerData: {
           failure: this.failure,
           config,

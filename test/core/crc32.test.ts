@@ -28,9 +28,12 @@ describe("CRC-32", () => {
     const data = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7919) % 251);
     expect(gunzip(gzip(data))).toEqual(data);
     expect(gunzip(new Uint8Array(gzipSync(data)))).toEqual(data);
-    const bad = gzip(data);
+    const bad = new Uint8Array(gzipSync(data)); // unsealed: gzip's own trailer check
     bad[bad.length - 6] = bad[bad.length - 6]! ^ 1; // the stored CRC
     expect(() => gunzip(bad)).toThrow(/incorrect data check/);
+    const sealed = gzip(data); // sealed: refused before inflating
+    sealed[sealed.length - 6] = sealed[sealed.length - 6]! ^ 1;
+    expect(() => gunzip(sealed)).toThrow(/seal/);
     const short = gzip(data);
     short[short.length - 2] = short[short.length - 2]! ^ 1; // the stored length
     expect(() => gunzip(short)).toThrow();

@@ -117,6 +117,7 @@ describe("the packed package", () => {
       "dist/index.js",
       "dist/index.d.ts",
       "dist/cli/bin.js",
+      "dist/cli/nadir.js",
       "dist/optimize/worker.js",
       "graphs/pos.json",
       "graphs/chunk.json",
