@@ -50,6 +50,12 @@ export interface Architecture {
   readonly order: 1 | 2;
   /** skip edges between sentence positions (then graphPotentials exists) */
   readonly skip: boolean;
+  /**
+   * E(W, y, x) = W·φ(x, y) exactly (no other dependence on W), so
+   * ∂E(y)/∂W = φ(x, y) is the same at every W: batch trainers may sum the
+   * gold labelings' φ once (see EnergyObjective.evaluateRange).
+   */
+  readonly linearEnergy?: boolean;
   /** Its sizes and layout as plain data; architectureFrom(describe()) builds an equal architecture. */
   describe(): ArchitectureDescription;
   /** A gradient buffer for online steps (sparse where the architecture is). */

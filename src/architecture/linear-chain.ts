@@ -55,6 +55,8 @@ export class LinearChain implements Architecture {
   readonly trans2Offset: number;
   /** skip-chain: W_skip[y_i, y_j] (L² weights, last) on every skip edge (i, j) of an instance */
   readonly skip: boolean;
+  /** E = W·φ: every energy term is a weight times an attribute value. */
+  readonly linearEnergy = true;
   readonly skipOffset: number;
   private unary = new Float64Array(0);
   /** Potentials object reused across calls on the same W (its views into W are made once). */

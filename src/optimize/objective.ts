@@ -42,6 +42,10 @@ export class EnergyObjective<X extends Example = Instance> {
   private readonly value: LossValue = { value: 0, dEC: 0, dEI: 0, dF: 0 };
   private other = new Int32Array(64);
   private readonly sampling: Sampling;
+  /** The architecture when it is linear in W and the loss is NLL (the gold term is fixed), else null. */
+  private readonly fixedGold: Architecture | null;
+  /** Σ φ(xⁱ, Yⁱ) over the range last asked of evaluateRange. */
+  private gold: { data: readonly X[]; from: number; to: number; G: Float64Array } | null = null;
 
   /** Over an architecture's sentences (their structures through set.backend), or over given structures (a grid's). */
   constructor(source: Architecture | Structures<X>, set: ObjectiveSettings) {
@@ -58,10 +62,69 @@ export class EnergyObjective<X extends Example = Instance> {
     // refused before any data is read, not at the first example
     const why = this.structures.refuses(set.loss.needs);
     if (why !== null) throw new NadirError("E_ARG", `${set.loss.name}: ${why}`);
+    this.fixedGold =
+      !("of" in source) && source.linearEnergy === true && set.loss.name === "nll" ? source : null;
     this.lossForEI =
       set.offending === "hamming"
         ? makeLoss(set.loss.name, { ...set.loss.params, margin: 0 })
         : set.loss;
+  }
+
+  /**
+   * Σ L(W; xⁱ) over data[from, to) (examples without a usable gold labeling
+   * skipped), adding ∂/∂W into grad: a batch trainer's shard.
+   *
+   * NLL on an architecture linear in W (E(W, Y) = W·φ(Y)) has L = E_C − F_β
+   * with E_C = W·φ(Yⁱ): the gold term Σ φ(Yⁱ) is the same at every W, so it
+   * is summed once per range and each call adds W·Σφ and Σφ, then only the
+   * free energies and marginals are computed (no gold energy, no gold scatter).
+   */
+  evaluateRange(
+    data: readonly X[],
+    from: number,
+    to: number,
+    W: Float64Array,
+    grad: Float64Array,
+  ): number {
+    const arch = this.fixedGold;
+    let f = 0;
+    if (arch === null) {
+      for (let i = from; i < to; i++) {
+        const v = this.evaluate(data[i]!, W, 1, grad, 1);
+        if (!Number.isNaN(v)) f += v;
+      }
+      return f;
+    }
+    let gc = this.gold;
+    if (gc === null || gc.data !== data || gc.from !== from || gc.to !== to) {
+      const G = new Float64Array(arch.K);
+      for (let i = from; i < to; i++) {
+        const x = data[i]!;
+        if (usable(x)) arch.accumulate(x as unknown as Instance, x.labels, 1, G);
+      }
+      gc = this.gold = { data, from, to, G };
+    }
+    const G = gc.G;
+    for (let k = 0; k < G.length; k++) {
+      const gk = G[k]!;
+      if (gk !== 0) {
+        f += W[k]! * gk;
+        grad[k] = grad[k]! + gk;
+      }
+    }
+    const loss = this.set.loss;
+    const lv = this.value;
+    for (let i = from; i < to; i++) {
+      const x = data[i]!;
+      if (!usable(x)) continue;
+      const st = this.structures.of(x);
+      st.bind(x, W, 1);
+      const F = st.marginals(loss.params.beta, this.set.constraintsFor(x.T), true);
+      loss.evaluate(0, F, lv); // the E_C part is in W·Σφ above
+      f += lv.value;
+      if (lv.dF !== 0) st.accumulateMarginals(lv.dF, grad);
+    }
+    return f;
   }
 
   /**
@@ -120,4 +183,12 @@ export class EnergyObjective<X extends Example = Instance> {
     if (grad) st.accumulate(gold, gscale * lv.dEC, hasOther ? other : null, gscale * lv.dEI, grad);
     return lv.value;
   }
+}
+
+/** Does x have positions and a gold label at each (what evaluate scores)? */
+function usable(x: Example): boolean {
+  if (x.T === 0) return false;
+  const gold = x.labels;
+  for (let t = 0; t < x.T; t++) if (gold[t]! < 0) return false;
+  return true;
 }

@@ -185,14 +185,8 @@ function trainBatch(run: Run): PerceptronResult {
   }
   const c2 = opts.c2;
   let t0 = performance.now();
-  const local = (w: Float64Array, g: Float64Array, from: number, to: number): number => {
-    let f = 0;
-    for (let i = from; i < to; i++) {
-      const v = objective.evaluate(data[i]!, w, 1, g, 1);
-      if (!Number.isNaN(v)) f += v;
-    }
-    return f;
-  };
+  const local = (w: Float64Array, g: Float64Array, from: number, to: number): number =>
+    objective.evaluateRange(data, from, to, w, g);
   const threads = opts.threads > 0 ? opts.threads : defaultThreads();
   const batch = new ParallelObjective(
     arch,

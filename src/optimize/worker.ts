@@ -39,11 +39,6 @@ serveGenerations(d.ctrl, CTRL, d.failure, () => {
   return () => {
     const g = d.g;
     g.fill(0);
-    let f = 0;
-    for (let i = d.from; i < d.to; i++) {
-      const v = objective.evaluate(data[i]!, d.W, 1, g, 1);
-      if (!Number.isNaN(v)) f += v;
-    }
-    d.values[d.slot] = f;
+    d.values[d.slot] = objective.evaluateRange(data, d.from, d.to, d.W, g);
   };
 });

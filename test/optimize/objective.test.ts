@@ -319,3 +319,48 @@ describe("contrastive divergence (the cd row: a sampled answer)", () => {
     }
   });
 });
+
+describe("evaluateRange (a batch trainer's shard)", () => {
+  it("equals the sum of evaluate: NLL's gold term summed once, other losses example by example", () => {
+    const rng = new Rng(2024);
+    for (let draw = 0; draw < 12; draw++) {
+      const L = 3 + (draw % 2);
+      const data = randomInstances(rng, 6, L, 5);
+      // an example without positions and one with an unknown gold label are skipped
+      data.push({
+        T: 0,
+        offsets: new Int32Array(1),
+        attrs: new Int32Array(0),
+        labels: new Int32Array(0),
+      });
+      const odd = randomInstances(rng, 6, L, 1)[0]!;
+      odd.labels[0] = -1;
+      data.push(odd);
+      for (const rows of ["dense", "observed"] as const) {
+        const arch = chainFor(data, 6, L, rows);
+        for (const name of ["nll", "log"] as const) {
+          const obj = objectiveFor(arch, makeLoss(name, PARAMS), "exact");
+          for (let rep = 0; rep < 3; rep++) {
+            // a new W every call: the cached gold term must not depend on it
+            const W = randomNormal(rng, arch.K);
+            const g1 = new Float64Array(arch.K);
+            let f1 = 0;
+            for (const x of data) {
+              const v = obj.evaluate(x, W, 1, g1);
+              if (!Number.isNaN(v)) f1 += v;
+            }
+            const g2 = new Float64Array(arch.K);
+            const f2 = obj.evaluateRange(data, 1, data.length, W, g2);
+            const g0 = new Float64Array(arch.K);
+            const f0 = obj.evaluate(data[0]!, W, 1, g0);
+            expect(relError([f2 + f0], [f1])).toBeLessThan(1e-12);
+            for (let k = 0; k < arch.K; k++)
+              expect(Math.abs(g2[k]! + g0[k]! - g1[k]!)).toBeLessThan(
+                1e-9 * (1 + Math.abs(g1[k]!)),
+              );
+          }
+        }
+      }
+    }
+  });
+});
