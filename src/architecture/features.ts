@@ -553,9 +553,7 @@ export class FeatureExtractor {
    */
   retain(keep: ArrayLike<number>): void {
     if (this.raw) {
-      const next = new NameTable(keep.length);
-      for (let i = 0; i < keep.length; i++) next.add(this.raw.name(keep[i]!));
-      this.raw = next;
+      this.raw = this.raw.retain(keep);
       return;
     }
     const s = this.stride;

@@ -88,6 +88,39 @@ export class NameTable {
     return out;
   }
 
+  /**
+   * A table of the names `keep` (ids, each at most once), renumbered 0, 1, …
+   * in that order: their code units copied in the new order and the stored
+   * hashes re-placed (no name rebuilt as a string, none hashed again).
+   */
+  retain(keep: ArrayLike<number>): NameTable {
+    const n = keep.length;
+    const out = new NameTable(n);
+    const remap = new Int32Array(this.count).fill(-1);
+    let units = 0;
+    for (let i = 0; i < n; i++) {
+      const a = keep[i]!;
+      remap[a] = i;
+      units += this.start[a + 1]! - this.start[a]!;
+    }
+    if (out.arena.length < units) out.arena = new Uint16Array(units);
+    if (out.start.length < n + 1) out.start = new Int32Array(n + 1);
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const a = keep[i]!;
+      out.arena.set(this.arena.subarray(this.start[a]!, this.start[a + 1]!), at);
+      at += this.start[a + 1]! - this.start[a]!;
+      out.start[i + 1] = at;
+    }
+    out.count = n;
+    const slots = this.slots;
+    for (let q = 0; q < slots.length; q += 2) {
+      const id1 = slots[q + 1]!;
+      if (id1 !== 0 && remap[id1 - 1]! >= 0) out.place(slots[q]!, remap[id1 - 1]!);
+    }
+    return out;
+  }
+
   private insert(s: string, a: number, b: number, h: number): number {
     const id = this.count;
     const off = this.start[id]!;

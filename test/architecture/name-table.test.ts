@@ -36,6 +36,20 @@ describe("NameTable", () => {
             expect(t.name(id)).toBe(s);
           }
           for (const s of probes) expect(t.get(s)).toBe(m.get(s) ?? -1);
+          // retain: every other name, in reverse order, renumbered 0, 1, …
+          const names = [...m.keys()];
+          const keep = names
+            .map((_, i) => i)
+            .filter((i) => i % 2 === 0)
+            .reverse();
+          const r = t.retain(keep);
+          expect(r.size).toBe(keep.length);
+          keep.forEach((old, i) => {
+            expect(r.name(i)).toBe(names[old]);
+            expect(r.get(names[old]!)).toBe(i);
+          });
+          for (let i = 1; i < names.length; i += 2) expect(r.get(names[i]!)).toBe(-1);
+          expect(r.add("new-name")).toBe(keep.length); // not in the alphabet: a new id after the kept ones
         },
       ),
       { seed: 7, numRuns: 300 },
