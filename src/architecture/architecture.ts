@@ -35,10 +35,10 @@ export interface SparseGradient {
   touch(x: Instance): void;
   /** The touched non-zero entries into out (grown when short); returns their count. */
   gather(out: TouchedEntries): number;
-  /** Σ g² over the touched entries. */
-  squaredNorm(): number;
   /** Zero the touched entries and forget them. */
   clear(): void;
+  /** Forget the touched entries when nothing was accumulated into g (it is still all zero). */
+  forget(): void;
 }
 
 export interface Architecture {

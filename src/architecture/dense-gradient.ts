@@ -36,13 +36,9 @@ export class DenseGradient implements SparseGradient {
     return gatherNonZero(this.g, out);
   }
 
-  squaredNorm(): number {
-    let s = 0;
-    for (let k = 0; k < this.g.length; k++) s += this.g[k]! * this.g[k]!;
-    return s;
-  }
-
   clear(): void {
     this.g.fill(0);
   }
+
+  forget(): void {}
 }

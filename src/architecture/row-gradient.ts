@@ -27,6 +27,9 @@ export class RowGradient implements SparseGradient {
   nRows = 0;
   private readonly stamp: Int32Array;
   private epoch = 1;
+  /** The entries the last gather returned (every non-zero of g at that time), until clear. */
+  private gathered: TouchedEntries | null = null;
+  private gatheredN = 0;
 
   constructor(arch: RowLayout) {
     this.arch = arch;
@@ -82,26 +85,32 @@ export class RowGradient implements SparseGradient {
         val[n++] = v;
       }
     }
+    this.gathered = out;
+    this.gatheredN = n;
     return n;
   }
 
-  /** Σ g² over the touched entries. */
-  squaredNorm(): number {
-    const { g, rows, nRows, arch } = this;
-    let s = 0;
-    for (let r = 0; r < nRows; r++) {
-      const end = arch.rowEnd(rows[r]!);
-      for (let k = arch.rowStart(rows[r]!); k < end; k++) s += g[k]! * g[k]!;
-    }
-    for (let k = this.arch.transOffset; k < this.arch.K; k++) s += g[k]! * g[k]!;
-    return s;
-  }
-
-  /** Zero the touched entries and forget them. */
+  /**
+   * Zero the touched entries and forget them. Right after a gather (the
+   * trainers' order: accumulate, gather, step, clear) only the entries it
+   * returned can be non-zero, and only those are zeroed.
+   */
   clear(): void {
     const { g, rows, nRows, arch } = this;
-    for (let r = 0; r < nRows; r++) g.fill(0, arch.rowStart(rows[r]!), arch.rowEnd(rows[r]!));
-    g.fill(0, this.arch.transOffset, this.arch.K);
+    const got = this.gathered;
+    if (got !== null) {
+      const idx = got.idx;
+      for (let i = 0; i < this.gatheredN; i++) g[idx[i]!] = 0;
+    } else {
+      for (let r = 0; r < nRows; r++) g.fill(0, arch.rowStart(rows[r]!), arch.rowEnd(rows[r]!));
+      g.fill(0, this.arch.transOffset, this.arch.K);
+    }
+    this.forget();
+  }
+
+  /** Forget the touched rows when nothing was accumulated (g is still all zero). */
+  forget(): void {
+    this.gathered = null;
     this.nRows = 0;
     this.epoch++;
     if (this.epoch === 0x7fffffff) {

@@ -42,6 +42,8 @@ export class EnergyObjective<X extends Example = Instance> {
   private readonly value: LossValue = { value: 0, dEC: 0, dEI: 0, dF: 0 };
   private other = new Int32Array(64);
   private readonly sampling: Sampling;
+  /** Did the last evaluate add anything into its gradient? (false: the loss was flat there) */
+  accumulated = false;
   /** The architecture when it is linear in W and the loss is NLL (the gold term is fixed), else null. */
   private readonly fixedGold: Architecture | null;
   /** Σ φ(xⁱ, Yⁱ) over the range last asked of evaluateRange. */
@@ -134,6 +136,7 @@ export class EnergyObjective<X extends Example = Instance> {
   evaluate(x: X, V: Float64Array, s: number, grad: Float64Array | null, gscale = 1): number {
     const set = this.set;
     const T = x.T;
+    this.accumulated = false;
     if (T === 0) return 0;
     const gold = x.labels;
     for (let t = 0; t < T; t++) if (gold[t]! < 0) return Number.NaN;
@@ -169,7 +172,10 @@ export class EnergyObjective<X extends Example = Instance> {
       case "free-energy": {
         const F = st.marginals(loss.params.beta, c, grad !== null);
         loss.evaluate(EC, F, lv);
-        if (grad && lv.dF !== 0) st.accumulateMarginals(gscale * lv.dF, grad);
+        if (grad && lv.dF !== 0) {
+          st.accumulateMarginals(gscale * lv.dF, grad);
+          this.accumulated = true;
+        }
         break;
       }
       case "sample":
@@ -180,7 +186,10 @@ export class EnergyObjective<X extends Example = Instance> {
         hasOther = true;
         break;
     }
-    if (grad) st.accumulate(gold, gscale * lv.dEC, hasOther ? other : null, gscale * lv.dEI, grad);
+    if (grad && (lv.dEC !== 0 || (hasOther && lv.dEI !== 0))) {
+      st.accumulate(gold, gscale * lv.dEC, hasOther ? other : null, gscale * lv.dEI, grad);
+      this.accumulated = true;
+    }
     return lv.value;
   }
 }

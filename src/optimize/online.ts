@@ -260,13 +260,6 @@ export class AdaGrad extends Base {
   }
 }
 
-function squaredNorm(grad: StepGradient): number {
-  if (!(grad instanceof Float64Array)) return grad.squaredNorm();
-  let s = 0;
-  for (let k = 0; k < grad.length; k++) s += grad[k]! * grad[k]!;
-  return s;
-}
-
 /**
  * Passive-aggressive (PA-I, Crammer et al. 2006): the smallest step that
  * zeroes the example's loss, capped by C: τ = min(C, loss / ‖g‖²), W ← W − τ g.
@@ -277,11 +270,14 @@ export class PassiveAggressive extends Base {
 
   step(grad: StepGradient, loss: number): void {
     if (loss > 0) {
-      const norm = squaredNorm(grad);
+      // one pass over the touched entries: their non-zeros, then ‖g‖² from those
+      const n = this.gather(grad);
+      const val = this.val;
+      let norm = 0;
+      for (let i = 0; i < n; i++) norm += val[i]! * val[i]!;
       if (norm > 0) {
         const tau = Math.min(this.set.paC, loss / norm);
-        const n = this.gather(grad);
-        for (let i = 0; i < n; i++) this.add(this.idx[i]!, -tau * this.val[i]!);
+        for (let i = 0; i < n; i++) this.add(this.idx[i]!, -tau * val[i]!);
       }
     }
     this.endStep();

@@ -368,7 +368,8 @@ function trainOnline(run: Run): PerceptronResult {
         if (hooks.project)
           for (const [k, d] of hooks.project((k) => opt.scale * opt.V[k]!)) opt.adjust(k, d);
       }
-      grad.clear();
+      if (objective.accumulated) grad.clear();
+      else grad.forget(); // a flat loss there: nothing to zero
       if (hooks.onProgress && n % progressEvery === 0) hooks.onProgress(n, order.length);
     }
     opt.weights(W, opts.average);
