@@ -74,11 +74,14 @@ class TupleMap {
     const cap = (this.mask + 1) * 2;
     this.slots = new Int32Array(cap * w);
     this.mask = cap - 1;
+    const slots = this.slots;
     for (let base = 0; base < old.length; base += w) {
       if (old[base] === 0) continue;
       let i = this.hash(old, base + 1);
-      while (this.slots[i * w] !== 0) i = (i + 1) & this.mask;
-      this.slots.set(old.subarray(base, base + w), i * w);
+      while (slots[i * w] !== 0) i = (i + 1) & this.mask;
+      // copied in place: a subarray per entry made rehashing allocation-bound
+      const to = i * w;
+      for (let j = 0; j < w; j++) slots[to + j] = old[base + j]!;
     }
   }
 }
