@@ -31,8 +31,14 @@ export interface TouchedEntries {
 export interface SparseGradient {
   /** the K entries; accumulate into it after `touch` */
   readonly g: Float64Array;
-  /** Mark what x's terms can touch (call before accumulating them). */
+  /** Mark what x's terms can touch (before the step that reads them). */
   touch(x: Instance): void;
+  /**
+   * Mark only what the architecture's accumulateDifference(x, y, ŷ, …) can
+   * touch — the terms of the positions where y and ŷ differ (and the tail) —
+   * when that was all that was accumulated for x.
+   */
+  touchDifference(x: Instance, y: Int32Array, yHat: Int32Array): void;
   /** The touched non-zero entries into out (grown when short); returns their count. */
   gather(out: TouchedEntries): number;
   /** Zero the touched entries and forget them. */

@@ -32,6 +32,8 @@ export class DenseGradient implements SparseGradient {
 
   touch(): void {}
 
+  touchDifference(): void {}
+
   gather(out: TouchedEntries): number {
     return gatherNonZero(this.g, out);
   }

@@ -38,12 +38,27 @@ export class RowGradient implements SparseGradient {
     this.rows = new Int32Array(1024);
   }
 
-  /** Mark the attribute rows of x as touched (call before accumulating x's terms). */
+  /** Mark the attribute rows of x as touched (before the step that reads them). */
   touch(x: Instance): void {
-    const attrs = x.attrs;
+    this.mark(x.attrs, 0, x.attrs.length);
+  }
+
+  /**
+   * Mark only the rows of the positions where y and ŷ differ: all that
+   * LinearChain.accumulateDifference writes besides the tail (a perceptron or
+   * hinge step that got most of the sentence right then scans a few rows).
+   */
+  touchDifference(x: Instance, y: Int32Array, yHat: Int32Array): void {
+    const offsets = x.offsets;
+    for (let t = 0; t < x.T; t++) {
+      if (y[t] !== yHat[t]) this.mark(x.attrs, offsets[t]!, offsets[t + 1]!);
+    }
+  }
+
+  private mark(attrs: Int32Array, from: number, to: number): void {
     const stamp = this.stamp;
     const ep = this.epoch;
-    for (let j = 0; j < attrs.length; j++) {
+    for (let j = from; j < to; j++) {
       const a = attrs[j]!;
       if (stamp[a] !== ep) {
         stamp[a] = ep;

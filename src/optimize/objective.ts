@@ -44,6 +44,12 @@ export class EnergyObjective<X extends Example = Instance> {
   private readonly sampling: Sampling;
   /** Did the last evaluate add anything into its gradient? (false: the loss was flat there) */
   accumulated = false;
+  /**
+   * When the last evaluate's gradient was only E(gold) − E(other) written by
+   * the architecture's accumulateDifference: that other labeling (valid until
+   * the next evaluate), so a sparse gradient marks only the differing positions.
+   */
+  difference: Int32Array | null = null;
   /** The architecture when it is linear in W and the loss is NLL (the gold term is fixed), else null. */
   private readonly fixedGold: Architecture | null;
   /** Σ φ(xⁱ, Yⁱ) over the range last asked of evaluateRange. */
@@ -137,6 +143,7 @@ export class EnergyObjective<X extends Example = Instance> {
     const set = this.set;
     const T = x.T;
     this.accumulated = false;
+    this.difference = null;
     if (T === 0) return 0;
     const gold = x.labels;
     for (let t = 0; t < T; t++) if (gold[t]! < 0) return Number.NaN;
@@ -187,7 +194,14 @@ export class EnergyObjective<X extends Example = Instance> {
         break;
     }
     if (grad && (lv.dEC !== 0 || (hasOther && lv.dEI !== 0))) {
-      st.accumulate(gold, gscale * lv.dEC, hasOther ? other : null, gscale * lv.dEI, grad);
+      const diff = st.accumulate(
+        gold,
+        gscale * lv.dEC,
+        hasOther ? other : null,
+        gscale * lv.dEI,
+        grad,
+      );
+      if (diff && !this.accumulated) this.difference = other;
       this.accumulated = true;
     }
     return lv.value;

@@ -338,7 +338,6 @@ function trainOnline(run: Run): PerceptronResult {
     let mistakes = 0;
     for (let n = 0; n < order.length; n++) {
       const x = data[order[n]!]!;
-      grad.touch(x);
       let v: number;
       try {
         v = objective.evaluate(x, opt.V, opt.scale, grad.g, 1);
@@ -361,6 +360,10 @@ function trainOnline(run: Run): PerceptronResult {
           hint,
         );
       }
+      // what the step may read: x's rows, or only those where gold and the other answer differ
+      const diff = objective.difference;
+      if (diff !== null) grad.touchDifference(x, x.labels, diff);
+      else if (objective.accumulated) grad.touch(x);
       if (!Number.isNaN(v)) {
         lossSum += v;
         if (v > 0) mistakes++;

@@ -112,18 +112,16 @@ export class ChainStructure extends ArchStructure {
     other: Int32Array | null,
     dEI: number,
     grad: Float64Array,
-  ): void {
-    if (!other || dEC === 0 || dEC !== -dEI) {
-      super.accumulate(gold, dEC, other, dEI, grad);
-      return;
-    }
+  ): boolean {
+    if (!other || dEC === 0 || dEC !== -dEI) return super.accumulate(gold, dEC, other, dEI, grad);
     // the common case (perceptron, hinge, log…): one pass over the differing positions
     const x = this.x!;
     for (let t = 0; t < x.T; t++) {
       if (other[t] !== gold[t]) {
         this.arch.accumulateDifference(x, gold, other, dEC, grad);
-        return;
+        return true;
       }
     }
+    return true;
   }
 }

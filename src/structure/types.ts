@@ -68,16 +68,21 @@ export abstract class Structure<X extends Example = Instance> {
   /** grad += scale · ∂E(y)/∂W for the bound example. */
   protected abstract accumulateLabeling(y: Int32Array, scale: number, grad: Float64Array): void;
 
-  /** grad += dEC · ∂E(gold)/∂W + dEI · ∂E(other)/∂W (other may be null). */
+  /**
+   * grad += dEC · ∂E(gold)/∂W + dEI · ∂E(other)/∂W (other may be null).
+   * Returns true when only the architecture's accumulateDifference(gold,
+   * other) wrote (the terms where the labelings differ), false otherwise.
+   */
   accumulate(
     gold: Int32Array,
     dEC: number,
     other: Int32Array | null,
     dEI: number,
     grad: Float64Array,
-  ): void {
+  ): boolean {
     if (dEC !== 0) this.accumulateLabeling(gold, dEC, grad);
     if (other && dEI !== 0) this.accumulateLabeling(other, dEI, grad);
+    return false;
   }
 }
 

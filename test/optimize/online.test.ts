@@ -342,3 +342,29 @@ describe("online optimizers: state() / restore() round trip continues identicall
     expect(nadirError(() => makeOnlineOptimizer("adam", K, settings())).code).toBe("E_ARG");
   });
 });
+
+describe("RowGradient: what a step reads", () => {
+  it("touchDifference marks every entry accumulateDifference writes, and clear after gather leaves g zero", () => {
+    const rng = new Rng(77);
+    for (let draw = 0; draw < 40; draw++) {
+      const L = 3 + (draw % 3);
+      const data = randomInstances(rng, 7, L, 4, 8);
+      for (const rows of ["dense", "observed"] as const) {
+        const arch = chainFor(data, 7, L, rows);
+        const grad = new RowGradient(arch);
+        const out = { idx: new Int32Array(8), val: new Float64Array(8) };
+        for (const x of data) {
+          const yHat = x.labels.map((l) => (rng.next() < 0.4 ? rng.int(L) : l));
+          arch.accumulateDifference(x, x.labels, yHat, 0.5 + rng.next(), grad.g);
+          grad.touchDifference(x, x.labels, yHat);
+          const n = grad.gather(out);
+          let nonZero = 0;
+          for (let k = 0; k < arch.K; k++) if (grad.g[k] !== 0) nonZero++;
+          expect(n).toBe(nonZero); // nothing written outside the marked rows and the tail
+          grad.clear();
+          expect(grad.g.every((v) => v === 0)).toBe(true);
+        }
+      }
+    }
+  });
+});
