@@ -25,8 +25,12 @@ export interface LineBatch {
   raw?: (Uint8Array | undefined)[];
 }
 
-/** Read size: small enough that a streaming pass keeps a flat, small heap (V8 sizes its heap by the live batch). */
-const CHUNK_BYTES = 1 << 16;
+/**
+ * Read size: small enough that a streaming pass keeps a flat, small heap (V8
+ * sizes its heap by the live batch), large enough that the reads themselves
+ * cost little (a 15 MB file: 64 KiB chunks 17–24 ms, 256 KiB 9 ms).
+ */
+const CHUNK_BYTES = 1 << 18;
 
 /** The name used in messages for a path: "<stdin>" / "<stdout>" for "-". */
 export function displayName(path: string, stdio: "<stdin>" | "<stdout>" = "<stdin>"): string {
@@ -66,7 +70,7 @@ const CR = 13;
 const LF = 10;
 
 /**
- * Stream the lines of a file in batches (one batch per chunk read: 64 KiB
+ * Stream the lines of a file in batches (one batch per chunk read: 256 KiB
  * from a file, whatever arrived on stdin). The fast path for parsers: one
  * await per batch instead of one per line. Lines end at "\n", "\r\n" or a
  * lone "\r" (old Mac files). A line whose bytes are not valid UTF-8 keeps
