@@ -77,7 +77,8 @@ export const trainCommand: Command = {
       if (v[o.name] !== undefined) options[o.name] = v[o.name];
     // bad options fail now, before the corpus is read
     const split = splitSpecOptions(options);
-    trainOptions(applySpecOptions(spec, split.spec).train, split.train);
+    const effective = applySpecOptions(spec, split.spec);
+    trainOptions(effective.train, split.train);
     const read = async (path: string, what: string) => {
       const t0 = performance.now();
       const s = await readCorpus(path, spec.format);
@@ -120,7 +121,7 @@ export const trainCommand: Command = {
       onEpoch: (r: EpochReport) => {
         epochs = r.epoch;
         progress.done();
-        const devScore = r.dev === undefined ? "" : `, dev ${spec.metric} ${r.dev.toFixed(2)}`;
+        const devScore = r.dev === undefined ? "" : `, dev ${effective.metric} ${r.dev.toFixed(2)}`;
         process.stderr.write(
           lbfgs
             ? `iteration ${r.epoch}, objective ${num(r.objective ?? r.loss * sentences)}, ‖g‖ ${num(r.gradNorm)}, step ${num(r.step)}${devScore} (${r.seconds.toFixed(1)} s)\n`

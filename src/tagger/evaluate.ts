@@ -5,14 +5,21 @@ import { tokenAccuracy } from "../eval/accuracy.ts";
 import { type ChunkReport, scoreChunks } from "../eval/chunks.ts";
 import type { Model } from "./model.ts";
 
-/** The spec's model-selection score of predictions (higher is better): token accuracy or chunk F1, in percent. */
+/**
+ * The spec's model-selection score of predictions (higher is better): token
+ * accuracy or chunk F1, in percent. Chunk F1 reads the labels in the spec's
+ * encoding; a spec without one (CRFsuite attribute files, whose labels are
+ * plain strings) is read as IOB2, conlleval's default, rather than silently
+ * scored by accuracy.
+ */
 export function scoreSequences(
   spec: GraphSpec,
   gold: readonly string[][],
   pred: readonly string[][],
 ): number {
-  if (spec.metric === "chunk-f1" && spec.encoding !== "none") {
-    return scoreChunks(gold, pred, { encoding: spec.encoding, strict: false }).f1;
+  if (spec.metric === "chunk-f1") {
+    const encoding = spec.encoding === "none" ? "iob2" : spec.encoding;
+    return scoreChunks(gold, pred, { encoding, strict: false }).f1;
   }
   return tokenAccuracy(gold, pred);
 }
