@@ -68,6 +68,16 @@ class TupleMap {
     return value;
   }
 
+  /** Replace every stored value v by remap[v] (all ≥ 0: nothing removed, keys unchanged). */
+  renumber(remap: Int32Array): void {
+    const w = this.width + 1;
+    const slots = this.slots;
+    for (let base = 0; base < slots.length; base += w) {
+      const v = slots[base]!;
+      if (v !== 0) slots[base] = remap[v - 1]! + 1;
+    }
+  }
+
   private grow(): void {
     const old = this.slots;
     const w = this.width + 1;
@@ -113,6 +123,26 @@ export class TupleTable {
       m = this.maps[template]!;
     }
     return m;
+  }
+
+  /**
+   * Renumber the ids: `keep` lists every id once, in its new order (a
+   * permutation: nothing dropped). The hash maps keep their slots — only the
+   * stored ids change — and the tuples move to their new places.
+   */
+  permute(keep: ArrayLike<number>): void {
+    const n = this.size;
+    if (keep.length !== n) throw new Error("TupleTable.permute: keep must list every id once");
+    const remap = new Int32Array(n);
+    const s = this.stride;
+    const keys = new Int32Array(Math.max(16, n) * s);
+    for (let i = 0; i < n; i++) {
+      const a = keep[i]!;
+      remap[a] = i;
+      for (let j = 0; j < s; j++) keys[i * s + j] = this.keys[a * s + j]!;
+    }
+    for (const m of this.maps) m?.renumber(remap);
+    this.keys = keys;
   }
 
   /** Id of the tuple in `key[0 … stride)`, or −1. */

@@ -556,6 +556,12 @@ export class FeatureExtractor {
       this.raw = this.raw.retain(keep);
       return;
     }
+    if (keep.length === this.table.size) {
+      // a permutation (nothing dropped): renumber in place, no rehashing
+      this.table.permute(keep);
+      this.unigram = this.templates.map(() => new Int32Array(0));
+      return;
+    }
     const s = this.stride;
     const old = this.table;
     const next = new TupleTable(s, Math.max(16, keep.length));
@@ -752,9 +758,7 @@ export class TrainingSetBuilder {
     const { fx, instances, labels } = this;
     const counts = new Int32Array(fx.numAttributes);
     for (const x of instances) for (let j = 0; j < x.attrs.length; j++) counts[x.attrs[j]!]!++;
-    const keep: number[] = [];
-    for (let a = 0; a < counts.length; a++) if (counts[a]! >= fx.spec.minCount) keep.push(a);
-    keep.sort((a, b) => counts[b]! - counts[a]! || a - b);
+    const keep = byDecreasingCount(counts, fx.spec.minCount);
     const remap = new Int32Array(counts.length).fill(-1);
     for (let i = 0; i < keep.length; i++) remap[keep[i]!] = i;
     fx.retain(keep);
@@ -767,6 +771,40 @@ export class TrainingSetBuilder {
     }
     return { labels, instances };
   }
+}
+
+/**
+ * The ids with count ≥ minCount, by decreasing count, ties by increasing id:
+ * a counting sort (counts are small integers), O(ids + largest count).
+ */
+export function byDecreasingCount(counts: Int32Array, minCount: number): Int32Array {
+  let top = 0;
+  let n = 0;
+  for (let a = 0; a < counts.length; a++) {
+    const c = counts[a]!;
+    if (c >= minCount) {
+      n++;
+      if (c > top) top = c;
+    }
+  }
+  // start[c]: where the ids of count c begin (higher counts first)
+  const start = new Int32Array(top + 2);
+  for (let a = 0; a < counts.length; a++) {
+    const c = counts[a]!;
+    if (c >= minCount) start[c]!++;
+  }
+  let at = 0;
+  for (let c = top; c >= 0; c--) {
+    const k = start[c]!;
+    start[c] = at;
+    at += k;
+  }
+  const out = new Int32Array(n);
+  for (let a = 0; a < counts.length; a++) {
+    const c = counts[a]!;
+    if (c >= minCount) out[start[c]!++] = a;
+  }
+  return out;
 }
 
 /** Extract and freeze the training set of `sentences` (see TrainingSetBuilder). */

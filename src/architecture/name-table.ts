@@ -106,14 +106,24 @@ export class NameTable {
     if (out.arena.length < units) out.arena = new Uint16Array(units);
     if (out.start.length < n + 1) out.start = new Int32Array(n + 1);
     let at = 0;
+    const from = this.arena;
+    const to = out.arena;
     for (let i = 0; i < n; i++) {
       const a = keep[i]!;
-      out.arena.set(this.arena.subarray(this.start[a]!, this.start[a + 1]!), at);
-      at += this.start[a + 1]! - this.start[a]!;
+      const end = this.start[a + 1]!;
+      for (let j = this.start[a]!; j < end; j++) to[at++] = from[j]!;
       out.start[i + 1] = at;
     }
     out.count = n;
     const slots = this.slots;
+    if (n === this.count) {
+      // a permutation: every slot stays where it is, only its id changes
+      out.slots = slots.slice();
+      out.mask = this.mask;
+      const s2 = out.slots;
+      for (let q = 1; q < s2.length; q += 2) if (s2[q] !== 0) s2[q] = remap[s2[q]! - 1]! + 1;
+      return out;
+    }
     for (let q = 0; q < slots.length; q += 2) {
       const id1 = slots[q + 1]!;
       if (id1 !== 0 && remap[id1 - 1]! >= 0) out.place(slots[q]!, remap[id1 - 1]!);

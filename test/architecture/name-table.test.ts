@@ -49,6 +49,14 @@ describe("NameTable", () => {
             expect(r.get(names[old]!)).toBe(i);
           });
           for (let i = 1; i < names.length; i += 2) expect(r.get(names[i]!)).toBe(-1);
+          // a permutation (nothing dropped): renumbered in place
+          const all = names.map((_, i) => i).reverse();
+          const p = t.retain(all);
+          all.forEach((old, i) => {
+            expect(p.name(i)).toBe(names[old]);
+            expect(p.get(names[old]!)).toBe(i);
+          });
+          expect(p.add("new-name")).toBe(names.length);
           expect(r.add("new-name")).toBe(keep.length); // not in the alphabet: a new id after the kept ones
         },
       ),
