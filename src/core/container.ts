@@ -130,7 +130,7 @@ export function decodeContainer(
   let buf = bytes;
   if (isGzip(buf)) {
     try {
-      buf = gunzip(buf);
+      buf = gunzip(buf, true); // our own file: a flagged header must be the seal
     } catch (e) {
       return fail(`${(e as Error).message} (truncated or corrupt file?)`);
     }

@@ -65,22 +65,28 @@ export function gzip(bytes: Uint8Array, level = 6): Uint8Array {
   return out;
 }
 
-/**
- * Is this gzip member meant to be sealed? nadir writes FEXTRA only for the
- * seal, so any member with that flag must match the sealed header exactly.
- */
-function sealed(bytes: Uint8Array): boolean {
-  return (bytes[3]! & 4) !== 0;
+/** Does the member start with exactly the sealed header (before its CRC)? */
+function sealedHeader(bytes: Uint8Array): boolean {
+  if (bytes.length < SEALED_HEADER + 8) return false;
+  for (let i = 0; i < SEAL.length; i++) if (bytes[i] !== SEAL[i]) return false;
+  return true;
 }
 
 /**
  * Inflate a gzip stream; a truncated or corrupt stream (bad deflate data,
- * wrong CRC or length in the trailer, a sealed file with any changed byte)
- * throws.
+ * wrong CRC or length in the trailer) throws, and so does a sealed file with
+ * any changed byte.
+ *
+ * `ours`: the bytes are one of nadir's own files (a container). nadir writes
+ * FEXTRA only for the seal, so there a member with that flag must be sealed
+ * exactly — a flipped header bit cannot pass as some other gzip. Files from
+ * elsewhere (word vectors) may carry their own extra fields (bgzip's), so
+ * for them only a header that is exactly the seal is checked as one.
  */
-export function gunzip(bytes: Uint8Array): Uint8Array {
+export function gunzip(bytes: Uint8Array, ours = false): Uint8Array {
   if (bytes.length < 18) throw new Error("unexpected end of file");
-  if (sealed(bytes)) {
+  const flagged = (bytes[3]! & 4) !== 0;
+  if (sealedHeader(bytes) || (ours && flagged)) {
     if (bytes.length < SEALED_HEADER + 8) throw new Error("unexpected end of file");
     for (let i = 0; i < SEAL.length; i++)
       if (bytes[i] !== SEAL[i]) throw new Error("incorrect header check");
