@@ -13,7 +13,10 @@
  *
  * `--linear-clusters 1` adds the Turian et al. representation attributes to
  * the linear model (cluster ids of the learned word vectors, ±1 window: see
- * embeddings/SOURCE.md) — the "linear + learned representations" row.
+ * embeddings/SOURCE.md) — the "linear + learned representations" row;
+ * `--clusters a.txt.gz,b.txt.gz` adds the granularities of several files;
+ * `--ambiguity 1` adds ambiguity-class attributes (the training set's tag
+ * dictionary, jackknifed on train) to both models.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -74,6 +77,9 @@ const args = benchArgs({
   "linear-opt": "",
   "deep-clusters": "0",
   "attr-dropout": "",
+  ambiguity: "0",
+  "extra-templates": "",
+  "net-fields": "",
   chars: "",
   aux: "",
   "char-dim": "15",
@@ -146,47 +152,156 @@ function readClusters(path: string): Map<string, [string, string]> {
 }
 
 /**
- * The linear spec plus cluster attributes: two columns (coarse, fine) inserted
- * before the label column, templates k[-1], k[0], k[1], kf[0], kf[-1]|kf[0].
+ * The linear spec plus cluster attributes: per cluster file i two columns
+ * (coarse, fine; `k`/`kf`, then `k2`/`kf2`, …) inserted before the label
+ * column; templates k[-1], k[0], k[1], kf[-1], kf[0], kf[1], kf[-1]|kf[0],
+ * kf[0]|kf[1] for the first file, k2[0], kf2[-1], kf2[0], kf2[1] for the others.
  */
 function withClusters(
   spec: GraphSpec,
   sents: readonly SentenceLike[],
-  clusters: Map<string, [string, string]>,
+  clusters: Map<string, [string, string]> | Map<string, [string, string]>[],
 ): { spec: GraphSpec; sents: SentenceLike[] } {
+  const files = Array.isArray(clusters) ? clusters : [clusters];
   const src = JSON.parse(JSON.stringify(spec.source)) as Record<string, unknown>;
   const wordCol = spec.columns.w ?? 0;
   const conllu = spec.format === "conllu";
   const width = sents.find((s) => s.tokens.length > 0)!.tokens[0]!.length;
   // conllu: append after the 10 columns; conll: insert before the label (last) column
   const at = conllu ? width : width - 1;
+  const names: string[] = [];
+  const templates = [...(src.templates as string[])];
+  files.forEach((_, i) => {
+    const k = i === 0 ? "k" : `k${i + 1}`;
+    const kf = i === 0 ? "kf" : `kf${i + 1}`;
+    names.push(k, kf);
+    if (i === 0)
+      templates.push(
+        "k[-1]",
+        "k[0]",
+        "k[1]",
+        "kf[-1]",
+        "kf[0]",
+        "kf[1]",
+        "kf[-1]|kf[0]",
+        "kf[0]|kf[1]",
+      );
+    else templates.push(`${k}[0]`, `${kf}[-1]`, `${kf}[0]`, `${kf}[1]`);
+  });
   const cols = src.columns;
-  if (Array.isArray(cols)) src.columns = [...cols, "k", "kf"];
-  else src.columns = { ...(cols as Record<string, unknown>), k: at, kf: at + 1 };
+  if (Array.isArray(cols)) src.columns = [...cols, ...names];
+  else {
+    const o = { ...(cols as Record<string, unknown>) };
+    names.forEach((n, j) => {
+      o[n] = at + j;
+    });
+    src.columns = o;
+  }
   if (!conllu) src.label = -1;
-  src.templates = [
-    ...(src.templates as string[]),
-    "k[-1]",
-    "k[0]",
-    "k[1]",
-    "kf[-1]",
-    "kf[0]",
-    "kf[1]",
-    "kf[-1]|kf[0]",
-    "kf[0]|kf[1]",
-  ];
+  src.templates = templates;
   src.name = `${spec.name}+clusters`;
   const out = sents.map((s) => ({
     ...s,
     tokens: s.tokens.map((tok) => {
       const w = tok[wordCol]!.toLowerCase().replace(/[0-9]/g, "0");
-      const c = clusters.get(w) ?? ["?", "?"];
       const t = tok.slice();
-      t.splice(at, 0, c[0], c[1]);
+      const add: string[] = [];
+      for (const m of files) {
+        const c = m.get(w) ?? ["?", "?"];
+        add.push(c[0], c[1]);
+      }
+      t.splice(at, 0, ...add);
       return t;
     }),
   }));
   return { spec: parseSpec(src, String(src.name)), sents: out };
+}
+
+/**
+ * Ambiguity classes (the tag dictionary of classic taggers): a word's class
+ * is the sorted set of labels it carries in the training set (each at least
+ * 5% of its occurrences; words seen once: "?"). Training sentences get the
+ * classes of the other folds (10-fold jackknife: a word's own label does not
+ * leak into its class), dev and test those of the whole training set.
+ */
+function ambiguityClasses(
+  spec: GraphSpec,
+  train: readonly SentenceLike[],
+  folds = 10,
+): { train: (i: number) => Map<string, string>; full: Map<string, string> } {
+  const wordCol = spec.columns.w ?? 0;
+  const key = (tok: readonly string[]) => tok[wordCol]!.toLowerCase().replace(/[0-9]/g, "0");
+  const count = (skip: number) => {
+    const m = new Map<string, Map<string, number>>();
+    train.forEach((s, i) => {
+      if (i % folds === skip) return;
+      for (const tok of s.tokens) {
+        const w = key(tok);
+        const l = labelOf(tok, spec.label) ?? "";
+        const c = m.get(w) ?? new Map<string, number>();
+        m.set(w, c);
+        c.set(l, (c.get(l) ?? 0) + 1);
+      }
+    });
+    const out = new Map<string, string>();
+    for (const [w, c] of m) {
+      let n = 0;
+      for (const v of c.values()) n += v;
+      if (n < 2) continue;
+      const tags = [...c].filter(([, v]) => v >= 0.05 * n).map(([t]) => t);
+      out.set(w, tags.sort().join("|"));
+    }
+    return out;
+  };
+  const per: Map<string, string>[] = [];
+  for (let f = 0; f < folds; f++) per.push(count(f));
+  return { train: (i) => per[i % folds]!, full: count(-1) };
+}
+
+/** The spec plus an ambiguity-class column `ac` (templates ac[-1], ac[0], ac[1], ac[0]|ac[1], ac[-1]|ac[0]). */
+function withAmbiguity(
+  spec: GraphSpec,
+  sents: readonly SentenceLike[],
+  classes: (i: number) => Map<string, string>,
+): { spec: GraphSpec; sents: SentenceLike[] } {
+  const src = JSON.parse(JSON.stringify(spec.source)) as Record<string, unknown>;
+  const wordCol = spec.columns.w ?? 0;
+  const conllu = spec.format === "conllu";
+  const width = sents.find((s) => s.tokens.length > 0)!.tokens[0]!.length;
+  const at = conllu ? width : width - 1;
+  const cols = src.columns;
+  if (Array.isArray(cols)) src.columns = [...cols, "ac"];
+  else src.columns = { ...(cols as Record<string, unknown>), ac: at };
+  if (!conllu) src.label = -1;
+  src.templates = [
+    ...(src.templates as string[]),
+    "ac[-1]",
+    "ac[0]",
+    "ac[1]",
+    "ac[-1]|ac[0]",
+    "ac[0]|ac[1]",
+  ];
+  src.name = `${spec.name}+ac`;
+  const out = sents.map((s, i) => {
+    const m = classes(i);
+    return {
+      ...s,
+      tokens: s.tokens.map((tok) => {
+        const t = tok.slice();
+        t.splice(at, 0, m.get(tok[wordCol]!.toLowerCase().replace(/[0-9]/g, "0")) ?? "?");
+        return t;
+      }),
+    };
+  });
+  return { spec: parseSpec(src, String(src.name)), sents: out };
+}
+
+/** The spec plus templates (comma-separated; over its own or added columns). */
+function withTemplates(spec: GraphSpec, extra: string): GraphSpec {
+  if (!extra) return spec;
+  const src = JSON.parse(JSON.stringify(spec.source)) as Record<string, unknown>;
+  src.templates = [...(src.templates as string[]), ...extra.split(",")];
+  return parseSpec(src, String(src.name));
 }
 
 /** The task's score: word F1 for segmentation, else the spec's metric (accuracy or chunk F1). */
@@ -239,13 +354,23 @@ try {
     let ldev = dev;
     let ltest = test;
     if (args["linear-clusters"] === "1") {
-      const cl = readClusters(args.clusters);
+      const cl = args.clusters.split(",").map(readClusters);
       const a = withClusters(lspec, train, cl);
       lspec = a.spec;
       ltrain = a.sents;
       ldev = withClusters(loadSpec(task.linear), dev, cl).sents;
       ltest = withClusters(loadSpec(task.linear), test, cl).sents;
     }
+    if (args.ambiguity === "1") {
+      const base = lspec;
+      const ac = ambiguityClasses(base, ltrain);
+      const a = withAmbiguity(base, ltrain, ac.train);
+      lspec = a.spec;
+      ltrain = a.sents;
+      ldev = withAmbiguity(base, ldev, () => ac.full).sents;
+      ltest = withAmbiguity(base, ltest, () => ac.full).sents;
+    }
+    lspec = withTemplates(lspec, args["extra-templates"]);
     const t0 = performance.now();
     const r = trainTagger({
       spec: lspec,
@@ -256,7 +381,8 @@ try {
         log(`linear epoch ${e.epoch}: dev ${e.dev?.toFixed(2)} (${e.seconds.toFixed(1)} s)`),
     });
     const trainS = (performance.now() - t0) / 1000;
-    if (args["linear-clusters"] !== "1") linearModel = r.model;
+    // a warm start maps weights by attribute name and label: extra attributes on either side are skipped
+    linearModel = r.model;
     const ev = evaluateTagger(r.model, wantTest ? ltest : ldev);
     const score =
       args.task === "cws"
@@ -280,7 +406,7 @@ try {
     let dtest = test;
     if (args["deep-clusters"] === "1") {
       // the hybrid's linear part gets the cluster attributes too (the network reads the same columns as before)
-      const cl = readClusters(args.clusters);
+      const cl = args.clusters.split(",").map(readClusters);
       const base = spec;
       const a = withClusters(base, train, cl);
       spec = a.spec;
@@ -288,11 +414,33 @@ try {
       ddev = withClusters(base, dev, cl).sents;
       dtest = withClusters(base, test, cl).sents;
     }
+    if (args.ambiguity === "1") {
+      const base = spec;
+      const ac = ambiguityClasses(base, dtrain);
+      const a = withAmbiguity(base, dtrain, ac.train);
+      spec = a.spec;
+      dtrain = a.sents;
+      ddev = withAmbiguity(base, ddev, () => ac.full).sents;
+      dtest = withAmbiguity(base, dtest, () => ac.full).sents;
+    }
+    // the spec's network section travels in its source: the templates only add sparse attributes
+    spec = withTemplates(spec, args["extra-templates"]);
     if (!net) throw new NadirError("E_SPEC", `${spec.name}: no network section`);
     if (args.hidden) net.hidden = Number(args.hidden);
     if (args.window) net.window = Number(args.window);
     if (args.hybrid) net.hybrid = args.hybrid === "1";
     if (args.embeddings === "none") for (const f of net.fields) f.embeddings = null;
+    // more network fields, "column:dim,…" (e.g. the ambiguity classes "ac:10")
+    for (const f of args["net-fields"] ? args["net-fields"].split(",") : []) {
+      const [column, dim] = f.split(":");
+      net.fields.push({
+        column: column!,
+        dim: Number(dim),
+        minCount: 1,
+        digits: false,
+        embeddings: null,
+      });
+    }
     if (args.chars === "0") net.chars = null;
     else if (args.chars)
       net.chars = {
@@ -398,6 +546,7 @@ try {
       warm_start: warmed,
       embeddings: net.fields.some((f) => f.embeddings !== null),
       clusters: args["deep-clusters"] === "1",
+      ambiguity: args.ambiguity === "1",
       chars: net.chars,
       options: topt,
     });
