@@ -296,6 +296,43 @@ function withAmbiguity(
   return { spec: parseSpec(src, String(src.name)), sents: out };
 }
 
+/**
+ * The spec and the three splits with the run's extra attributes: the cluster
+ * columns (when `clusters`) and, with --ambiguity 1, the ambiguity classes
+ * (jackknifed on train, from all of train for dev and test).
+ */
+function withExtraAttributes(
+  spec: GraphSpec,
+  train: readonly SentenceLike[],
+  dev: readonly SentenceLike[],
+  test: readonly SentenceLike[],
+  clusters: boolean,
+): { spec: GraphSpec; train: SentenceLike[]; dev: SentenceLike[]; test: SentenceLike[] } {
+  let out = { spec, train: [...train], dev: [...dev], test: [...test] };
+  if (clusters) {
+    const cl = args.clusters.split(",").map(readClusters);
+    const a = withClusters(spec, train, cl);
+    out = {
+      spec: a.spec,
+      train: a.sents,
+      dev: withClusters(spec, dev, cl).sents,
+      test: withClusters(spec, test, cl).sents,
+    };
+  }
+  if (args.ambiguity === "1") {
+    const base = out.spec;
+    const ac = ambiguityClasses(base, out.train);
+    const a = withAmbiguity(base, out.train, ac.train);
+    out = {
+      spec: a.spec,
+      train: a.sents,
+      dev: withAmbiguity(base, out.dev, () => ac.full).sents,
+      test: withAmbiguity(base, out.test, () => ac.full).sents,
+    };
+  }
+  return out;
+}
+
 /** The spec plus templates (comma-separated; over its own or added columns). */
 function withTemplates(spec: GraphSpec, extra: string): GraphSpec {
   if (!extra) return spec;
@@ -353,23 +390,12 @@ try {
     let ltrain = train;
     let ldev = dev;
     let ltest = test;
-    if (args["linear-clusters"] === "1") {
-      const cl = args.clusters.split(",").map(readClusters);
-      const a = withClusters(lspec, train, cl);
-      lspec = a.spec;
-      ltrain = a.sents;
-      ldev = withClusters(loadSpec(task.linear), dev, cl).sents;
-      ltest = withClusters(loadSpec(task.linear), test, cl).sents;
-    }
-    if (args.ambiguity === "1") {
-      const base = lspec;
-      const ac = ambiguityClasses(base, ltrain);
-      const a = withAmbiguity(base, ltrain, ac.train);
-      lspec = a.spec;
-      ltrain = a.sents;
-      ldev = withAmbiguity(base, ldev, () => ac.full).sents;
-      ltest = withAmbiguity(base, ltest, () => ac.full).sents;
-    }
+    ({
+      spec: lspec,
+      train: ltrain,
+      dev: ldev,
+      test: ltest,
+    } = withExtraAttributes(lspec, train, dev, test, args["linear-clusters"] === "1"));
     lspec = withTemplates(lspec, args["extra-templates"]);
     const t0 = performance.now();
     const r = trainTagger({
@@ -404,25 +430,13 @@ try {
     let dtrain = train;
     let ddev = dev;
     let dtest = test;
-    if (args["deep-clusters"] === "1") {
-      // the hybrid's linear part gets the cluster attributes too (the network reads the same columns as before)
-      const cl = args.clusters.split(",").map(readClusters);
-      const base = spec;
-      const a = withClusters(base, train, cl);
-      spec = a.spec;
-      dtrain = a.sents;
-      ddev = withClusters(base, dev, cl).sents;
-      dtest = withClusters(base, test, cl).sents;
-    }
-    if (args.ambiguity === "1") {
-      const base = spec;
-      const ac = ambiguityClasses(base, dtrain);
-      const a = withAmbiguity(base, dtrain, ac.train);
-      spec = a.spec;
-      dtrain = a.sents;
-      ddev = withAmbiguity(base, ddev, () => ac.full).sents;
-      dtest = withAmbiguity(base, dtest, () => ac.full).sents;
-    }
+    // the hybrid's linear part gets the extra attributes (the network reads the same columns as before)
+    ({
+      spec,
+      train: dtrain,
+      dev: ddev,
+      test: dtest,
+    } = withExtraAttributes(spec, train, dev, test, args["deep-clusters"] === "1"));
     // the spec's network section travels in its source: the templates only add sparse attributes
     spec = withTemplates(spec, args["extra-templates"]);
     if (!net) throw new NadirError("E_SPEC", `${spec.name}: no network section`);

@@ -85,14 +85,14 @@ function sealedHeader(bytes: Uint8Array): boolean {
  */
 export function gunzip(bytes: Uint8Array, ours = false): Uint8Array {
   if (bytes.length < 18) throw new Error("unexpected end of file");
-  const flagged = (bytes[3]! & 4) !== 0;
-  if (sealedHeader(bytes) || (ours && flagged)) {
-    if (bytes.length < SEALED_HEADER + 8) throw new Error("unexpected end of file");
-    for (let i = 0; i < SEAL.length; i++)
-      if (bytes[i] !== SEAL[i]) throw new Error("incorrect header check");
-    if (crc32(bytes.subarray(SEALED_HEADER)) !== readU32(bytes, SEAL.length))
-      throw new Error("incorrect seal check (the file's bytes changed)");
+  const sealed = sealedHeader(bytes);
+  if (!sealed && ours && (bytes[3]! & 4) !== 0) {
+    throw new Error(
+      bytes.length < SEALED_HEADER + 8 ? "unexpected end of file" : "incorrect header check",
+    );
   }
+  if (sealed && crc32(bytes.subarray(SEALED_HEADER)) !== readU32(bytes, SEAL.length))
+    throw new Error("incorrect seal check (the file's bytes changed)");
   if (zlib !== undefined) {
     // zlib checks the trailer's CRC and length itself (the same messages as below)
     const b = zlib.gunzipSync(bytes);

@@ -31,6 +31,19 @@ const SENTS = [
 ].map((s) => s.split(" "));
 const TAGS = ["D", "N", "V", "P", "X"];
 
+/** The spec a described network is rebuilt against (its own settings travel in the description). */
+const ROUND_TRIP_SPEC = parseSpec(
+  {
+    name: "tiny-deep",
+    format: "conll",
+    columns: ["w"],
+    label: -1,
+    derived: { lw: "lower(w)", s2: "suffix(lw,2)", caps: "caps(w)" },
+    templates: ["w[0]"],
+  },
+  "x.json",
+);
+
 function setup(hybrid: boolean, activation: "tanh" | "hardtanh" = "tanh", chars = false) {
   const spec = parseSpec(
     {
@@ -348,18 +361,7 @@ describe("network chain: gradients of the composed energy through EnergyObjectiv
   it("describe / fromDescription round trip keeps the character module (alphabet, sizes, potentials)", () => {
     const { arch, W, instances } = setup(true, "tanh", true);
     const d = JSON.parse(JSON.stringify(arch.describe()));
-    const spec = parseSpec(
-      {
-        name: "tiny-deep",
-        format: "conll",
-        columns: ["w"],
-        label: -1,
-        derived: { lw: "lower(w)", s2: "suffix(lw,2)", caps: "caps(w)" },
-        templates: ["w[0]"],
-      },
-      "x.json",
-    );
-    const b = Net.fromDescription(spec, d);
+    const b = Net.fromDescription(ROUND_TRIP_SPEC, d);
     expect(b.K).toBe(arch.K);
     expect(b.charVocab!.names).toEqual(arch.charVocab!.names);
     // a fresh network binds the words itself (its own word table)
@@ -375,18 +377,7 @@ describe("network chain: gradients of the composed energy through EnergyObjectiv
   it("describe / fromDescription round trip gives the same potentials", () => {
     const { arch, W, instances } = setup(true);
     const d = JSON.parse(JSON.stringify(arch.describe()));
-    const spec = parseSpec(
-      {
-        name: "tiny-deep",
-        format: "conll",
-        columns: ["w"],
-        label: -1,
-        derived: { lw: "lower(w)", s2: "suffix(lw,2)", caps: "caps(w)" },
-        templates: ["w[0]"],
-      },
-      "x.json",
-    );
-    const b = Net.fromDescription(spec, d);
+    const b = Net.fromDescription(ROUND_TRIP_SPEC, d);
     expect(b.K).toBe(arch.K);
     const x = instances[3]!;
     const u1 = arch.potentials(x, W, new Float64Array(x.T * arch.L)).unary.slice();
