@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { FeatureExtractor, TrainingSetBuilder } from "../../src/architecture/features.ts";
+import {
+  FeatureExtractor,
+  type Instance,
+  TrainingSetBuilder,
+} from "../../src/architecture/features.ts";
 import type { LinearChain } from "../../src/architecture/linear-chain.ts";
 import {
   NetworkChain as Net,
@@ -84,6 +88,21 @@ function setup(hybrid: boolean, activation: "tanh" | "hardtanh" = "tanh", chars 
   for (let k = arch.b1Off; k < arch.b1Off + arch.H; k++) W[k] = rng.normal() * 0.3;
   for (let k = arch.b2Off; k < arch.K; k++) W[k] = rng.normal() * 0.3;
   return { arch, W, instances: set.instances, L: set.labels.size };
+}
+
+/** Labels Viterbi gets wrong on the instances under W. */
+function decodingErrors(
+  arch: NetworkChain,
+  W: Float64Array,
+  instances: readonly Instance[],
+): number {
+  let wrong = 0;
+  for (const x of instances) {
+    const out = new Int32Array(x.T);
+    viterbiInto(arch.potentials(x, W), out);
+    for (let t = 0; t < x.T; t++) if (out[t] !== x.labels[t]) wrong++;
+  }
+  return wrong;
 }
 
 function objective(arch: NetworkChain, name: string) {
@@ -274,13 +293,7 @@ describe("network chain: gradients of the composed energy through EnergyObjectiv
       { backend: viterbiBackend, constraintsFor: () => undefined },
     );
     expect(r.reports[r.reports.length - 1]!.loss).toBeLessThan(r.reports[0]!.loss / 4);
-    let wrong = 0;
-    for (const x of instances) {
-      const out = new Int32Array(x.T);
-      viterbiInto(arch.potentials(x, r.W), out);
-      for (let t = 0; t < x.T; t++) if (out[t] !== x.labels[t]) wrong++;
-    }
-    expect(wrong).toBe(0);
+    expect(decodingErrors(arch, r.W, instances)).toBe(0);
   });
 
   it("attribute dropout keeps the network inputs and, on average, the linear state energies", () => {
@@ -319,13 +332,7 @@ describe("network chain: gradients of the composed energy through EnergyObjectiv
       },
       { backend: viterbiBackend, constraintsFor: () => undefined },
     );
-    let wrong = 0;
-    for (const x of instances) {
-      const out = new Int32Array(x.T);
-      viterbiInto(arch.potentials(x, r.W), out);
-      for (let t = 0; t < x.T; t++) if (out[t] !== x.labels[t]) wrong++;
-    }
-    expect(wrong).toBe(0);
+    expect(decodingErrors(arch, r.W, instances)).toBe(0);
   });
 
   it("potentials at weight scale s equal potentials of s·W", () => {
