@@ -3,7 +3,13 @@ import { NadirError } from "../core/errors.ts";
 /**
  * Derived token columns: functions of one base column, computed once per
  * sentence. Expression syntax in a spec: `lower(w)`, `prefix(w,3)`,
- * `suffix(w,2)`, `shape(w)`, `shortshape(w)`, `caps(w)`, `length(w)`.
+ * `suffix(w,2)`, `shape(w)`, `shortshape(w)`, `caps(w)`, `length(w)`,
+ * `digits(w)` (every digit → 0), and two table functions whose table is
+ * bound later (derived-tables.ts), then kept in the model file:
+ * `lookup(w, FILE, n)` — field n of w's line in a `word<TAB>v1<TAB>v2…`
+ * file (gzip or text), `?` for words it lacks — and `ambiguity(w, k)` — the
+ * sorted set of labels w carries in the training data (k-fold jackknifed on
+ * the training sentences), `?` for words seen fewer than twice.
  */
 export type DerivedFn = (s: string) => string;
 
@@ -56,16 +62,95 @@ export function caps(s: string): string {
 }
 
 const EXPR = /^([a-z]+)\(\s*([A-Za-z_][\w-]*)\s*(?:,\s*(\d+)\s*)?\)$/;
+const LOOKUP = /^lookup\(\s*([A-Za-z_][\w-]*)\s*(?:,\s*([^,()]*?)\s*(?:,\s*([^,()]*?)\s*)?)?\)$/;
+
+/** Missing value of the table functions (a word the table lacks). */
+export const MISSING = "?";
+
+/**
+ * `lookup(src, file, field)`: `rows` maps a word to its line's fields after
+ * the word (bound from the file, or from a model header); null until bound.
+ */
+export interface LookupTable {
+  kind: "lookup";
+  file: string;
+  /** 1-based field after the word */
+  field: number;
+  rows: Map<string, string[]> | null;
+}
+
+/**
+ * `ambiguity(src, k)`: the classes of the whole training set (`full`) and,
+ * while a training set is built, of each fold's complement (`perFold[f]`:
+ * the sentences i with i mod k ≠ f); `fold` picks the map the function reads
+ * (−1: full).
+ */
+export interface AmbiguityTable {
+  kind: "ambiguity";
+  folds: number;
+  full: Map<string, string> | null;
+  perFold: Map<string, string>[] | null;
+  fold: number;
+}
 
 export interface DerivedColumn {
   name: string;
   source: string;
   fn: DerivedFn;
   expr: string;
+  /** the table functions' table (bound after parsing) */
+  table?: LookupTable | AmbiguityTable;
+}
+
+function unbound(name: string, expr: string, how: string): never {
+  throw new NadirError("E_SPEC", `derived column '${name}' (${expr}) has no table yet: ${how}`);
+}
+
+/** `lookup(src, FILE, n)`: the table is read when training starts (see derived-tables.ts). */
+function parseLookup(name: string, expr: string, where: string): DerivedColumn {
+  const m = LOOKUP.exec(expr.trim());
+  const file = m?.[2];
+  if (!m || file === undefined || file === "")
+    throw new NadirError(
+      "E_SPEC",
+      `${where}: expected lookup(COLUMN, FILE) or lookup(COLUMN, FILE, FIELD), e.g. lookup(lw, embeddings/en-clusters.txt.gz, 1), got '${expr}'`,
+    );
+  const fieldStr = m[3] ?? "1";
+  const field = Number(fieldStr);
+  if (!/^\d+$/.test(fieldStr) || field < 1)
+    throw new NadirError(
+      "E_SPEC",
+      `${where}: lookup's field is the 1-based field after the word, expected an integer ≥ 1, got '${fieldStr}'`,
+    );
+  const table: LookupTable = { kind: "lookup", file, field, rows: null };
+  const fn: DerivedFn = (s) => {
+    const rows = table.rows ?? unbound(name, expr, "it is read from the file when training starts");
+    return rows.get(s)?.[field - 1] ?? MISSING;
+  };
+  return { name, source: m[1]!, fn, expr, table };
+}
+
+/** `ambiguity(src, k)`: the table is counted from the training data (see derived-tables.ts). */
+function ambiguityColumn(name: string, source: string, folds: number, expr: string): DerivedColumn {
+  const table: AmbiguityTable = { kind: "ambiguity", folds, full: null, perFold: null, fold: -1 };
+  const fn: DerivedFn = (s) => {
+    const m =
+      table.fold < 0
+        ? table.full
+        : (table.perFold?.[table.fold] ??
+          unbound(name, expr, "its jackknife folds exist only while training"));
+    return (
+      (m ?? unbound(name, expr, "it is counted from the training data (train a model first)")).get(
+        s,
+      ) ?? MISSING
+    );
+  };
+  return { name, source, fn, expr, table };
 }
 
 /** Parse `lower(w)` / `suffix(w,3)` into a derived column over `source`. */
 export function parseDerived(name: string, expr: string, where: string): DerivedColumn {
+  if (/^lookup\s*\(/.test(expr.trim())) return parseLookup(name, expr, where);
   const m = EXPR.exec(expr.trim());
   if (!m) {
     throw new NadirError(
@@ -75,6 +160,14 @@ export function parseDerived(name: string, expr: string, where: string): Derived
   }
   const [, op, source, nStr] = m;
   const n = nStr === undefined ? undefined : Number(nStr);
+  if (op === "ambiguity") {
+    if (n !== undefined && n < 2)
+      throw new NadirError(
+        "E_SPEC",
+        `${where}: ambiguity's jackknife needs ≥ 2 folds, e.g. ambiguity(${source},10), got ${n}`,
+      );
+    return ambiguityColumn(name, source!, n ?? 10, expr);
+  }
   const needN = op === "prefix" || op === "suffix";
   if (needN && (n === undefined || n < 1)) {
     throw new NadirError("E_SPEC", `${where}: ${op} needs a length ≥ 1, e.g. ${op}(${source},3)`);
@@ -107,10 +200,13 @@ export function parseDerived(name: string, expr: string, where: string): Derived
     case "length":
       fn = (s) => (s.length > 9 ? "10+" : String(s.length));
       break;
+    case "digits":
+      fn = (s) => s.replace(/[0-9]/g, "0");
+      break;
     default:
       throw new NadirError(
         "E_SPEC",
-        `${where}: unknown function '${op}'; expected one of lower, upper, prefix, suffix, shape, shortshape, caps, length`,
+        `${where}: unknown function '${op}'; expected one of lower, upper, prefix, suffix, shape, shortshape, caps, length, digits, lookup, ambiguity`,
       );
   }
   return { name, source: source!, fn, expr };

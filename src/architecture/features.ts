@@ -1,6 +1,8 @@
 import { NadirError } from "../core/errors.ts";
 import { parseAttributeField } from "../data/crfsuite-attributes.ts";
 import { TupleTable } from "./attribute-table.ts";
+import type { AmbiguityTable } from "./columns.ts";
+import { setFold } from "./derived-tables.ts";
 import { NameTable } from "./name-table.ts";
 import type { GraphSpec } from "./spec.ts";
 
@@ -116,6 +118,11 @@ interface Slot {
   vocab: Dictionary;
   /** derived only: id of fn(value) for each value id of the source slot (−2: not computed yet) */
   cache: Int32Array;
+  /** ambiguity columns: the jackknife table (its value depends on the fold), else null */
+  folded: AmbiguityTable | null;
+  /** ambiguity columns: one cache per fold + 1 (index 0: the full table); `cache` is caches[cacheFold + 1] */
+  caches: Int32Array[];
+  cacheFold: number;
 }
 
 interface TemplatePlan {
@@ -188,6 +195,9 @@ export class FeatureExtractor {
         fn: null,
         vocab: new Dictionary(),
         cache: new Int32Array(0),
+        folded: null,
+        caches: [],
+        cacheFold: -1,
       });
       if (index >= 0) minCols = Math.max(minCols, index + 1);
     }
@@ -203,6 +213,9 @@ export class FeatureExtractor {
         fn: d.fn,
         vocab: new Dictionary(),
         cache: new Int32Array(0),
+        folded: d.table?.kind === "ambiguity" ? d.table : null,
+        caches: [],
+        cacheFold: -1,
       });
     }
     this.numCol = Int32Array.from(spec.numeric ?? [], (q) => spec.columns[q.column]!);
@@ -286,6 +299,12 @@ export class FeatureExtractor {
       const row = s * T;
       const str = strings[s]!;
       str.length = T;
+      if (slot.folded !== null && slot.folded.fold !== slot.cacheFold) {
+        // another jackknife fold: its own value cache
+        slot.caches[slot.cacheFold + 1] = slot.cache;
+        slot.cacheFold = slot.folded.fold;
+        slot.cache = slot.caches[slot.cacheFold + 1] ?? new Int32Array(0);
+      }
       if (slot.fn === null) {
         for (let t = 0; t < T; t++) {
           const v = tokens[t]![slot.index]!;
@@ -742,6 +761,8 @@ export class TrainingSetBuilder {
     this.tokens += T;
     if (this.nColumns < 0 && T > 0) this.nColumns = s.tokens[0]!.length;
     if (T === 0) return;
+    // ambiguity columns: training sentence i reads the table without its fold (i mod k)
+    setFold(spec, this.instances.length);
     const { offsets, attrs, values } = fx.extract(s.tokens, true);
     const y = new Int32Array(T);
     for (let t = 0; t < T; t++) y[t] = labels.add(labelOf(s.tokens[t]!, spec.label)!);
@@ -756,6 +777,7 @@ export class TrainingSetBuilder {
    */
   finish(): TrainingSet {
     const { fx, instances, labels } = this;
+    setFold(fx.spec, -1);
     const counts = new Int32Array(fx.numAttributes);
     for (const x of instances) for (let j = 0; j < x.attrs.length; j++) counts[x.attrs[j]!]!++;
     const keep = byDecreasingCount(counts, fx.spec.minCount);

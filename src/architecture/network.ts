@@ -13,8 +13,8 @@ import {
   charSequence,
   parseCharSection,
 } from "./char-module.ts";
-import type { DerivedFn } from "./columns.ts";
 import { DenseGradient } from "./dense-gradient.ts";
+import { columnReader } from "./derived-tables.ts";
 import { Dictionary, type Instance } from "./features.ts";
 import { LinearChain, type StateRows } from "./linear-chain.ts";
 import type { GraphSpec } from "./spec.ts";
@@ -146,32 +146,6 @@ export function networkOf(spec: GraphSpec): NetworkSettings | null {
   const src = spec.source as Record<string, unknown> | null;
   if (src === null || typeof src !== "object" || src.network === undefined) return null;
   return parseNetworkSection(src.network, `${spec.name}: key 'network'`);
-}
-
-/** A column value function over a token's columns: base index or a chain of derived functions. */
-function columnReader(
-  spec: GraphSpec,
-  column: string,
-  digits: boolean,
-): (tok: readonly string[]) => string {
-  const chain: DerivedFn[] = [];
-  let name = column;
-  for (let guard = 0; guard < 32; guard++) {
-    const base = spec.columns[name];
-    if (base !== undefined) {
-      const fns = chain.reverse();
-      return (tok) => {
-        let s = tok[base] ?? "";
-        for (let i = 0; i < fns.length; i++) s = fns[i]!(s);
-        return digits ? s.replace(/[0-9]/g, "0") : s;
-      };
-    }
-    const d = spec.derived.find((q) => q.name === name);
-    if (d === undefined) fail(`network field '${column}'`, `unknown column '${name}'`);
-    chain.push(d.fn);
-    name = d.source;
-  }
-  return fail(`network field '${column}'`, "derived columns form a cycle");
 }
 
 /** Pretrained vectors (scripts/embeddings.ts: gzip text, `n dim scale` then `word q…`). */

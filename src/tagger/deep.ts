@@ -1,3 +1,4 @@
+import { jackknifed, packageFile, setFold } from "../architecture/derived-tables.ts";
 import type {
   FeatureExtractor,
   Instance,
@@ -13,8 +14,7 @@ import {
 } from "../architecture/network.ts";
 import type { GraphSpec } from "../architecture/spec.ts";
 import { NadirError } from "../core/errors.ts";
-import { hasNodeHost, nodeBuiltin, readFileBytes } from "../core/host.ts";
-import { shippedFile } from "../core/shipped.ts";
+import { readFileBytes } from "../core/host.ts";
 import type { Constraints } from "../graph/constraints.ts";
 import type { Backend } from "../inference/types.ts";
 import { type DeepTrainOptions, trainDeep } from "../optimize/adam.ts";
@@ -28,13 +28,7 @@ import { structuresFor } from "../structure/index.ts";
  * specs name `embeddings/…`).
  */
 function embeddingPath(path: string): string {
-  if (!hasNodeHost() || nodeBuiltin("node:fs").existsSync(path)) return path;
-  const shipped = shippedFile(path);
-  if (nodeBuiltin("node:fs").existsSync(shipped)) return shipped;
-  throw new NadirError(
-    "E_IO",
-    `embeddings '${path}': no such file here or in the package (a spec's network.fields[].embeddings)`,
-  );
+  return packageFile(path, "embeddings (a spec's network.fields[].embeddings)");
 }
 
 /** Options of the deep trainer: the spec's network.train, then what the caller set explicitly. */
@@ -94,10 +88,26 @@ export function trainNetwork(a: {
     const path = embeddingPath(f.embeddings);
     return parsePretrained(readFileBytes(path), path);
   });
-  const network = NetworkChain.build(spec, net, L, sentences, fx.numAttributes, rows, pretrained);
+  // ambiguity columns: each training sentence reads its jackknife fold's table (as the training set did)
+  const network = NetworkChain.build(
+    spec,
+    net,
+    L,
+    jackknifed(spec, sentences),
+    fx.numAttributes,
+    rows,
+    pretrained,
+  );
   if (sentences.length !== set.instances.length)
     throw new NadirError("E_ARG", "internal: training sentences and instances differ in number");
-  for (let i = 0; i < sentences.length; i++) network.bind(set.instances[i]!, sentences[i]!.tokens);
+  try {
+    for (let i = 0; i < sentences.length; i++) {
+      setFold(spec, i);
+      network.bind(set.instances[i]!, sentences[i]!.tokens);
+    }
+  } finally {
+    setFold(spec, -1);
+  }
   const W0 = network.init(options.seed, pretrained);
   const names = set.labels.names;
   const structures = structuresFor(network, a.backend);

@@ -1,3 +1,4 @@
+import { restoreTables, tablesState } from "../architecture/derived-tables.ts";
 import { FeatureExtractor } from "../architecture/features.ts";
 import type { StateRows } from "../architecture/linear-chain.ts";
 import { NetworkChain, type NetworkDescription } from "../architecture/network.ts";
@@ -66,6 +67,8 @@ export function encodeModelFile(m: ModelFileSource): Uint8Array {
     : m.arch.pack(m.W);
   const st = m.fx.state(keep);
   const keys = st.keys as Int32Array;
+  // the tables of the spec's lookup / ambiguity columns (a model tags without the lookup file)
+  const tables = tablesState(m.spec);
   const header = {
     format: "nadir-model",
     version: MODEL_VERSION,
@@ -78,6 +81,7 @@ export function encodeModelFile(m: ModelFileSource): Uint8Array {
     sparse: rows !== null,
     K: W.length,
     extra: m.extra,
+    ...(tables ? { tables } : {}),
     // the network's sizes and vocabularies (its rows are the sections')
     ...(m.network ? { network: { ...m.network.describe(), rows: null } } : {}),
   };
@@ -104,6 +108,12 @@ export function decodeModelFile(bytes: Uint8Array, name: string): ModelFileParts
   try {
     spec = parseSpec(h.spec, "embedded spec");
   } catch (e) {
+    return bad((e as Error).message);
+  }
+  try {
+    restoreTables(spec, h.tables, bad);
+  } catch (e) {
+    if (e instanceof NadirError && e.code === "E_MODEL") throw e;
     return bad((e as Error).message);
   }
   const L = h.labels.length;
@@ -193,6 +203,8 @@ interface ModelHeader {
   K: number;
   extra?: Record<string, unknown>;
   network?: unknown;
+  /** the tables of the spec's lookup / ambiguity columns (derived-tables.ts) */
+  tables?: unknown;
 }
 
 function checkHeader(h: Record<string, unknown>, bad: (msg: string) => never): ModelHeader {

@@ -1,4 +1,10 @@
 import {
+  bindLookups,
+  fitAmbiguity,
+  needsTrainingTables,
+  withOwnTables,
+} from "../architecture/derived-tables.ts";
+import {
   checkGoldColumns,
   Dictionary,
   encodeSentence,
@@ -104,22 +110,34 @@ interface Prepared {
   add(s: SentenceLike): void;
   /** a network spec's non-empty training sentences, in the training set's order; else null */
   kept: SentenceLike[] | null;
+  /**
+   * A spec with ambiguity columns: the training sentences wait here until
+   * their tables are counted (then they are extracted); else null.
+   */
+  pending: SentenceLike[] | null;
 }
 
 /** Options and spec checked and merged, an empty extractor and training-set builder. */
 function prepareTraining(input: Omit<TrainInput, "train">): Prepared {
   const split = splitSpecOptions(input.options as Record<string, unknown> | undefined);
-  const spec = applySpecOptions(input.spec, split.spec);
+  // table columns (lookup, ambiguity): this training's own tables, the lookup files read now
+  const spec = withOwnTables(applySpecOptions(input.spec, split.spec));
+  bindLookups(spec);
   const options = trainOptions(spec.train, split.train);
   const t0 = performance.now();
   const fx = new FeatureExtractor(spec);
   const builder = new TrainingSetBuilder(fx);
   const kept: SentenceLike[] | null = networkOf(spec) ? [] : null;
+  const pending: SentenceLike[] | null = needsTrainingTables(spec) ? [] : null;
   const add = (s: SentenceLike): void => {
+    if (pending) {
+      pending.push(s);
+      return;
+    }
     builder.add(s);
     if (kept && s.tokens.length > 0) kept.push(s);
   };
-  return { spec, options, t0, fx, builder, add, kept };
+  return { spec, options, t0, fx, builder, add, kept, pending };
 }
 
 /** Train on the sentences added to `p.builder` (see trainTagger). */
@@ -129,6 +147,15 @@ function trainPrepared(
   nColumns: number,
 ): TrainResult {
   const { spec, options, t0, fx } = p;
+  if (p.pending) {
+    // ambiguity tables from the whole training set, then the sentences extracted (jackknifed)
+    fitAmbiguity(spec, p.pending);
+    for (const s of p.pending) {
+      p.builder.add(s);
+      if (p.kept && s.tokens.length > 0) p.kept.push(s);
+    }
+    p.pending.length = 0;
+  }
   const set = p.builder.finish();
   if (set.instances.length === 0)
     throw new NadirError("E_ARG", "the training data holds no sentence");
