@@ -1,6 +1,7 @@
 import type { Instance } from "../architecture/features.ts";
 import type { LinearChain } from "../architecture/linear-chain.ts";
 import type { NetworkChain } from "../architecture/network.ts";
+import { NadirError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
 import type { Backend, Constraints } from "../inference/types.ts";
 import { makeLoss } from "../loss/index.ts";
@@ -32,6 +33,14 @@ export interface DeepTrainOptions {
   skipBelow: number;
   /** select and return the average of W over all steps (Polyak; the averaged perceptron's regularizer) */
   average: boolean;
+  /**
+   * With `average`, which steps the network's parameters (embeddings, layers;
+   * everything after the linear chain) are averaged over: "all" steps like
+   * the linear part, the current "epoch" only (tail averaging: W̄ = mean of
+   * W over the epoch's steps, restarted each epoch, so the early iterates of
+   * a non-convex network do not enter), or "none" (the last W).
+   */
+  averageNetwork: "all" | "epoch" | "none";
   /** dropout rate of the hidden units while training */
   dropout: number;
   /**
@@ -71,6 +80,7 @@ export const DEEP_DEFAULTS: DeepTrainOptions = {
   l2: 0,
   skipBelow: 0,
   average: true,
+  averageNetwork: "all",
   dropout: 0,
   linearOptimizer: "adam",
   attrDropout: 0,
@@ -157,11 +167,21 @@ export function trainDeep(
   let stamp = 0;
   const U = o.average ? new Float64Array(K) : null;
   let clock = 1;
+  // the network's clock starts at netStart (tail averaging: each epoch's first step)
+  let netStart = 0;
+  const netAvg = o.averageNetwork;
+  if (netAvg !== "all" && netAvg !== "epoch" && netAvg !== "none")
+    throw new NadirError(
+      "E_ARG",
+      `averageNetwork: expected all, epoch or none, got ${JSON.stringify(netAvg)}`,
+    );
   const avg = new Float64Array(o.average ? K : 0);
-  /** the averaged weights W − U/C (or W) */
+  /** the averaged weights W − U/C (or W); the network's with its own clock C − netStart */
   const current = (): Float64Array => {
     if (U === null) return W;
-    for (let k = 0; k < K; k++) avg[k] = W[k]! - U[k]! / clock;
+    for (let k = 0; k < linEnd; k++) avg[k] = W[k]! - U[k]! / clock;
+    const cn = clock - netStart;
+    for (let k = linEnd; k < K; k++) avg[k] = W[k]! - U[k]! / cn;
     return avg;
   };
   // bias corrections 1 / (1 − βᵗ) by step count
@@ -198,7 +218,10 @@ export function trainDeep(
     const delta = (lr * mh) / (Math.sqrt(vh) + eps);
     W[k] = W[k]! - delta;
     // Σ_c c·Δ_c: the average of W over steps is W − U/C (lazy averaging)
-    if (U !== null) U[k] = U[k]! - clock * delta;
+    if (U !== null) {
+      if (k < linEnd) U[k] = U[k]! - clock * delta;
+      else if (netAvg !== "none") U[k] = U[k]! - (clock - netStart) * delta;
+    }
     grad[k] = 0;
   };
   arch.defer = true;
@@ -210,6 +233,11 @@ export function trainDeep(
     arch.frozen = false;
     arch.invalidate();
     arch.training = true;
+    if (U !== null && netAvg === "epoch") {
+      // restart the network's average: its clock counts this epoch's steps
+      U.fill(0, linEnd);
+      netStart = clock - 1;
+    }
     rng.shuffle(order);
     const lr = o.lr * o.decay ** (epoch - 1);
     const linLr = o.linearLr * o.decay ** (epoch - 1);

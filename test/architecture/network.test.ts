@@ -296,6 +296,38 @@ describe("network chain: gradients of the composed energy through EnergyObjectiv
     expect(decodingErrors(arch, r.W, instances)).toBe(0);
   });
 
+  it("averageNetwork: the network's weights averaged over all steps, the current epoch's, or none", () => {
+    // one step per epoch (batch = every sentence): iterates W0, W1, W2, W3
+    const run = (epochs: number, o: Record<string, unknown>) => {
+      const { arch, W, instances } = setup(true);
+      let e = 0;
+      const r = trainDeep(
+        arch,
+        W,
+        instances,
+        { loss: "nll", epochs, batch: instances.length, lr: 0.01, linearLr: 0.05, ...o },
+        { backend: viterbiBackend, constraintsFor: () => undefined },
+        { score: () => ++e }, // the last epoch is the best
+      );
+      return { W: r.W, lin: arch.linear.K };
+    };
+    const iters = [setup(true).W, ...[1, 2, 3].map((n) => run(n, { average: false }).W)];
+    const mean = (ws: Float64Array[], k: number) => ws.reduce((a, w) => a + w[k]!, 0) / ws.length;
+    const all = run(3, { average: true, averageNetwork: "all" });
+    const tail = run(3, { average: true, averageNetwork: "epoch" });
+    const none = run(3, { average: true, averageNetwork: "none" });
+    const K = all.W.length;
+    let netDiff = 0;
+    for (let k = 0; k < K; k++) {
+      const lin = k < all.lin;
+      expect(all.W[k]!).toBeCloseTo(mean(iters, k), 10);
+      expect(tail.W[k]!).toBeCloseTo(lin ? mean(iters, k) : mean([iters[2]!, iters[3]!], k), 10);
+      expect(none.W[k]!).toBeCloseTo(lin ? mean(iters, k) : iters[3]![k]!, 10);
+      if (!lin) netDiff = Math.max(netDiff, Math.abs(all.W[k]! - tail.W[k]!));
+    }
+    expect(netDiff).toBeGreaterThan(1e-4);
+  });
+
   it("attribute dropout keeps the network inputs and, on average, the linear state energies", () => {
     const { arch, W, instances } = setup(true, "tanh", true);
     const x = instances[0]!;
