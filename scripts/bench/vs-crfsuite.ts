@@ -11,9 +11,8 @@
  *   lbfgs2  the same, nadir's gradient summed over 2 worker threads (the machine's two
  *           cores; CRFsuite's trainer has one thread): the wall-time comparison
  *   tag     tagging the 47k-token test file as a process, start-up and model load
- *           included (nadir tag vs. a python script around pycrfsuite.Tagger; the
- *           `crfsuite` command-line program is not installed here, so `crfsuite tag`
- *           itself is not measured)
+ *           included (nadir tag vs. a python script around pycrfsuite.Tagger, and
+ *           vs. the C front end below)
  *
  * nadir trains with --features observed (default of this script): weights
  * only for the (attribute, label) pairs seen in training, as CRFsuite does by
@@ -24,7 +23,16 @@
  * training time is its whole process (read, extract, train, write the model);
  * CRFsuite's is reported twice: its whole python process, and Trainer.train()
  * alone (C: feature generation, training, model writing — no Python reading),
- * the stricter comparison, used for the ratios. The order alternates every
+ * the stricter comparison, used for the ratios.
+ *
+ * A second peer is CRFsuite as a C process, as the issue measured it with
+ * `crfsuite learn` / `crfsuite tag`: scripts/bench/peers/crfsuite/driver.c, a
+ * small front end on the same C library (built by build.sh beside it from the
+ * npm package `crfsuite`'s sources; its AP and PA models are byte-identical to
+ * python-crfsuite's). Its whole process — reading the data file in C, training
+ * or tagging, writing — is the "C process" column and the second ratio.
+ * --cli PATH picks the binary (built there when missing); --cli none skips it.
+ * The order alternates every
  * repetition; medians and the spread (min–max) are printed, then a table of
  * nadir / CRFsuite ratios and one JSON line.
  *
@@ -32,6 +40,7 @@
  *     [--tools ../shared/tools] [--out /tmp/nadir-vs-crfsuite] [--repeat 3]
  *     [--lbfgs-repeat 2] [--only ap,pa,lbfgs,lbfgs2,tag] [--epochs 10] [--iterations 100]
  *     [--nadir "node bin/nadir.js"] [--input crfsuite|conll] [--features observed|all]
+ *     [--cli /tmp/nadir-vs-crfsuite/crfsuite-cli | none]
  *     [--before "node /tmp/nadir-before/bin/nadir.js"]   (a second nadir build in the
  *      same repetitions: the before/after of an optimization, both against CRFsuite)
  *
@@ -61,6 +70,7 @@ const a = benchArgs({
   input: "crfsuite",
   features: "observed",
   before: "",
+  cli: "",
 });
 if (a.input !== "crfsuite" && a.input !== "conll") {
   process.stderr.write(`ERROR: --input: expected crfsuite or conll, got ${a.input}\n`);
@@ -69,6 +79,19 @@ if (a.input !== "crfsuite" && a.input !== "conll") {
 mkdirSync(a.out, { recursive: true });
 const only = new Set(a.only.split(","));
 const helper = join(here, "vs-crfsuite.py");
+
+/** The C front end (scripts/bench/peers/crfsuite), built when missing; null: not measured. */
+const cli: string | null = (() => {
+  if (a.cli === "none") return null;
+  const bin = a.cli || join(a.out, "crfsuite-cli");
+  if (existsSync(bin)) return bin;
+  const r = spawnSync("sh", [join(here, "peers/crfsuite/build.sh"), bin], { encoding: "utf8" });
+  if (r.status === 0 && existsSync(bin)) return bin;
+  process.stderr.write(
+    `note: the C front end was not built (${r.stderr.trim()}); its columns stay empty\n`,
+  );
+  return null;
+})();
 
 // CRFsuite data files, as CRFsuite's example script writes them
 const data: Record<string, string> = {};
@@ -140,6 +163,24 @@ function nadirTrain(alg: string, bin = nadir, who = "nadir"): Run {
   ]);
 }
 
+/** The same training as a C process: the front end reads the file, trains, writes the model. */
+function cliTrain(alg: string): Run {
+  const m = join(a.out, `cli-${alg}.crfsuite`);
+  const algorithm = alg === "lbfgs2" ? "lbfgs" : alg;
+  const n = algorithm === "lbfgs" ? a.iterations : a.epochs;
+  const params = ["-p", `max_iterations=${n}`];
+  if (algorithm === "lbfgs") params.push("-p", "c1=0", "-p", "c2=1");
+  return timed([cli!, "learn", "-a", algorithm, ...params, "-m", m, data.train!]);
+}
+
+function cliTag(alg: string): Run & { f1: number } {
+  const out = join(a.out, `cli-${alg}.pred`);
+  const m = join(a.out, `cli-${alg}.crfsuite`);
+  const r = timed([cli!, "tag", "-m", m, data.test!]);
+  writeFileSync(out, r.stdout);
+  return { ...r, f1: f1(out) };
+}
+
 function crfTrain(alg: string): Run & { trainS: number } {
   const m = join(a.out, `crfsuite-${alg}.crfsuite`);
   const algorithm = alg === "lbfgs2" ? "lbfgs" : alg;
@@ -209,6 +250,10 @@ interface Row {
   before: number[];
   beforeRss: number[];
   beforeF1?: number;
+  /** the C front end's whole process */
+  cli: number[];
+  cliRss: number[];
+  cliF1?: number;
 }
 const rows: Row[] = [];
 
@@ -224,12 +269,20 @@ for (const alg of ["ap", "pa", "lbfgs", "lbfgs2"]) {
     peerRss: [],
     before: [],
     beforeRss: [],
+    cli: [],
+    cliRss: [],
   };
   for (let i = 0; i < reps; i++) {
-    const order = i % 2 === 0 ? ["nadir", "before", "peer"] : ["peer", "before", "nadir"];
+    const order =
+      i % 2 === 0 ? ["nadir", "before", "peer", "cli"] : ["cli", "peer", "before", "nadir"];
     for (const who of order) {
       if (who === "before" && !before) continue;
-      if (who === "nadir") {
+      if (who === "cli" && !cli) continue;
+      if (who === "cli") {
+        const r = cliTrain(alg);
+        row.cli.push(r.wall);
+        row.cliRss.push(r.rssMb);
+      } else if (who === "nadir") {
         const r = nadirTrain(alg);
         row.nadir.push(r.wall);
         row.nadirRss.push(r.rssMb);
@@ -249,6 +302,7 @@ for (const alg of ["ap", "pa", "lbfgs", "lbfgs2"]) {
   row.nadirF1 = nadirTag(alg).f1;
   row.peerF1 = crfTag(alg).f1;
   if (before) row.beforeF1 = nadirTag(alg, before, "before").f1;
+  if (cli) row.cliF1 = cliTag(alg).f1;
   rows.push(row);
   const med = (xs: number[]) => median(xs).toFixed(2);
   process.stderr.write(
@@ -269,12 +323,22 @@ if (only.has("tag")) {
     peerRss: [],
     before: [],
     beforeRss: [],
+    cli: [],
+    cliRss: [],
   };
+  if (cli && !existsSync(join(a.out, `cli-${alg}.crfsuite`))) cliTrain(alg);
   for (let i = 0; i < Number(a.repeat) + 2; i++) {
-    const order = i % 2 === 0 ? ["nadir", "before", "peer"] : ["peer", "before", "nadir"];
+    const order =
+      i % 2 === 0 ? ["nadir", "before", "peer", "cli"] : ["cli", "peer", "before", "nadir"];
     for (const who of order) {
       if (who === "before" && !before) continue;
-      if (who === "peer") {
+      if (who === "cli" && !cli) continue;
+      if (who === "cli") {
+        const r = cliTag(alg);
+        row.cli.push(r.wall);
+        row.cliRss.push(r.rssMb);
+        row.cliF1 = r.f1;
+      } else if (who === "peer") {
         const r = crfTag(alg);
         row.peer.push(r.wall);
         row.peerRss.push(r.rssMb);
@@ -301,8 +365,8 @@ const lines = [
   "",
   `nadir vs CRFsuite (python-crfsuite ${pyVersion()}), CoNLL-2000; CRFsuite reads the data files of conll2crfsuite.py, nadir ${conll ? "the CoNLL columns with graphs/chunk.json" : "the same files with graphs/crfsuite.json"}; medians [min–max] over the repetitions, interleaved`,
   "",
-  `| run | nadir s | CRFsuite s (train() / process) | time ratio | nadir RSS MB | CRFsuite RSS MB | RSS ratio | F1 nadir / CRFsuite | target |${before ? " before: time ratio, RSS ratio, F1 |" : ""}`,
-  `| --- | --- | --- | --- | --- | --- | --- | --- | --- |${before ? " --- |" : ""}`,
+  `| run | nadir s | CRFsuite s (train() / process) | time ratio | nadir RSS MB | CRFsuite RSS MB | RSS ratio | F1 nadir / CRFsuite | target |${cli ? " C process s | time ratio vs C process | C RSS MB | RSS ratio vs C |" : ""}${before ? " before: time ratio, RSS ratio, F1 |" : ""}`,
+  `| --- | --- | --- | --- | --- | --- | --- | --- | --- |${cli ? " --- | --- | --- | --- |" : ""}${before ? " --- |" : ""}`,
 ];
 const json: Record<string, unknown> = {
   bench: "vs-crfsuite",
@@ -322,8 +386,16 @@ for (const r of rows) {
   const peerCol = r.peerProcess
     ? `${median(r.peer).toFixed(2)} [${spread(r.peer)}] / ${median(r.peerProcess).toFixed(2)}`
     : `${median(r.peer).toFixed(2)} [${spread(r.peer)}]`;
+  const hasCli = r.cli.length > 0;
+  const cr = hasCli ? median(r.nadir) / median(r.cli) : Number.NaN;
+  const crr = hasCli ? median(r.nadirRss) / median(r.cliRss) : Number.NaN;
+  const cliCols = !cli
+    ? ""
+    : hasCli
+      ? ` ${median(r.cli).toFixed(2)} [${spread(r.cli)}] | **${cr.toFixed(2)}** | ${median(r.cliRss).toFixed(0)} | **${crr.toFixed(2)}** |`
+      : " — | — | — | — |";
   lines.push(
-    `| ${r.what} | ${median(r.nadir).toFixed(2)} [${spread(r.nadir)}] | ${peerCol} | **${tr.toFixed(2)}** | ${median(r.nadirRss).toFixed(0)} | ${median(r.peerRss).toFixed(0)} | **${rr.toFixed(2)}** | ${r.nadirF1?.toFixed(2)} / ${r.peerF1?.toFixed(2)} | ${goals.join(", ")} |${before ? ` ${(median(r.before) / median(r.peer)).toFixed(2)}, ${(median(r.beforeRss) / median(r.peerRss)).toFixed(2)}, ${r.beforeF1?.toFixed(2)} |` : ""}`,
+    `| ${r.what} | ${median(r.nadir).toFixed(2)} [${spread(r.nadir)}] | ${peerCol} | **${tr.toFixed(2)}** | ${median(r.nadirRss).toFixed(0)} | ${median(r.peerRss).toFixed(0)} | **${rr.toFixed(2)}** | ${r.nadirF1?.toFixed(2)} / ${r.peerF1?.toFixed(2)} | ${goals.join(", ")} |${cliCols}${before ? ` ${(median(r.before) / median(r.peer)).toFixed(2)}, ${(median(r.beforeRss) / median(r.peerRss)).toFixed(2)}, ${r.beforeF1?.toFixed(2)} |` : ""}`,
   );
   json[r.what.split(" (")[0]!.replace(" ", "_")] = {
     nadir_s: r.nadir,
@@ -335,6 +407,15 @@ for (const r of rows) {
     rss_ratio: Number(rr.toFixed(3)),
     nadir_f1: r.nadirF1,
     crfsuite_f1: r.peerF1,
+    ...(hasCli
+      ? {
+          cli_s: r.cli,
+          cli_rss_mb: r.cliRss,
+          cli_f1: r.cliF1,
+          cli_time_ratio: Number(cr.toFixed(3)),
+          cli_rss_ratio: Number(crr.toFixed(3)),
+        }
+      : {}),
     ...(before
       ? {
           before_s: r.before,
