@@ -8,21 +8,29 @@
  *
  *   npx tsx scripts/bench/deep.ts --task pos|chunk|ner|cws
  *     [--graph graphs/TASK-deep.json --epochs N --loss nll --hidden H --lr R --batch B]
- *     [--hybrid 0|1 --embeddings none --linear 0|1 --linear-clusters 0|1 --test 0|1]
+ *     [--hybrid 0|1 --embeddings none --linear 0|1 --linear-graph SPEC --test 0|1]
  *     [--attr-dropout P (sparse attribute dropout) --chars F --char-dim D --char-width W (character module)]
+ *     [--net-fields col:dim,… (more network fields) --extra-templates "a[0],b[-1]|b[0]"]
  *
- * `--linear-clusters 1` adds the Turian et al. representation attributes to
- * the linear model (cluster ids of the learned word vectors, ±1 window: see
- * embeddings/SOURCE.md) — the "linear + learned representations" row;
- * `--clusters a.txt.gz,b.txt.gz` adds the granularities of several files;
- * `--ambiguity 1` adds ambiguity-class attributes (the training set's tag
- * dictionary, jackknifed on train) to both models.
+ * Everything else comes from the spec, as `nadir train --graph` reads it:
+ * its lookup columns (cluster ids of the learned word vectors, Turian et al.
+ * 2010: `lookup(lw0, embeddings/en-clusters.txt.gz, 1)`) and ambiguity
+ * classes (`ambiguity(lw0, 10)`: the training set's tag dictionary,
+ * jackknifed on train) — see src/architecture/derived-tables.ts. The linear
+ * model of the same run is the deep spec without its network section (the
+ * same sparse attributes), or `--linear-graph` (e.g. graphs/pos.json).
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { gunzipSync } from "node:zlib";
 import { readCorpus } from "../../src/architecture/corpus.ts";
+import {
+  bindLookups,
+  fitAmbiguity,
+  jackknifed,
+  setFold,
+  withOwnTables,
+} from "../../src/architecture/derived-tables.ts";
 import {
   encodeSentence,
   FeatureExtractor,
@@ -62,11 +70,10 @@ const args = benchArgs({
   hybrid: "",
   embeddings: "",
   linear: "1",
-  "linear-clusters": "0",
+  "linear-graph": "",
   deep: "1",
   test: "1",
   seed: "1",
-  clusters: "embeddings/en-clusters.txt.gz",
   "max-train": "",
   "skip-below": "",
   warm: "0",
@@ -74,10 +81,9 @@ const args = benchArgs({
   l2: "",
   dropout: "",
   average: "",
+  "average-net": "",
   "linear-opt": "",
-  "deep-clusters": "0",
   "attr-dropout": "",
-  ambiguity: "0",
   "extra-templates": "",
   "net-fields": "",
   chars: "",
@@ -90,7 +96,6 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 const r2 = (v: number) => Math.round(v * 100) / 100;
 
 interface Task {
-  linear: string;
   deep: string;
   train: string;
   dev: string | null;
@@ -100,7 +105,6 @@ interface Task {
 
 const TASKS: Record<string, Task> = {
   pos: {
-    linear: "graphs/pos.json",
     deep: "graphs/pos-deep.json",
     train: "corpora/ud-english-ewt/en_ewt-ud-train.conllu.gz",
     dev: "corpora/ud-english-ewt/en_ewt-ud-dev.conllu.gz",
@@ -108,7 +112,6 @@ const TASKS: Record<string, Task> = {
     linearOptions: { epochs: 10 },
   },
   chunk: {
-    linear: "graphs/chunk.json",
     deep: "graphs/chunk-deep.json",
     train: "../shared/corpora/conll2000/train.txt",
     dev: null,
@@ -116,7 +119,6 @@ const TASKS: Record<string, Task> = {
     linearOptions: { epochs: 10 },
   },
   ner: {
-    linear: "graphs/ner.json",
     deep: "graphs/ner-deep.json",
     train: "../shared/corpora/conll2002/esp.train",
     dev: "../shared/corpora/conll2002/esp.testa",
@@ -130,7 +132,6 @@ const TASKS: Record<string, Task> = {
   },
   cws: {
     // characters with B/M/E/S labels, converted from these CoNLL-U files into a temporary directory
-    linear: "graphs/cws.json",
     deep: "graphs/cws-deep.json",
     train: "../shared/corpora/ud-chinese-gsd-v1.4/zh-ud-train.conllu",
     dev: "../shared/corpora/ud-chinese-gsd-v1.4/zh-ud-dev.conllu",
@@ -139,198 +140,12 @@ const TASKS: Record<string, Task> = {
   },
 };
 
-/** Word → cluster ids (coarse, fine) of the learned vectors (scripts/embeddings-clusters.ts). */
-function readClusters(path: string): Map<string, [string, string]> {
-  let buf = readFileSync(path);
-  if (buf[0] === 0x1f && buf[1] === 0x8b) buf = gunzipSync(buf);
-  const m = new Map<string, [string, string]>();
-  for (const line of buf.toString("utf8").split("\n")) {
-    const f = line.split("\t");
-    if (f.length === 3) m.set(f[0]!, [f[1]!, f[2]!]);
-  }
-  return m;
-}
-
-/**
- * The linear spec plus cluster attributes: per cluster file i two columns
- * (coarse, fine; `k`/`kf`, then `k2`/`kf2`, …) inserted before the label
- * column; templates k[-1], k[0], k[1], kf[-1], kf[0], kf[1], kf[-1]|kf[0],
- * kf[0]|kf[1] for the first file, k2[0], kf2[-1], kf2[0], kf2[1] for the others.
- */
-function withClusters(
-  spec: GraphSpec,
-  sents: readonly SentenceLike[],
-  clusters: Map<string, [string, string]> | Map<string, [string, string]>[],
-): { spec: GraphSpec; sents: SentenceLike[] } {
-  const files = Array.isArray(clusters) ? clusters : [clusters];
-  const src = JSON.parse(JSON.stringify(spec.source)) as Record<string, unknown>;
-  const wordCol = spec.columns.w ?? 0;
-  const conllu = spec.format === "conllu";
-  const width = sents.find((s) => s.tokens.length > 0)!.tokens[0]!.length;
-  // conllu: append after the 10 columns; conll: insert before the label (last) column
-  const at = conllu ? width : width - 1;
-  const names: string[] = [];
-  const templates = [...(src.templates as string[])];
-  files.forEach((_, i) => {
-    const k = i === 0 ? "k" : `k${i + 1}`;
-    const kf = i === 0 ? "kf" : `kf${i + 1}`;
-    names.push(k, kf);
-    if (i === 0)
-      templates.push(
-        "k[-1]",
-        "k[0]",
-        "k[1]",
-        "kf[-1]",
-        "kf[0]",
-        "kf[1]",
-        "kf[-1]|kf[0]",
-        "kf[0]|kf[1]",
-      );
-    else templates.push(`${k}[0]`, `${kf}[-1]`, `${kf}[0]`, `${kf}[1]`);
-  });
-  const cols = src.columns;
-  if (Array.isArray(cols)) src.columns = [...cols, ...names];
-  else {
-    const o = { ...(cols as Record<string, unknown>) };
-    names.forEach((n, j) => {
-      o[n] = at + j;
-    });
-    src.columns = o;
-  }
-  if (!conllu) src.label = -1;
-  src.templates = templates;
-  src.name = `${spec.name}+clusters`;
-  const out = sents.map((s) => ({
-    ...s,
-    tokens: s.tokens.map((tok) => {
-      const w = tok[wordCol]!.toLowerCase().replace(/[0-9]/g, "0");
-      const t = tok.slice();
-      const add: string[] = [];
-      for (const m of files) {
-        const c = m.get(w) ?? ["?", "?"];
-        add.push(c[0], c[1]);
-      }
-      t.splice(at, 0, ...add);
-      return t;
-    }),
-  }));
-  return { spec: parseSpec(src, String(src.name)), sents: out };
-}
-
-/**
- * Ambiguity classes (the tag dictionary of classic taggers): a word's class
- * is the sorted set of labels it carries in the training set (each at least
- * 5% of its occurrences; words seen once: "?"). Training sentences get the
- * classes of the other folds (10-fold jackknife: a word's own label does not
- * leak into its class), dev and test those of the whole training set.
- */
-function ambiguityClasses(
-  spec: GraphSpec,
-  train: readonly SentenceLike[],
-  folds = 10,
-): { train: (i: number) => Map<string, string>; full: Map<string, string> } {
-  const wordCol = spec.columns.w ?? 0;
-  const key = (tok: readonly string[]) => tok[wordCol]!.toLowerCase().replace(/[0-9]/g, "0");
-  const count = (skip: number) => {
-    const m = new Map<string, Map<string, number>>();
-    train.forEach((s, i) => {
-      if (i % folds === skip) return;
-      for (const tok of s.tokens) {
-        const w = key(tok);
-        const l = labelOf(tok, spec.label) ?? "";
-        const c = m.get(w) ?? new Map<string, number>();
-        m.set(w, c);
-        c.set(l, (c.get(l) ?? 0) + 1);
-      }
-    });
-    const out = new Map<string, string>();
-    for (const [w, c] of m) {
-      let n = 0;
-      for (const v of c.values()) n += v;
-      if (n < 2) continue;
-      const tags = [...c].filter(([, v]) => v >= 0.05 * n).map(([t]) => t);
-      out.set(w, tags.sort().join("|"));
-    }
-    return out;
-  };
-  const per: Map<string, string>[] = [];
-  for (let f = 0; f < folds; f++) per.push(count(f));
-  return { train: (i) => per[i % folds]!, full: count(-1) };
-}
-
-/** The spec plus an ambiguity-class column `ac` (templates ac[-1], ac[0], ac[1], ac[0]|ac[1], ac[-1]|ac[0]). */
-function withAmbiguity(
-  spec: GraphSpec,
-  sents: readonly SentenceLike[],
-  classes: (i: number) => Map<string, string>,
-): { spec: GraphSpec; sents: SentenceLike[] } {
-  const src = JSON.parse(JSON.stringify(spec.source)) as Record<string, unknown>;
-  const wordCol = spec.columns.w ?? 0;
-  const conllu = spec.format === "conllu";
-  const width = sents.find((s) => s.tokens.length > 0)!.tokens[0]!.length;
-  const at = conllu ? width : width - 1;
-  const cols = src.columns;
-  if (Array.isArray(cols)) src.columns = [...cols, "ac"];
-  else src.columns = { ...(cols as Record<string, unknown>), ac: at };
-  if (!conllu) src.label = -1;
-  src.templates = [
-    ...(src.templates as string[]),
-    "ac[-1]",
-    "ac[0]",
-    "ac[1]",
-    "ac[-1]|ac[0]",
-    "ac[0]|ac[1]",
-  ];
-  src.name = `${spec.name}+ac`;
-  const out = sents.map((s, i) => {
-    const m = classes(i);
-    return {
-      ...s,
-      tokens: s.tokens.map((tok) => {
-        const t = tok.slice();
-        t.splice(at, 0, m.get(tok[wordCol]!.toLowerCase().replace(/[0-9]/g, "0")) ?? "?");
-        return t;
-      }),
-    };
-  });
-  return { spec: parseSpec(src, String(src.name)), sents: out };
-}
-
-/**
- * The spec and the three splits with the run's extra attributes: the cluster
- * columns (when `clusters`) and, with --ambiguity 1, the ambiguity classes
- * (jackknifed on train, from all of train for dev and test).
- */
-function withExtraAttributes(
-  spec: GraphSpec,
-  train: readonly SentenceLike[],
-  dev: readonly SentenceLike[],
-  test: readonly SentenceLike[],
-  clusters: boolean,
-): { spec: GraphSpec; train: SentenceLike[]; dev: SentenceLike[]; test: SentenceLike[] } {
-  let out = { spec, train: [...train], dev: [...dev], test: [...test] };
-  if (clusters) {
-    const cl = args.clusters.split(",").map(readClusters);
-    const a = withClusters(spec, train, cl);
-    out = {
-      spec: a.spec,
-      train: a.sents,
-      dev: withClusters(spec, dev, cl).sents,
-      test: withClusters(spec, test, cl).sents,
-    };
-  }
-  if (args.ambiguity === "1") {
-    const base = out.spec;
-    const ac = ambiguityClasses(base, out.train);
-    const a = withAmbiguity(base, out.train, ac.train);
-    out = {
-      spec: a.spec,
-      train: a.sents,
-      dev: withAmbiguity(base, out.dev, () => ac.full).sents,
-      test: withAmbiguity(base, out.test, () => ac.full).sents,
-    };
-  }
-  return out;
+/** The spec without its network section: the linear model over the same sparse attributes. */
+function withoutNetwork(spec: GraphSpec): GraphSpec {
+  const src = { ...(spec.source as Record<string, unknown>) };
+  delete src.network;
+  src.name = `${spec.name}-linear`;
+  return parseSpec(src, String(src.name));
 }
 
 /** The spec plus templates (comma-separated; over its own or added columns). */
@@ -386,22 +201,17 @@ try {
   let linearModel: ReturnType<typeof trainTagger>["model"] | null = null;
   // --- the linear model, same run ---------------------------------------------------------
   if (args.linear !== "0") {
-    let lspec = loadSpec(task.linear);
-    let ltrain = train;
-    let ldev = dev;
-    let ltest = test;
-    ({
-      spec: lspec,
-      train: ltrain,
-      dev: ldev,
-      test: ltest,
-    } = withExtraAttributes(lspec, train, dev, test, args["linear-clusters"] === "1"));
-    lspec = withTemplates(lspec, args["extra-templates"]);
+    const lspec = withTemplates(
+      args["linear-graph"]
+        ? loadSpec(args["linear-graph"])
+        : withoutNetwork(loadSpec(args.graph || task.deep)),
+      args["extra-templates"],
+    );
     const t0 = performance.now();
     const r = trainTagger({
       spec: lspec,
-      train: ltrain,
-      dev: ldev,
+      train,
+      dev,
       options: task.linearOptions,
       onEpoch: (e) =>
         log(`linear epoch ${e.epoch}: dev ${e.dev?.toFixed(2)} (${e.seconds.toFixed(1)} s)`),
@@ -409,10 +219,10 @@ try {
     const trainS = (performance.now() - t0) / 1000;
     // a warm start maps weights by attribute name and label: extra attributes on either side are skipped
     linearModel = r.model;
-    const ev = evaluateTagger(r.model, wantTest ? ltest : ldev);
+    const ev = evaluateTagger(r.model, wantTest ? test : dev);
     const score =
       args.task === "cws"
-        ? taskScore(lspec, goldOf(lspec, wantTest ? ltest : ldev), ev.predictions)
+        ? taskScore(lspec, goldOf(lspec, wantTest ? test : dev), ev.predictions)
         : ev.chunks && lspec.metric === "chunk-f1"
           ? ev.chunks.f1
           : ev.accuracy;
@@ -427,18 +237,14 @@ try {
   if (args.deep !== "0") {
     let spec = loadSpec(args.graph || task.deep);
     const net = networkOf(spec);
-    let dtrain = train;
-    let ddev = dev;
-    let dtest = test;
-    // the hybrid's linear part gets the extra attributes (the network reads the same columns as before)
-    ({
-      spec,
-      train: dtrain,
-      dev: ddev,
-      test: dtest,
-    } = withExtraAttributes(spec, train, dev, test, args["deep-clusters"] === "1"));
+    const dtrain = train;
+    const ddev = dev;
+    const dtest = test;
     // the spec's network section travels in its source: the templates only add sparse attributes
-    spec = withTemplates(spec, args["extra-templates"]);
+    spec = withOwnTables(withTemplates(spec, args["extra-templates"]));
+    // the spec's table columns: lookup files read, ambiguity classes counted (jackknifed on train)
+    bindLookups(spec);
+    fitAmbiguity(spec, dtrain);
     if (!net) throw new NadirError("E_SPEC", `${spec.name}: no network section`);
     if (args.hidden) net.hidden = Number(args.hidden);
     if (args.window) net.window = Number(args.window);
@@ -474,6 +280,7 @@ try {
     if (args["attr-dropout"]) topt.attrDropout = Number(args["attr-dropout"]);
     if (args.aux) topt.aux = Number(args.aux);
     if (args.average) topt.average = args.average === "1";
+    if (args["average-net"]) topt.averageNetwork = args["average-net"];
     if (args["linear-opt"]) topt.linearOptimizer = args["linear-opt"];
     if (args.loss) topt.loss = args.loss;
     log(
@@ -490,8 +297,20 @@ try {
     const pretrained: (Pretrained | null)[] = [];
     for (const f of net.fields)
       pretrained.push(f.embeddings ? await readPretrained(f.embeddings) : null);
-    const arch = NetworkChain.build(spec, net, L, dtrain, fx.numAttributes, rows, pretrained);
-    for (let i = 0; i < dtrain.length; i++) arch.bind(set.instances[i]!, dtrain[i]!.tokens);
+    const arch = NetworkChain.build(
+      spec,
+      net,
+      L,
+      jackknifed(spec, dtrain),
+      fx.numAttributes,
+      rows,
+      pretrained,
+    );
+    for (let i = 0; i < dtrain.length; i++) {
+      setFold(spec, i);
+      arch.bind(set.instances[i]!, dtrain[i]!.tokens);
+    }
+    setFold(spec, -1);
     const W0 = arch.init(Number(args.seed), pretrained);
     let warmed = false;
     if (args.warm === "1" && linearModel !== null && net.hybrid) {
@@ -559,8 +378,7 @@ try {
       hybrid: net.hybrid,
       warm_start: warmed,
       embeddings: net.fields.some((f) => f.embeddings !== null),
-      clusters: args["deep-clusters"] === "1",
-      ambiguity: args.ambiguity === "1",
+      tables: spec.derived.filter((d) => d.table !== undefined).map((d) => `${d.name}=${d.expr}`),
       chars: net.chars,
       options: topt,
     });
