@@ -138,6 +138,12 @@ export interface ExtractorState {
   vocabs: string[][];
   stride: number;
   keys: number[] | Int32Array;
+  /**
+   * Given attributes (CRFsuite format): the names as NameTable.encode writes
+   * them (UTF-8, one after another), instead of one vocabulary of strings
+   * and keys 0…n−1 — what a model file stores (no JSON string per name).
+   */
+  names?: { text: Uint8Array; start: Int32Array };
 }
 
 /**
@@ -592,10 +598,16 @@ export class FeatureExtractor {
     this.unigram = this.templates.map(() => new Int32Array(0));
   }
 
-  /** The vocabularies and attribute tuples a model file needs, for the attributes `keep`. */
-  state(keep?: ArrayLike<number>): ExtractorState {
+  /**
+   * The vocabularies and attribute tuples a model file needs, for the
+   * attributes `keep`. Given attributes come as a UTF-8 name table (`names`)
+   * unless `vocab` asks for them as one vocabulary of strings.
+   */
+  state(keep?: ArrayLike<number>, vocab = false): ExtractorState {
     if (this.raw) {
-      // given attributes: one vocabulary (the names), stride 1, key i = i
+      const encoded = vocab ? null : this.raw.encode(keep);
+      if (encoded) return { vocabs: [], stride: 1, keys: new Int32Array(0), names: encoded };
+      // a name UTF-8 cannot carry: one vocabulary (the names), stride 1, key i = i
       const n = keep ? keep.length : this.raw.size;
       const names = new Array<string>(n);
       for (let i = 0; i < n; i++) names[i] = this.raw.name(keep ? keep[i]! : i);
@@ -614,6 +626,19 @@ export class FeatureExtractor {
   }
 
   private restore(st: ExtractorState): void {
+    if (this.raw && st.names) {
+      if (st.vocabs.length !== 0 || st.stride !== 1 || st.keys.length !== 0)
+        throw new NadirError(
+          "E_MODEL",
+          `attribute names: expected no vocabulary, stride 1 and no keys beside the name table, got ${st.vocabs.length}, ${st.stride} and ${st.keys.length}`,
+        );
+      try {
+        this.raw = NameTable.decode(st.names.text, st.names.start);
+      } catch (e) {
+        throw new NadirError("E_MODEL", (e as Error).message);
+      }
+      return;
+    }
     if (this.raw) {
       const names = st.vocabs[0];
       if (st.vocabs.length !== 1 || st.stride !== 1 || !Array.isArray(names))

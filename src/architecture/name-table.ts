@@ -17,12 +17,13 @@ export class NameTable {
   private start: Int32Array;
   private count = 0;
 
-  constructor(capacity = 1 << 12) {
+  /** Room for `capacity` names of `units` code units in all (both grow when needed). */
+  constructor(capacity = 1 << 12, units = 16 * capacity) {
     let cap = 16;
     while (cap < 2 * capacity) cap *= 2;
     this.slots = new Int32Array(2 * cap);
     this.mask = cap - 1;
-    this.arena = new Uint16Array(16 * capacity);
+    this.arena = new Uint16Array(Math.max(16, units));
     this.start = new Int32Array(capacity + 1);
   }
 
@@ -84,6 +85,106 @@ export class NameTable {
         null,
         this.arena.subarray(j, Math.min(hi, j + 8192)) as unknown as number[],
       );
+    }
+    return out;
+  }
+
+  /**
+   * The names `keep` (default: all, in id order) as UTF-8, one after another:
+   * name i is text[start[i], start[i + 1]). A model file stores the table so
+   * (no JSON string per name); null when a name is not well-formed UTF-16
+   * (a lone surrogate, which UTF-8 cannot carry).
+   */
+  encode(keep?: ArrayLike<number>): { text: Uint8Array; start: Int32Array } | null {
+    const n = keep ? keep.length : this.count;
+    const start = new Int32Array(n + 1);
+    let bytes = 0;
+    let ascii = true;
+    for (let i = 0; i < n; i++) {
+      const a = keep ? keep[i]! : i;
+      bytes += this.start[a + 1]! - this.start[a]!;
+    }
+    let text: Uint8Array = new Uint8Array(bytes);
+    const arena = this.arena;
+    const enc = new TextEncoder();
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const a = keep ? keep[i]! : i;
+      const lo = this.start[a]!;
+      const hi = this.start[a + 1]!;
+      let j = lo;
+      while (j < hi && arena[j]! < 0x80) j++;
+      if (j === hi) {
+        if (at + (hi - lo) > text.length) text = grow(text, at + (hi - lo));
+        for (let k = lo; k < hi; k++) text[at++] = arena[k]!;
+      } else {
+        // a name with non-ASCII characters: through the encoder
+        ascii = false;
+        const name = this.name(a);
+        if (LONE_SURROGATE.test(name)) return null;
+        const utf8 = enc.encode(name);
+        if (at + utf8.length > text.length) text = grow(text, at + utf8.length);
+        text.set(utf8, at);
+        at += utf8.length;
+      }
+      start[i + 1] = at;
+    }
+    return { text: ascii ? text : text.slice(0, at), start };
+  }
+
+  /**
+   * The table of names given as `encode` writes them (ids 0, 1, … in order).
+   * Throws (plain Error) when the offsets are not increasing within the text,
+   * a name is not valid UTF-8, or a name occurs twice.
+   */
+  static decode(text: Uint8Array, start: Int32Array): NameTable {
+    const n = start.length - 1;
+    if (n < 0 || start[0] !== 0 || start[n] !== text.length)
+      throw new Error("attribute names: offsets do not cover the text");
+    for (let i = 0; i < n; i++)
+      if (start[i + 1]! < start[i]!)
+        throw new Error(`attribute names: offset ${i + 1} goes backwards`);
+    // a name has at most as many UTF-16 code units as UTF-8 bytes: the arena never grows
+    const out = new NameTable(Math.max(1, n), text.length);
+    const arena = out.arena;
+    const dec = new TextDecoder("utf-8", { fatal: true });
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const lo = start[i]!;
+      const hi = start[i + 1]!;
+      let j = lo;
+      while (j < hi && text[j]! < 0x80) j++;
+      if (j === hi) {
+        for (let k = lo; k < hi; k++) arena[at++] = text[k]!;
+      } else {
+        let name: string;
+        try {
+          name = dec.decode(text.subarray(lo, hi));
+        } catch {
+          throw new Error(`attribute names: name ${i} is not valid UTF-8`);
+        }
+        for (let k = 0; k < name.length; k++) arena[at++] = name.charCodeAt(k);
+      }
+      const a = out.start[i]!;
+      let h = 0x811c9dc5 | 0;
+      for (let k = a; k < at; k++) h = Math.imul(h ^ arena[k]!, 0x01000193);
+      out.start[i + 1] = at;
+      // place it (the table has room for all n), meeting any equal name on the way
+      const slots = out.slots;
+      const ostart = out.start;
+      let p = h & out.mask;
+      for (let id1 = slots[2 * p + 1]!; id1 !== 0; id1 = slots[2 * p + 1]!) {
+        if (slots[2 * p] === h && ostart[id1]! - ostart[id1 - 1]! === at - a) {
+          const lo = ostart[id1 - 1]!;
+          let k = 0;
+          while (k < at - a && arena[lo + k] === arena[a + k]) k++;
+          if (k === at - a) throw new Error(`attribute names: name ${i} occurs twice`);
+        }
+        p = (p + 1) & out.mask;
+      }
+      slots[2 * p] = h;
+      slots[2 * p + 1] = i + 1;
+      out.count = i + 1;
     }
     return out;
   }
@@ -173,4 +274,13 @@ export class NameTable {
       if (id1 !== 0) this.place(old[q]!, id1 - 1);
     }
   }
+}
+
+/** A UTF-16 surrogate without its other half. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function grow(a: Uint8Array, need: number): Uint8Array {
+  const b = new Uint8Array(Math.max(2 * a.length, need));
+  b.set(a);
+  return b;
 }

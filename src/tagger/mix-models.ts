@@ -61,7 +61,7 @@ export function combineModels(
   const raw = spec.format === "crfsuite";
   const slots = partSlots(spec);
   const nT = spec.templates.length;
-  const states = models.map((m) => m.fx.state());
+  const states = models.map((m) => m.fx.state(undefined, true)); // names as strings, to merge
   const stride = states[0]!.stride;
   const nSlots = states[0]!.vocabs.length;
   const vocabs = Array.from({ length: nSlots }, () => new Dictionary());

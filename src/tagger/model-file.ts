@@ -87,7 +87,15 @@ export function encodeModelFile(m: ModelFileSource): Uint8Array {
   };
   const rowPtr = rows?.rowPtr ?? new Int32Array(0);
   const rowLabel = rows?.rowLabel ?? new Int32Array(0);
-  return encodeContainer(MODEL_FORMAT, header, { W, keys: keys.slice(), rowPtr, rowLabel }, 6);
+  const names: Record<string, SectionArray> = st.names
+    ? { names: st.names.text, nameStart: st.names.start }
+    : {};
+  return encodeContainer(
+    MODEL_FORMAT,
+    header,
+    { W, keys: keys.slice(), rowPtr, rowLabel, ...names },
+    6,
+  );
 }
 
 /**
@@ -156,7 +164,15 @@ export function decodeModelFile(bytes: Uint8Array, name: string): ModelFileParts
       : table("W", Float64Array, h.K);
   for (let k = 0; k < W.length; k++)
     if (!Number.isFinite(W[k]!)) return bad(`weight ${k} is ${W[k]}`);
-  const keys = table("keys", Int32Array, A * h.stride);
+  // given attributes: the names as UTF-8 text and offsets (keys empty), or (older files) a vocabulary
+  const names =
+    tables.names !== undefined || tables.nameStart !== undefined
+      ? {
+          text: table("names", Uint8Array, tables.names?.length ?? 0),
+          start: table("nameStart", Int32Array, A + 1),
+        }
+      : undefined;
+  const keys = table("keys", Int32Array, names ? 0 : A * h.stride);
   let rows: StateRows | null = null;
   if (h.sparse) {
     const rowPtr = table("rowPtr", Int32Array, A + 1);
@@ -171,7 +187,12 @@ export function decodeModelFile(bytes: Uint8Array, name: string): ModelFileParts
   }
   let fx: FeatureExtractor;
   try {
-    fx = new FeatureExtractor(spec, { vocabs: h.vocabs, stride: h.stride, keys });
+    fx = new FeatureExtractor(spec, {
+      vocabs: h.vocabs,
+      stride: h.stride,
+      keys,
+      ...(names ? { names } : {}),
+    });
   } catch (e) {
     return bad((e as Error).message);
   }

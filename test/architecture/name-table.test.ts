@@ -82,4 +82,51 @@ describe("NameTable", () => {
     expect(t.find(row, a, row.length, NameTable.hash(row, a, row.length))).toBe(0);
     expect(t.find(row, a, row.length - 1, NameTable.hash(row, a, row.length - 1))).toBe(-1);
   });
+
+  it("round-trips through encode/decode as UTF-8 (fuzz: ASCII, accents, CJK, astral, a kept subset)", () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(name, { maxLength: 200 }),
+        fc.integer({ min: 1, max: 3 }),
+        (names, step) => {
+          const t = new NameTable(4);
+          for (const s of names) t.add(s);
+          const keep = names
+            .map((_, i) => i)
+            .filter((i) => i % step === 0)
+            .reverse();
+          const e = t.encode(keep)!;
+          expect(e.start.length).toBe(keep.length + 1);
+          expect(new TextDecoder().decode(e.text)).toBe(keep.map((i) => names[i]).join(""));
+          const d = NameTable.decode(e.text, e.start);
+          expect(d.size).toBe(keep.length);
+          keep.forEach((old, i) => {
+            expect(d.name(i)).toBe(names[old]);
+            expect(d.get(names[old]!)).toBe(i);
+          });
+          expect(d.add("new-name")).toBe(keep.length);
+        },
+      ),
+      { seed: 11, numRuns: 300 },
+    );
+  });
+
+  it("refuses what decode cannot trust: duplicates, bad offsets, invalid UTF-8", () => {
+    const enc = (s: string) => new TextEncoder().encode(s);
+    const ok = NameTable.decode(enc("abcd"), Int32Array.of(0, 2, 4));
+    expect(ok.name(1)).toBe("cd");
+    expect(() => NameTable.decode(enc("abab"), Int32Array.of(0, 2, 4))).toThrow(/occurs twice/);
+    expect(() => NameTable.decode(enc("abcd"), Int32Array.of(0, 3, 2, 4))).toThrow(/backwards/);
+    expect(() => NameTable.decode(enc("abcd"), Int32Array.of(0, 2, 5))).toThrow(/do not cover/);
+    expect(() => NameTable.decode(enc("abcd"), Int32Array.of(1, 4))).toThrow(/do not cover/);
+    expect(() => NameTable.decode(Uint8Array.of(0x61, 0xc3), Int32Array.of(0, 2))).toThrow(/UTF-8/);
+  });
+
+  it("encodes nothing when a name holds a lone surrogate (UTF-8 cannot carry it)", () => {
+    const t = new NameTable();
+    t.add("ok");
+    t.add("bad\uD800");
+    expect(t.encode()).toBeNull();
+    expect(t.encode([0])).not.toBeNull();
+  });
 });

@@ -17,6 +17,7 @@ import {
 } from "../../src/architecture/features.ts";
 import { LinearChain, observedRows } from "../../src/architecture/linear-chain.ts";
 import { loadSpec } from "../../src/architecture/spec.ts";
+import { decodeContainer, encodeContainer } from "../../src/core/container.ts";
 import { NadirError } from "../../src/core/errors.ts";
 import { Rng } from "../../src/core/rng.ts";
 import {
@@ -36,6 +37,7 @@ import {
   ParallelObjective,
   type ShardEvaluator,
 } from "../../src/optimize/parallel.ts";
+import { Model } from "../../src/tagger/model.ts";
 import { run } from "../cli/harness.ts";
 
 const fixtures = new URL("../fixtures/crfsuite/", import.meta.url).pathname;
@@ -260,6 +262,59 @@ describe("training on CRFsuite data", () => {
     expect(() => tagger.predict([{ "w=a": "x" }] as never)).toThrow(
       /token 0: expected a finite number for attribute 'w=a'/,
     );
+  });
+
+  it("a model stores the attribute names as a UTF-8 table; files with a name vocabulary still load", () => {
+    const data = parseCrfsuiteData(readFileSync(join(fixtures, "tiny.train.txt"), "utf8"));
+    // non-ASCII names and an escaped colon go through the table too (on every token: they get weights)
+    for (const s of data) for (const tok of s.tokens) tok.push("w[0]=été", "中文\\:x");
+    const m = Tagger.train(data, { spec: "crfsuite", epochs: 3 }).model;
+    const fail = (msg: string): never => {
+      throw new Error(msg);
+    };
+    const fmt = { magic: "NADIRMDL", version: 2 };
+    const d = decodeContainer(m.toBytes(), fmt, fail);
+    if (d.legacy) throw new Error("legacy");
+    const text = d.sections.names as Uint8Array;
+    const start = d.sections.nameStart as Int32Array;
+    const A = d.header.attributes as number;
+    expect(start.length).toBe(A + 1);
+    expect(d.sections.keys!.length).toBe(0);
+    expect(d.header.vocabs).toEqual([]);
+    const names = Array.from({ length: A }, (_, i) =>
+      new TextDecoder().decode(text.subarray(start[i], start[i + 1])),
+    );
+    expect(names).toContain("w[0]=été");
+    expect(names).toContain("中文:x");
+    const sentences = data.map((s) => s.tokens);
+    const loaded = Model.fromBytes(m.toBytes());
+    for (const x of sentences) expect(loaded.tag(x)).toEqual(m.tag(x));
+    // the earlier form: one vocabulary of strings in the header, keys 0…A−1
+    const { names: _n, nameStart: _s, ...rest } = d.sections;
+    const older = encodeContainer(
+      fmt,
+      { ...d.header, vocabs: [names] },
+      { ...rest, keys: Int32Array.from({ length: A }, (_, i) => i) },
+      6,
+    );
+    const old = Model.fromBytes(older);
+    for (const x of sentences) expect(old.tag(x)).toEqual(m.tag(x));
+    // a table that names an attribute twice is refused, not loaded
+    const dup = names.map((n, i) => (i === 1 ? names[0]! : n));
+    const bytes = dup.map((n) => new TextEncoder().encode(n));
+    const dupStart = new Int32Array(A + 1);
+    bytes.forEach((b, i) => {
+      dupStart[i + 1] = dupStart[i]! + b.length;
+    });
+    const dupText = new Uint8Array(dupStart[A]!);
+    bytes.forEach((b, i) => dupText.set(b, dupStart[i]!));
+    const twice = encodeContainer(
+      fmt,
+      d.header,
+      { ...d.sections, names: dupText, nameStart: dupStart },
+      6,
+    );
+    expect(() => Model.fromBytes(twice)).toThrow(/occurs twice/);
   });
 
   it("the parallel batch objective (L-BFGS's threads) keeps the values: 2 threads = 1 thread", () => {
