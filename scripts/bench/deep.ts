@@ -40,6 +40,7 @@ import {
 } from "../../src/architecture/features.ts";
 import { observedRows } from "../../src/architecture/linear-chain.ts";
 import {
+  combineNetworks,
   type NetInstance,
   NetworkChain,
   networkOf,
@@ -82,6 +83,7 @@ const args = benchArgs({
   dropout: "",
   average: "",
   "average-net": "",
+  ensemble: "",
   "linear-opt": "",
   "attr-dropout": "",
   "extra-templates": "",
@@ -297,40 +299,14 @@ try {
     const pretrained: (Pretrained | null)[] = [];
     for (const f of net.fields)
       pretrained.push(f.embeddings ? await readPretrained(f.embeddings) : null);
-    const arch = NetworkChain.build(
-      spec,
-      net,
-      L,
-      jackknifed(spec, dtrain),
-      fx.numAttributes,
-      rows,
-      pretrained,
-    );
-    for (let i = 0; i < dtrain.length; i++) {
-      setFold(spec, i);
-      arch.bind(set.instances[i]!, dtrain[i]!.tokens);
-    }
-    setFold(spec, -1);
-    const W0 = arch.init(Number(args.seed), pretrained);
-    let warmed = false;
-    if (args.warm === "1" && linearModel !== null && net.hybrid) {
-      // start the hybrid's linear part at the linear model of this run (by attribute name and label)
-      const lw = linearModel.weightsFor(fx, arch.linear, set.labels.names);
-      const ws = Number(args["warm-scale"]);
-      for (let k = 0; k < arch.linear.K; k++) W0[k] = lw[k]! * ws;
-      warmed = true;
-    }
-    log(
-      `deep: K = ${arch.K} (linear ${arch.linear.K}, network ${arch.K - arch.linear.K}), ` +
-        `${fx.numAttributes} attributes, vocabularies ${arch.vocabs.map((v) => v.size).join("/")}`,
-    );
-    const encode = (s: SentenceLike): NetInstance =>
-      arch.bind(encodeSentence(fx, s, set.labels, false), s.tokens);
-    const devX = ddev.map(encode);
     const devGold = goldOf(spec, ddev);
     const names = set.labels.names;
     const out = new Int32Array(1024);
-    const decode = (xs: readonly NetInstance[], W: Float64Array): string[][] => {
+    const decodeWith = (
+      arch: NetworkChain,
+      xs: readonly NetInstance[],
+      W: Float64Array,
+    ): string[][] => {
       arch.frozen = true;
       const pred = xs.map((x) => {
         viterbiInto(arch.potentials(x, W), out);
@@ -339,29 +315,78 @@ try {
       arch.frozen = false;
       return pred;
     };
-    const r = trainDeep(
-      arch,
-      W0,
-      set.instances,
-      topt,
-      { backend: viterbiBackend, constraintsFor: () => undefined },
-      { score: (W) => taskScore(spec, devGold, decode(devX, W)) },
-      (e) =>
-        log(
-          `deep epoch ${e.epoch}: loss ${e.loss.toFixed(1)}, dev ${e.dev?.toFixed(2)} (${e.seconds.toFixed(1)} s, rss ${rssMb()} MB)`,
-        ),
-    );
+    // --ensemble N (or network.train.ensemble): N members, seeds seed … seed + N − 1, one network chain
+    const nMembers = Number(args.ensemble || net.train.ensemble || 1);
+    const members: { arch: NetworkChain; W: Float64Array }[] = [];
+    const memberDev: number[] = [];
+    let r: ReturnType<typeof trainDeep> | null = null;
+    let warmed = false;
+    for (let m = 0; m < nMembers; m++) {
+      const arch = NetworkChain.build(
+        spec,
+        net,
+        L,
+        jackknifed(spec, dtrain),
+        fx.numAttributes,
+        rows,
+        pretrained,
+      );
+      for (let i = 0; i < dtrain.length; i++) {
+        setFold(spec, i);
+        arch.bind(set.instances[i]!, dtrain[i]!.tokens);
+      }
+      setFold(spec, -1);
+      const W0 = arch.init(Number(args.seed) + m, pretrained);
+      if (args.warm === "1" && linearModel !== null && net.hybrid) {
+        // start the hybrid's linear part at the linear model of this run (by attribute name and label)
+        const lw = linearModel.weightsFor(fx, arch.linear, set.labels.names);
+        const ws = Number(args["warm-scale"]);
+        for (let k = 0; k < arch.linear.K; k++) W0[k] = lw[k]! * ws;
+        warmed = true;
+      }
+      log(
+        `deep${nMembers > 1 ? ` member ${m + 1}/${nMembers}` : ""}: K = ${arch.K} (linear ${arch.linear.K}, network ${arch.K - arch.linear.K}), ` +
+          `${fx.numAttributes} attributes, vocabularies ${arch.vocabs.map((v) => v.size).join("/")}`,
+      );
+      const devX = ddev.map((s) => arch.bind(encodeSentence(fx, s, set.labels, false), s.tokens));
+      r = trainDeep(
+        arch,
+        W0,
+        set.instances,
+        { ...topt, seed: Number(topt.seed ?? args.seed) + m },
+        { backend: viterbiBackend, constraintsFor: () => undefined },
+        { score: (W) => taskScore(spec, devGold, decodeWith(arch, devX, W)) },
+        (e) =>
+          log(
+            `deep epoch ${e.epoch}: loss ${e.loss.toFixed(1)}, dev ${e.dev?.toFixed(2)} (${e.seconds.toFixed(1)} s, rss ${rssMb()} MB)`,
+          ),
+      );
+      memberDev.push(r.reports[r.bestEpoch - 1]?.dev ?? Number.NaN);
+      members.push({ arch, W: r.W });
+    }
+    const final = nMembers === 1 ? members[0]! : combineNetworks(spec, members);
+    const arch = final.arch;
+    const finalW = final.W;
+    const encode = (s: SentenceLike): NetInstance =>
+      arch.bind(encodeSentence(fx, s, set.labels, false), s.tokens);
+    const decode = (xs: readonly NetInstance[], W: Float64Array) => decodeWith(arch, xs, W);
+    const ensembleDev =
+      nMembers > 1 ? taskScore(spec, devGold, decode(ddev.map(encode), finalW)) : null;
+    if (ensembleDev !== null)
+      log(
+        `deep ensemble of ${nMembers}: dev ${ensembleDev.toFixed(2)} (members ${memberDev.map((d) => d.toFixed(2)).join(", ")})`,
+      );
     const trainS = (performance.now() - t0) / 1000;
     // tagging: encode + network (cached first-layer projections) + Viterbi
     const evalSet = wantTest ? dtest : ddev;
     arch.invalidate();
-    decode([encode(evalSet[0]!)], r.W); // not timed: the first call sizes the caches
+    decode([encode(evalSet[0]!)], finalW); // not timed: the first call sizes the caches
     const t1 = performance.now();
-    const pred = decode(evalSet.map(encode), r.W);
+    const pred = decode(evalSet.map(encode), finalW);
     const tagS = (performance.now() - t1) / 1000;
     // a second pass: the first-layer projections of the words seen are cached (a tagger's steady state)
     const t2 = performance.now();
-    decode(evalSet.map(encode), r.W);
+    decode(evalSet.map(encode), finalW);
     const tagWarmS = (performance.now() - t2) / 1000;
     let tokens = 0;
     for (const s of evalSet) tokens += s.tokens.length;
@@ -369,8 +394,9 @@ try {
     Object.assign(result, {
       score: r2(score),
       split: wantTest ? "test" : "dev",
-      dev: r2(r.reports[r.bestEpoch - 1]?.dev ?? Number.NaN),
-      best_epoch: r.bestEpoch,
+      dev: r2(ensembleDev ?? memberDev[0]!),
+      best_epoch: r!.bestEpoch,
+      ...(nMembers > 1 ? { ensemble: nMembers, member_dev: memberDev.map(r2) } : {}),
       train_s: r2(trainS),
       tag_tokens_per_s: Math.round(tokens / tagS),
       tag_tokens_per_s_warm: Math.round(tokens / tagWarmS),

@@ -1133,3 +1133,80 @@ export function parsePretrained(
   }
   return { dim, words, vectors };
 }
+
+/**
+ * An ensemble as one network chain: the mean energy E = (1/n) Σᵢ E(Wᵢ, Y, X)
+ * of n trained members of the same spec (e.g. seeds). The linear parts share
+ * attributes and labels, so their weights are averaged; the networks sit side
+ * by side — fields and hidden units concatenated, W1 block diagonal (member i's
+ * inputs feed only member i's units), W2 = [W2₁ … W2ₙ]/n, b2 = mean of the
+ * b2ᵢ — so U_net = (1/n) Σᵢ U_net,i exactly and the result is one model file.
+ * Members with a character module are refused.
+ */
+export function combineNetworks(
+  spec: GraphSpec,
+  members: readonly { arch: NetworkChain; W: Float64Array }[],
+): { arch: NetworkChain; W: Float64Array } {
+  const first = members[0];
+  if (first === undefined) throw new NadirError("E_ARG", "combineNetworks: no member");
+  const a0 = first.arch;
+  for (const { arch } of members) {
+    if (arch.charLay !== null)
+      throw new NadirError("E_UNSUPPORTED", "an ensemble of networks with a character module");
+    if (
+      arch.L !== a0.L ||
+      arch.linear.K !== a0.linear.K ||
+      arch.c !== a0.c ||
+      arch.settings.activation !== a0.settings.activation ||
+      arch.settings.hybrid !== a0.settings.hybrid
+    )
+      throw new NadirError(
+        "E_ARG",
+        "combineNetworks: the members differ in labels, linear part, window or activation",
+      );
+  }
+  const n = members.length;
+  const settings: NetworkSettings = {
+    ...a0.settings,
+    hidden: members.reduce((s, m) => s + m.arch.H, 0),
+    fields: members.flatMap((m) => m.arch.settings.fields),
+    chars: null,
+  };
+  const vocabs = members.flatMap((m) => m.arch.vocabs);
+  const out = new NetworkChain(spec, settings, a0.L, vocabs, a0.linear.A, a0.linear.rows);
+  const W = new Float64Array(out.K);
+  const Hn = out.H;
+  const L = out.L;
+  for (let k = 0; k < a0.linear.K; k++) {
+    let s = 0;
+    for (const m of members) s += m.W[k]!;
+    W[k] = s / n;
+  }
+  let fo = 0; // first field of the member in the ensemble
+  let ho = 0; // first hidden unit of the member
+  for (const { arch: a, W: Wm } of members) {
+    const H = a.H;
+    for (let f = 0; f < a.F; f++) {
+      const size = a.vocabs[f]!.size * a.dims[f]!;
+      W.set(Wm.subarray(a.embOff[f]!, a.embOff[f]! + size), out.embOff[fo + f]!);
+    }
+    for (let s = 0; s <= 2 * a.c; s++) {
+      for (let f = 0; f < a.F; f++) {
+        for (let j = 0; j < a.dims[f]!; j++) {
+          const rowOld = s * a.D + a.colOff[f]! + j;
+          const rowNew = s * out.D + out.colOff[fo + f]! + j;
+          for (let h = 0; h < H; h++)
+            W[out.w1Off + rowNew * Hn + ho + h] = Wm[a.w1Off + rowOld * H + h]!;
+        }
+      }
+    }
+    for (let h = 0; h < H; h++) W[out.b1Off + ho + h] = Wm[a.b1Off + h]!;
+    for (let l = 0; l < L; l++) {
+      for (let h = 0; h < H; h++) W[out.w2Off + l * Hn + ho + h] = Wm[a.w2Off + l * H + h]! / n;
+      W[out.b2Off + l] = W[out.b2Off + l]! + Wm[a.b2Off + l]! / n;
+    }
+    fo += a.F;
+    ho += H;
+  }
+  return { arch: out, W };
+}

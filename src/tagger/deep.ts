@@ -7,6 +7,7 @@ import type {
 } from "../architecture/features.ts";
 import type { StateRows } from "../architecture/linear-chain.ts";
 import {
+  combineNetworks,
   NetworkChain,
   type NetworkSettings,
   type Pretrained,
@@ -55,7 +56,11 @@ export interface NetworkTraining {
  * loss and backend of the table through the shared EnergyObjective): build the
  * field vocabularies from the training sentences (non-empty ones, in the order
  * the training set holds them), start from pretrained embeddings where the
- * spec names them, select the best epoch on dev with `score`.
+ * spec names them, select the best epoch on dev with `score`. With
+ * `network.train.ensemble: n`, n members (seeds seed … seed + n − 1) are
+ * trained one after the other and combined into one network chain whose
+ * energy is their mean (`combineNetworks`); the reports list the members'
+ * epochs one after the other.
  */
 export function trainNetwork(a: {
   spec: GraphSpec;
@@ -88,68 +93,94 @@ export function trainNetwork(a: {
     const path = embeddingPath(f.embeddings);
     return parsePretrained(readFileBytes(path), path);
   });
-  // ambiguity columns: each training sentence reads its jackknife fold's table (as the training set did)
-  const network = NetworkChain.build(
-    spec,
-    net,
-    L,
-    jackknifed(spec, sentences),
-    fx.numAttributes,
-    rows,
-    pretrained,
-  );
   if (sentences.length !== set.instances.length)
     throw new NadirError("E_ARG", "internal: training sentences and instances differ in number");
-  try {
-    for (let i = 0; i < sentences.length; i++) {
-      setFold(spec, i);
-      network.bind(set.instances[i]!, sentences[i]!.tokens);
-    }
-  } finally {
-    setFold(spec, -1);
-  }
-  const W0 = network.init(options.seed, pretrained);
   const names = set.labels.names;
-  const structures = structuresFor(network, a.backend);
-  let out = new Int32Array(256);
+  const dopts = deepOptions(net, a.explicit, options);
+  const n = ensembleSize(net);
   const dev = a.dev;
-  if (dev) for (let i = 0; i < dev.xs.length; i++) network.bind(dev.xs[i]!, dev.tokens[i]!);
-  const score = dev
-    ? (W: Float64Array): number => {
-        network.invalidate();
-        network.frozen = true;
-        try {
-          const pred = dev.xs.map((x) => {
-            if (out.length < x.T) out = new Int32Array(2 * x.T);
-            const st = structures.of(x);
-            st.bind(x, W, 1);
-            st.argmin(a.constraintsFor(x.T), out);
-            return Array.from(out.subarray(0, x.T), (l) => names[l]!);
-          });
-          return dev.score(pred);
-        } finally {
-          network.frozen = false;
-          network.invalidate();
-        }
+  const reports: EpochReport[] = [];
+  const members: { arch: NetworkChain; W: Float64Array }[] = [];
+  let bestEpoch = 0;
+  for (let i = 0; i < n; i++) {
+    // member i: seed + i (member 0 is the single network's run)
+    const network = NetworkChain.build(
+      spec,
+      net,
+      L,
+      jackknifed(spec, sentences), // ambiguity columns: each sentence under its jackknife fold
+      fx.numAttributes,
+      rows,
+      pretrained,
+    );
+    try {
+      for (let j = 0; j < sentences.length; j++) {
+        setFold(spec, j);
+        network.bind(set.instances[j]!, sentences[j]!.tokens);
       }
-    : undefined;
-  const r = trainDeep(
-    network,
-    W0,
-    set.instances,
-    deepOptions(net, a.explicit, options),
-    { backend: a.backend, constraintsFor: a.constraintsFor },
-    score ? { score } : undefined,
-    (e) =>
-      a.onEpoch?.({ epoch: e.epoch, mistakes: 0, loss: e.loss, dev: e.dev, seconds: e.seconds }),
-  );
-  const reports = r.reports.map((e) => ({
-    epoch: e.epoch,
-    mistakes: 0,
-    loss: e.loss,
-    dev: e.dev,
-    seconds: e.seconds,
-  }));
-  network.invalidate();
-  return { network, W: r.W, reports, bestEpoch: r.bestEpoch };
+    } finally {
+      setFold(spec, -1);
+    }
+    const W0 = network.init(options.seed + i, pretrained);
+    const structures = structuresFor(network, a.backend);
+    let out = new Int32Array(256);
+    if (dev) for (let j = 0; j < dev.xs.length; j++) network.bind(dev.xs[j]!, dev.tokens[j]!);
+    const score = dev
+      ? (W: Float64Array): number => {
+          network.invalidate();
+          network.frozen = true;
+          try {
+            const pred = dev.xs.map((x) => {
+              if (out.length < x.T) out = new Int32Array(2 * x.T);
+              const st = structures.of(x);
+              st.bind(x, W, 1);
+              st.argmin(a.constraintsFor(x.T), out);
+              return Array.from(out.subarray(0, x.T), (l) => names[l]!);
+            });
+            return dev.score(pred);
+          } finally {
+            network.frozen = false;
+            network.invalidate();
+          }
+        }
+      : undefined;
+    const first = reports.length;
+    const r = trainDeep(
+      network,
+      W0,
+      set.instances,
+      { ...dopts, seed: (dopts.seed ?? options.seed) + i },
+      { backend: a.backend, constraintsFor: a.constraintsFor },
+      score ? { score } : undefined,
+      (e) => {
+        // the members' epochs are numbered on, one after the other
+        const rep = {
+          epoch: first + e.epoch,
+          mistakes: 0,
+          loss: e.loss,
+          dev: e.dev,
+          seconds: e.seconds,
+        };
+        reports.push(rep);
+        a.onEpoch?.(rep);
+      },
+    );
+    bestEpoch = first + r.bestEpoch;
+    network.invalidate();
+    members.push({ arch: network, W: r.W });
+  }
+  if (n === 1) return { network: members[0]!.arch, W: members[0]!.W, reports, bestEpoch };
+  const e = combineNetworks(spec, members);
+  return { network: e.arch, W: e.W, reports, bestEpoch };
+}
+
+/** `network.train.ensemble`: how many members (seeds) the model averages the energies of (1: one network). */
+function ensembleSize(net: NetworkSettings): number {
+  const v = net.train.ensemble ?? 1;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > 16)
+    throw new NadirError(
+      "E_SPEC",
+      `network.train.ensemble: expected an integer from 1 to 16, got ${JSON.stringify(v)}`,
+    );
+  return v;
 }
