@@ -307,7 +307,7 @@ describe("training on CRFsuite data", () => {
       dupStart[i + 1] = dupStart[i]! + b.length;
     });
     const dupText = new Uint8Array(dupStart[A]!);
-    bytes.forEach((b, i) => dupText.set(b, dupStart[i]!));
+    for (let i = 0; i < A; i++) dupText.set(bytes[i]!, dupStart[i]!);
     const twice = encodeContainer(
       fmt,
       d.header,
