@@ -391,12 +391,24 @@ try {
     let tokens = 0;
     for (const s of evalSet) tokens += s.tokens.length;
     const score = taskScore(spec, goldOf(spec, evalSet), pred);
+    // an ensemble: each member alone on the same split too (member 1 is the single network of the seed)
+    const memberScores =
+      nMembers > 1
+        ? members.map((m) => {
+            const xs = evalSet.map((s) =>
+              m.arch.bind(encodeSentence(fx, s, set.labels, false), s.tokens),
+            );
+            return r2(taskScore(spec, goldOf(spec, evalSet), decodeWith(m.arch, xs, m.W)));
+          })
+        : [];
     Object.assign(result, {
       score: r2(score),
       split: wantTest ? "test" : "dev",
       dev: r2(ensembleDev ?? memberDev[0]!),
       best_epoch: r!.bestEpoch,
-      ...(nMembers > 1 ? { ensemble: nMembers, member_dev: memberDev.map(r2) } : {}),
+      ...(nMembers > 1
+        ? { ensemble: nMembers, member_dev: memberDev.map(r2), member_scores: memberScores }
+        : {}),
       train_s: r2(trainS),
       tag_tokens_per_s: Math.round(tokens / tagS),
       tag_tokens_per_s_warm: Math.round(tokens / tagWarmS),
