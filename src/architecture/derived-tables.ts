@@ -1,7 +1,7 @@
 import { NadirError } from "../core/errors.ts";
 import { gunzip, isGzip } from "../core/gzip.ts";
-import { hasNodeHost, nodeBuiltin, readFileBytes } from "../core/host.ts";
-import { shippedFile } from "../core/shipped.ts";
+import { readFileBytes } from "../core/host.ts";
+import { specFile } from "../core/shipped.ts";
 import type { AmbiguityTable, DerivedFn, LookupTable } from "./columns.ts";
 import { type GraphSpec, parseSpec } from "./spec.ts";
 
@@ -18,14 +18,6 @@ import { type GraphSpec, parseSpec } from "./spec.ts";
  * lookup file (every word of it: an unseen test word keeps its value), the
  * full ambiguity table.
  */
-
-/** A file named by a spec: as given when it exists, else in the package (`embeddings/…`). */
-export function packageFile(path: string, what: string): string {
-  if (!hasNodeHost() || nodeBuiltin("node:fs").existsSync(path)) return path;
-  const shipped = shippedFile(path);
-  if (nodeBuiltin("node:fs").existsSync(shipped)) return shipped;
-  throw new NadirError("E_IO", `${what} '${path}': no such file here or in the package`);
-}
 
 /** The value of a (base or derived) column for a token: its base field through the derived functions. */
 export function columnReader(
@@ -96,16 +88,18 @@ export function hasTables(spec: GraphSpec): boolean {
 }
 
 /**
- * Read the files of the spec's lookup columns (each file once); a table
- * already bound (a spec carried over from a model) is kept.
+ * Read the files of the spec's lookup columns (each file once), from the
+ * granted directories `dirs` or the package (`specFile`: a spec decides no
+ * path of its own); a table already bound (a spec carried over from a model)
+ * is kept.
  */
-export function bindLookups(spec: GraphSpec): void {
+export function bindLookups(spec: GraphSpec, dirs: readonly string[] = []): void {
   const byFile = new Map<string, Map<string, string[]>>();
   for (const t of lookupTables(spec)) {
     if (t.rows !== null) continue;
     let rows = byFile.get(t.file);
     if (rows === undefined) {
-      const path = packageFile(t.file, "lookup file (a spec's derived lookup)");
+      const path = specFile(t.file, "lookup file (a spec's derived lookup)", dirs);
       const bytes = readFileBytes(path);
       const text = new TextDecoder().decode(isGzip(bytes) ? gunzip(bytes) : bytes);
       rows = parseLookupText(text, path, 1);

@@ -47,3 +47,39 @@ export function resolveSpecPath(ref: string): string {
     `unknown spec '${ref}': expected a path to a JSON spec or a shipped name (${names.join(", ")})`,
   );
 }
+
+/**
+ * Where a file that a spec names (a network field's embeddings, a lookup
+ * table) is read from. A spec may come from anywhere (a download), so it
+ * decides no path of its own: the name must be relative and plain (segments
+ * without '..', '.', '\\' or ':'; no leading '/' or '~'), and it is looked
+ * for only under the directories the caller granted (the command line's
+ * `--files DIR`, the library's `files` option), in that order, then in the
+ * package (`embeddings/…`) — never relative to the working directory.
+ */
+export function specFile(name: string, what: string, dirs: readonly string[] = []): string {
+  const segments = name.split("/");
+  const plain =
+    name !== "" &&
+    !name.startsWith("~") &&
+    segments.every((s) => s !== "" && s !== "." && s !== ".." && !/[\\:]/.test(s));
+  if (!plain)
+    throw new NadirError(
+      "E_SPEC",
+      `${what} '${name}': a spec names files by a plain relative path (no absolute path, no '..'); they are read from the --files directories or the package`,
+    );
+  if (!hasNodeHost()) return shippedFile(name); // a browser: the package's URL
+  const fs = nodeBuiltin("node:fs", `reading ${what}`);
+  const path = nodeBuiltin("node:path", `reading ${what}`);
+  for (const d of dirs) {
+    const p = path.join(d, name);
+    if (fs.existsSync(p)) return p;
+  }
+  const shipped = shippedFile(name);
+  if (fs.existsSync(shipped)) return shipped;
+  const where = dirs.length > 0 ? `under ${dirs.join(", ")} nor ` : "";
+  throw new NadirError(
+    "E_IO",
+    `${what} '${name}': no such file ${where}in the package (grant a directory with --files DIR)`,
+  );
+}

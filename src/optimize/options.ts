@@ -184,6 +184,13 @@ export const TRAIN_OPTIONS = [
     file: true,
     help: "resume training from this checkpoint (same data and spec)",
   },
+  {
+    name: "files",
+    type: "string",
+    default: "",
+    file: true,
+    help: "a directory the spec's own files (network embeddings, lookup tables) are read from, besides the package's embeddings/ (a spec names them by a plain relative path)",
+  },
 ] as const satisfies readonly OptionDecl[];
 
 /** Resolved training options, inferred from TRAIN_OPTIONS. */

@@ -1,4 +1,4 @@
-import { jackknifed, packageFile, setFold } from "../architecture/derived-tables.ts";
+import { jackknifed, setFold } from "../architecture/derived-tables.ts";
 import type {
   FeatureExtractor,
   Instance,
@@ -16,6 +16,7 @@ import {
 import type { GraphSpec } from "../architecture/spec.ts";
 import { NadirError } from "../core/errors.ts";
 import { readFileBytes } from "../core/host.ts";
+import { specFile } from "../core/shipped.ts";
 import type { Constraints } from "../graph/constraints.ts";
 import type { Backend } from "../inference/types.ts";
 import { type DeepTrainOptions, trainDeep } from "../optimize/adam.ts";
@@ -24,12 +25,12 @@ import type { EpochReport } from "../optimize/selection.ts";
 import { structuresFor } from "../structure/index.ts";
 
 /**
- * Where a spec's embedding file is: as given when it exists (absolute, or
- * relative to the working directory), else in the package (the shipped
- * specs name `embeddings/…`).
+ * Where a spec's embedding file is: under the directory granted by
+ * `--files` (the library's `files`), else in the package (the shipped specs
+ * name `embeddings/…`); a spec decides no path of its own (`specFile`).
  */
-function embeddingPath(path: string): string {
-  return packageFile(path, "embeddings (a spec's network.fields[].embeddings)");
+function embeddingPath(path: string, files: string): string {
+  return specFile(path, "embeddings (a spec's network.fields[].embeddings)", files ? [files] : []);
 }
 
 /** Options of the deep trainer: the spec's network.train, then what the caller set explicitly. */
@@ -90,7 +91,7 @@ export function trainNetwork(a: {
   const L = set.labels.size;
   const pretrained: (Pretrained | null)[] = net.fields.map((f) => {
     if (!f.embeddings) return null;
-    const path = embeddingPath(f.embeddings);
+    const path = embeddingPath(f.embeddings, options.files);
     return parsePretrained(readFileBytes(path), path);
   });
   if (sentences.length !== set.instances.length)

@@ -122,8 +122,8 @@ function prepareTraining(input: Omit<TrainInput, "train">): Prepared {
   const split = splitSpecOptions(input.options as Record<string, unknown> | undefined);
   // table columns (lookup, ambiguity): this training's own tables, the lookup files read now
   const spec = withOwnTables(applySpecOptions(input.spec, split.spec));
-  bindLookups(spec);
   const options = trainOptions(spec.train, split.train);
+  bindLookups(spec, options.files ? [options.files] : []);
   const t0 = performance.now();
   const fx = new FeatureExtractor(spec);
   const builder = new TrainingSetBuilder(fx);

@@ -65,7 +65,13 @@ beforeAll(async () => {
   const lines = [...words].map((w) => `${w}\tc${w[0]}\tf${w.at(-1)}`);
   lines.push("zqxwabc\tct\tfe");
   writeFileSync(file, `${lines.join("\n")}\n`);
-  r = trainTagger({ spec: specOf(file), train, dev, options: { epochs: 2, seed: 3 } });
+  // the spec names the file relative to a directory the caller grants (files: dir)
+  r = trainTagger({
+    spec: specOf("clusters.txt"),
+    train,
+    dev,
+    options: { epochs: 2, seed: 3, files: dir },
+  });
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -83,10 +89,40 @@ describe("lookup and ambiguity columns in a trained model", () => {
   });
 
   it("the caller's spec is left without tables (training bound its own copy)", () => {
-    const mine = specOf(file);
-    trainTagger({ spec: mine, train: train.slice(0, 20), options: { epochs: 1, seed: 1 } });
+    const mine = specOf("clusters.txt");
+    trainTagger({
+      spec: mine,
+      train: train.slice(0, 20),
+      options: { epochs: 1, seed: 1, files: dir },
+    });
     expect((mine.derived.find((d) => d.name === "k")!.table as LookupTable).rows).toBeNull();
     expect((mine.derived.find((d) => d.name === "ac")!.table as AmbiguityTable).full).toBeNull();
+  });
+
+  it("a spec reads no file of its own choosing: an absolute or '..' path, or one outside the granted directory", () => {
+    const options = { epochs: 1, seed: 1, files: dir };
+    for (const bad of [file, "../clusters.txt", "/etc/passwd"])
+      expect(() => trainTagger({ spec: specOf(bad), train: train.slice(0, 5), options })).toThrow(
+        /a spec names files by a plain relative path/,
+      );
+    // the right name, but no directory granted: not read from the working directory either
+    expect(() =>
+      trainTagger({
+        spec: specOf("clusters.txt"),
+        train: train.slice(0, 5),
+        options: { epochs: 1 },
+      }),
+    ).toThrow(/no such file in the package \(grant a directory with --files DIR\)/);
+    // and a spec cannot grant itself a directory
+    expect(() =>
+      trainTagger({
+        spec: parseSpec(
+          { ...(specOf("clusters.txt").source as object), train: { files: "/" } },
+          "t",
+        ),
+        train: train.slice(0, 5),
+      }),
+    ).toThrow(/a spec may not name files/);
   });
 
   it("the model file carries the tables: the same answers and energies with the lookup file gone", () => {
