@@ -32,6 +32,8 @@
  * python-crfsuite's). Its whole process — reading the data file in C, training
  * or tagging, writing — is the "C process" column and the second ratio.
  * --cli PATH picks the binary (built there when missing); --cli none skips it.
+ * With --input conll its input is the CoNLL columns too: conll2crfsuite.py
+ * piped into it (CRFsuite has no templates, so that is its whole pipeline).
  * The order alternates every
  * repetition; medians and the spread (min–max) are printed, then a table of
  * nadir / CRFsuite ratios and one JSON line.
@@ -163,20 +165,33 @@ function nadirTrain(alg: string, bin = nadir, who = "nadir"): Run {
   ]);
 }
 
-/** The same training as a C process: the front end reads the file, trains, writes the model. */
+/**
+ * The C process's command: it reads the attribute file, or with --input conll
+ * the CoNLL columns through CRFsuite's extractor (conll2crfsuite.py piped
+ * into it: what a CRFsuite user runs, since CRFsuite has no templates).
+ */
+function cliCommand(args: string[], part: "train" | "test"): string[] {
+  if (!conll) return [cli!, ...args, data[part]!];
+  const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+  const tool = join(a.tools, "conll2crfsuite.py");
+  const pipe = `python3 ${q(tool)} < ${q(join(a.corpus, `${part}.txt`))} | ${[cli!, ...args, "-"].map(q).join(" ")}`;
+  return ["sh", "-c", pipe];
+}
+
+/** The same training as a C process: the front end reads the data, trains, writes the model. */
 function cliTrain(alg: string): Run {
   const m = join(a.out, `cli-${alg}.crfsuite`);
   const algorithm = alg === "lbfgs2" ? "lbfgs" : alg;
   const n = algorithm === "lbfgs" ? a.iterations : a.epochs;
   const params = ["-p", `max_iterations=${n}`];
   if (algorithm === "lbfgs") params.push("-p", "c1=0", "-p", "c2=1");
-  return timed([cli!, "learn", "-a", algorithm, ...params, "-m", m, data.train!]);
+  return timed(cliCommand(["learn", "-a", algorithm, ...params, "-m", m], "train"));
 }
 
 function cliTag(alg: string): Run & { f1: number } {
   const out = join(a.out, `cli-${alg}.pred`);
   const m = join(a.out, `cli-${alg}.crfsuite`);
-  const r = timed([cli!, "tag", "-m", m, data.test!]);
+  const r = timed(cliCommand(["tag", "-m", m], "test"));
   writeFileSync(out, r.stdout);
   return { ...r, f1: f1(out) };
 }

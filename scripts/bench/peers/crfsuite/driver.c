@@ -9,7 +9,7 @@
  *   crfsuite-cli tag -m MODEL DATA > PREDICTIONS
  *
  * ALGORITHM: lbfgs, l2sgd, ap (averaged-perceptron), pa (passive-aggressive),
- * arow. DATA: CRFsuite's format, one item per line (LABEL<TAB>ATTR[:VALUE]…),
+ * arow. DATA ("-": standard input, e.g. conll2crfsuite.py's output piped in): CRFsuite's format, one item per line (LABEL<TAB>ATTR[:VALUE]…),
  * a blank line between sequences; in an attribute `\:` is a colon and `\\` a
  * backslash, and the first unescaped colon starts the value (default 1).
  * Lines starting with '@' (declarations) are skipped. `tag` writes one
@@ -25,6 +25,14 @@ static void die(const char *msg, const char *arg)
 {
     fprintf(stderr, "ERROR: %s%s\n", msg, arg ? arg : "");
     exit(1);
+}
+
+/* The data file, or standard input for "-". */
+static FILE *open_data(const char *path)
+{
+    FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (fp == NULL) die("cannot open ", path);
+    return fp;
 }
 
 /* Unescape field f in place; return the value after the first unescaped ':' (1 if none). */
@@ -154,10 +162,9 @@ static int learn(int argc, char **argv)
             i++;
         }
     }
-    FILE *fp = fopen(path, "r");
-    if (fp == NULL) die("cannot open ", path);
+    FILE *fp = open_data(path);
     read_data(fp, data.attrs, data.labels, 1, append_instance, &data);
-    fclose(fp);
+    if (fp != stdin) fclose(fp);
     trainer->set_message_callback(trainer, NULL, quiet);
     int ret = trainer->train(trainer, &data, model, -1);
     trainer->release(trainer);
@@ -212,10 +219,9 @@ static int tag(int argc, char **argv)
     if (model->get_tagger(model, &s.tagger) || model->get_attrs(model, &attrs) ||
         model->get_labels(model, &s.labels))
         die("cannot read model ", modelPath);
-    FILE *fp = fopen(path, "r");
-    if (fp == NULL) die("cannot open ", path);
+    FILE *fp = open_data(path);
     read_data(fp, attrs, s.labels, 0, tag_instance, &s);
-    fclose(fp);
+    if (fp != stdin) fclose(fp);
     free(s.out);
     s.tagger->release(s.tagger);
     attrs->release(attrs);
