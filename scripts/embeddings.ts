@@ -3,6 +3,11 @@
  * directional contexts (the word 2 and 1 to the left and right among the
  * `--contexts` most frequent words), reduced to `--dim` dimensions by a
  * randomized SVD (Levy & Goldberg 2015: U·Σ^½ of the shifted PPMI matrix).
+ * `--window N` makes the vectors topical instead of syntactic: the contexts
+ * are every word within ±N positions (undirected) among the `--contexts`
+ * words that follow the `--skip` most frequent ones (function words left
+ * out) — words close in this space occur in the same passages, which is what
+ * the completion model's topic expert needs (embeddings/SOURCE.md).
  * Streams the Gutenberg etexts (gzip) and adds the word column of the
  * labeled training files as unlabeled text (`--extra FILE:COL`, weighted
  * `--extra-weight` times). Words are lowercased with digits mapped to 0 —
@@ -14,6 +19,7 @@
  *   npx tsx scripts/embeddings.ts --out embeddings/en-50d.txt.gz \
  *     [--corpus ../shared/corpora/gutenberg-full --vocab 40000 --contexts 1000 --dim 50]
  *     [--extra ../shared/corpora/ud-english-ewt/en_ewt-ud-train.conllu:1]
+ *     [--window 10 --skip 150 --contexts 5000]     (topical vectors)
  */
 import { createReadStream, readdirSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
@@ -30,6 +36,8 @@ const args = benchArgs({
   "extra-weight": "3",
   "max-files": "100000",
   seed: "7",
+  window: "0",
+  skip: "0",
 });
 
 const TOKEN = /[a-z]+(?:'[a-z]+)?|[0-9]+(?:[.,][0-9]+)*|[^\sa-z0-9]/g;
@@ -124,7 +132,9 @@ const C = Math.min(Number(args.contexts), byFreq.length);
 const vocab = byFreq.slice(0, V).map((e) => e[0]);
 const id = new Map<string, number>();
 for (let i = 0; i < vocab.length; i++) id.set(vocab[i]!, i);
-const OFFS = [-2, -1, 1, 2];
+const WIN = Number(args.window);
+const SKIP = Number(args.skip);
+const OFFS = WIN > 0 ? [0] : [-2, -1, 1, 2];
 const NC = C * OFFS.length;
 // pass 2: co-occurrence counts (float32, V × NC)
 const M = new Float32Array(V * NC);
@@ -136,6 +146,16 @@ for await (const { units, weight } of allUnits()) {
     const w = ids[t]!;
     if (w < 0) continue;
     const row = w * NC;
+    if (WIN > 0) {
+      // topical contexts: the words ranked SKIP … SKIP + C − 1 within ±WIN (undirected)
+      const hi = Math.min(T, t + WIN + 1);
+      for (let p = Math.max(0, t - WIN); p < hi; p++) {
+        const c = ids[p]! - SKIP;
+        if (p === t || c < 0 || c >= C) continue;
+        M[row + c] = M[row + c]! + weight;
+      }
+      continue;
+    }
     for (let k = 0; k < OFFS.length; k++) {
       const p = t + OFFS[k]!;
       if (p < 0 || p >= T) continue;

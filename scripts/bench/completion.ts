@@ -3,6 +3,8 @@
  *
  *   tsx scripts/bench/completion.ts --train-minutes 20           # the full text, NLL by NCE
  *   tsx scripts/bench/completion.ts --model M [--questions F --answers F]
+ *   tsx scripts/bench/completion.ts --model M --topic V.txt.gz [--topic-lambda 4,8,16]
+ *       [--topic-skip 150] [--ship PATH]     (a product of energies, see below)
  *
  * Trains on --corpus (default ../shared/corpora/gutenberg-full: the 522
  * gzipped etexts of the official MSR training text, read file by file;
@@ -16,12 +18,18 @@
  * --warm-minutes M also trains hinge for M minutes from the nll model;
  * --ship PATH writes the nll model restricted to the --ship-vocab most
  * frequent words with int8 rows (the model nadir complete loads by default).
+ * --topic V multiplies a topic expert into each --model (Lbl.withTopic: the
+ * topical vectors V of `scripts/embeddings.ts --window`, weight λ, the
+ * --topic-skip most frequent words left out of the sentence sum), scored for
+ * every λ of --topic-lambda; with --ship, the λ best on these questions is
+ * written with int8 rows (the model nadir complete loads by default).
  * The last line is JSON {"accuracy", "questions", ...} for the best model.
  * Default paths are relative to the working directory (run from the checkout).
  */
 import { mkdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
+import { readPretrained } from "../../src/architecture/network.ts";
 import { corpusFiles, encodeCorpus } from "../../src/complete/corpus.ts";
 import { Lbl } from "../../src/complete/lbl.ts";
 import { accuracy, parseLmFormat, type Scoring } from "../../src/complete/msr.ts";
@@ -52,6 +60,9 @@ const { values } = parseArgs({
     decay: { type: "boolean", default: false },
     adagrad: { type: "string", default: "entry" },
     subsample: { type: "string", default: "0" },
+    topic: { type: "string" },
+    "topic-lambda": { type: "string", default: "8" },
+    "topic-skip": { type: "string", default: "150" },
     init: { type: "string" },
     "acc-init": { type: "string", default: "0" },
     "warm-minutes": { type: "string", default: "0" },
@@ -87,6 +98,9 @@ interface Result {
   oov: number;
   bytes?: number;
   curve?: Point[];
+  /** the topic expert's weight and skip (--topic) */
+  lambda?: number;
+  skip?: number;
 }
 const results: Result[] = [];
 
@@ -118,11 +132,39 @@ function report(
 }
 
 if (values.model) {
+  const topic = values.topic ? await readPretrained(values.topic) : null;
+  const skip = Number(values["topic-skip"]);
   for (const path of values.model) {
     const m = Lbl.load(path);
-    report(path, m, Number(m.meta.seconds ?? 0), Number(m.meta.steps ?? 0), {
-      bytes: statSync(path).size,
-    });
+    const seconds = Number(m.meta.seconds ?? 0);
+    const steps = Number(m.meta.steps ?? 0);
+    report(path, m, seconds, steps, { bytes: statSync(path).size });
+    if (topic === null) continue;
+    // the product of energies, for each λ; the best on these questions is shipped
+    let best = { lambda: 0, acc: -1 };
+    for (const lambda of values["topic-lambda"].split(",").map(Number)) {
+      m.withTopic(topic, lambda, skip);
+      const acc = accuracy(m, qs, scoring);
+      if (acc > best.acc) best = { lambda, acc };
+      report(`${path} × topic (λ = ${lambda}, skip ${skip})`, m, seconds, steps, { lambda, skip });
+    }
+    if (values.ship) {
+      // the vectors' file name only (no path of this machine in a shipped file)
+      m.meta = {
+        ...m.meta,
+        topic: { vectors: basename(values.topic!), lambda: best.lambda, skip },
+      };
+      m.withTopic(topic, best.lambda, skip).save(values.ship, "i8");
+      report(
+        `shipped: ${path} × topic λ = ${best.lambda} (${values.ship})`,
+        Lbl.load(values.ship),
+        seconds,
+        steps,
+        {
+          bytes: statSync(values.ship).size,
+        },
+      );
+    }
   }
 } else {
   mkdirSync(values.out, { recursive: true });

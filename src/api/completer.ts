@@ -107,9 +107,14 @@ export class Completer {
     const model = this.model;
     // the model was trained on whole sentences, which end with punctuation:
     // a sentence that stops at the blank is closed with "."
+    const left = tokenize(parts[0]!);
     const right = tokenize(parts[1]!);
-    const ctx = model.context(tokenize(parts[0]!), right.length > 0 ? right : ["."]);
+    const ctx = model.context(left, right.length > 0 ? right : ["."]);
     const E = model.energies(ctx, new Float64Array(model.V));
+    // a product of energies: the topic expert's term for every word
+    const s = model.topicSum([...left, ...right]);
+    if (s !== null)
+      for (let w = FIRST_WORD; w < model.V; w++) E[w] = E[w]! + model.topicEnergy(w, s);
     const choices = (options.choices ?? [])
       .map((c) => String(c).trim().toLowerCase())
       .filter((c) => c !== "");

@@ -8,6 +8,9 @@
  * and the energy of a candidate word w with target embedding Q[w] and bias b[w] is
  *   E(context, w) = −(r · Q[w] + b[w]).
  * Lower is better. The reserved ids <unk> and <s> are never candidates.
+ *
+ * Optionally a second expert multiplies in (a product of energies, see
+ * `TopicExpert`): the energy of w is then E(context, w) + E_topic(sentence, w).
  */
 import {
   type ContainerFormat,
@@ -57,6 +60,21 @@ export function zeroParams(
   return { R: make(V * D), Q: make(V * D), b: make(V), W: make(C * D) };
 }
 
+/**
+ * A topic expert: topical word vectors T (V×dim, rows of unit norm; zero for
+ * words it lacks) and a weight λ ≥ 0. The words of the sentence around the
+ * blank — all of them, not a window — except the `skip` most frequent
+ * vocabulary words (function words) sum to s = Σ T[u]; a candidate w gets
+ * E_topic(w) = −λ·T[w]·s: minus λ times its total cosine similarity with the
+ * sentence (Zweig et al. 2012's "total similarity", as an energy).
+ */
+export interface TopicExpert {
+  T: Float32Array;
+  dim: number;
+  lambda: number;
+  skip: number;
+}
+
 export class Lbl {
   readonly vocab: Vocab;
   readonly V: number;
@@ -67,6 +85,8 @@ export class Lbl {
   readonly p: LblParams;
   /** free-form description stored with the model (loss, training time, ...) */
   meta: Record<string, unknown> = {};
+  /** the second expert of a product of energies, or null */
+  topic: TopicExpert | null = null;
   /** scratch: predicted vector r and its gradient */
   readonly r: Float64Array;
   readonly dr: Float64Array;
@@ -149,6 +169,64 @@ export class Lbl {
   energy(ctx: Int32Array, w: number): number {
     this.predict(ctx);
     return this.energyOf(w);
+  }
+
+  /**
+   * The topic expert's sentence vector s = Σ T[u] over `words` (the sentence
+   * without the blank; out-of-vocabulary words and the `skip` most frequent
+   * ones left out), or null without a topic expert.
+   */
+  topicSum(words: readonly string[]): Float64Array | null {
+    const tp = this.topic;
+    if (tp === null) return null;
+    const s = new Float64Array(tp.dim);
+    for (const u of words) {
+      const id = this.vocab.id(u);
+      if (id < FIRST_WORD + tp.skip) continue;
+      for (let d = 0, o = id * tp.dim; d < tp.dim; d++, o++) s[d] = s[d]! + tp.T[o]!;
+    }
+    return s;
+  }
+
+  /** E_topic(w) = −λ·T[w]·s for a sentence vector s from `topicSum` (0 without a topic expert). */
+  topicEnergy(w: number, s: Float64Array | null): number {
+    const tp = this.topic;
+    if (tp === null || s === null) return 0;
+    let dot = 0;
+    for (let d = 0, o = w * tp.dim; d < tp.dim; d++, o++) dot += tp.T[o]! * s[d]!;
+    return -tp.lambda * dot;
+  }
+
+  /**
+   * Attach a topic expert from word vectors (e.g. `scripts/embeddings.ts
+   * --window`: `words[i]`'s vector is vectors[i·dim …]); rows are normalized
+   * to unit length, words of the vocabulary the vectors lack get zero rows.
+   */
+  withTopic(
+    vectors: { dim: number; words: readonly string[]; vectors: ArrayLike<number> },
+    lambda: number,
+    skip: number,
+  ): this {
+    if (!(lambda >= 0) || !Number.isFinite(lambda))
+      throw new NadirError("E_ARG", `topic expert: expected λ ≥ 0, got ${lambda}`);
+    if (!Number.isInteger(skip) || skip < 0)
+      throw new NadirError(
+        "E_ARG",
+        `topic expert: expected skip to be an integer ≥ 0, got ${skip}`,
+      );
+    const dim = vectors.dim;
+    const T = new Float32Array(this.V * dim);
+    for (let i = 0; i < vectors.words.length; i++) {
+      const id = this.vocab.id(vectors.words[i]!);
+      if (id < FIRST_WORD) continue;
+      let n = 0;
+      for (let d = 0; d < dim; d++) n += vectors.vectors[i * dim + d]! ** 2;
+      n = Math.sqrt(n);
+      if (!(n > 0)) continue;
+      for (let d = 0; d < dim; d++) T[id * dim + d] = vectors.vectors[i * dim + d]! / n;
+    }
+    this.topic = { T, dim, lambda, skip };
+    return this;
   }
 
   /** Energies of every word into out (length V); reserved ids get +Infinity. */
@@ -375,6 +453,8 @@ export class Lbl {
     p.W.set(this.p.W);
     const m = new Lbl(vocab, D, this.left, this.right, p);
     m.meta = { ...this.meta, prunedTo: V };
+    if (this.topic !== null)
+      m.topic = { ...this.topic, T: this.topic.T.slice(0, V * this.topic.dim) };
     return m;
   }
 
@@ -386,7 +466,9 @@ export class Lbl {
    * and meta, and one CRC-32 covers header and tables. dtype "f32": sections
    * R, Q, b, W as float32. dtype "i8" (small files): each row of R and Q as a
    * float32 scale s and D int8 values v (row = s·v, s = max|row|/127) in
-   * sections Rs, Rq, Qs, Qq, then b and W as float32.
+   * sections Rs, Rq, Qs, Qq, then b and W as float32. A topic expert adds
+   * header `topic: { dim, lambda, skip }` and its rows as int8 with a float32
+   * scale each (sections Ts, Tq), whatever the dtype.
    */
   save(path: string, dtype: "f32" | "i8" = "f32"): void {
     writeFileAtomic(path, this.toBytes(dtype));
@@ -395,6 +477,7 @@ export class Lbl {
   /** The bytes of the model file (see `save`). */
   toBytes(dtype: "f32" | "i8" = "f32"): Uint8Array {
     const { R, Q, b, W } = this.p;
+    const tp = this.topic;
     const header = {
       format: "nadir-lbl",
       dtype,
@@ -403,13 +486,11 @@ export class Lbl {
       right: this.right,
       vocab: this.vocab.words,
       meta: this.meta,
+      ...(tp ? { topic: { dim: tp.dim, lambda: tp.lambda, skip: tp.skip } } : {}),
     };
     const f32 = (a: Vec): Float32Array =>
       a instanceof Float32Array ? a.slice() : Float32Array.from(a);
-    if (dtype === "f32")
-      return encodeContainer(LBL_FORMAT, header, { R: f32(R), Q: f32(Q), b: f32(b), W: f32(W) });
-    const D = this.D;
-    const quantize = (a: Vec): { s: Float32Array; q: Int8Array } => {
+    const quantize = (a: Vec, D: number): { s: Float32Array; q: Int8Array } => {
       const V = a.length / D;
       const s = new Float32Array(V);
       const q = new Int8Array(V * D);
@@ -424,8 +505,22 @@ export class Lbl {
       }
       return { s, q };
     };
-    const r = quantize(R);
-    const qq = quantize(Q);
+    const topicSections: Record<string, SectionArray> = {};
+    if (tp) {
+      const t = quantize(tp.T, tp.dim);
+      topicSections.Ts = t.s;
+      topicSections.Tq = t.q;
+    }
+    if (dtype === "f32")
+      return encodeContainer(LBL_FORMAT, header, {
+        R: f32(R),
+        Q: f32(Q),
+        b: f32(b),
+        W: f32(W),
+        ...topicSections,
+      });
+    const r = quantize(R, this.D);
+    const qq = quantize(Q, this.D);
     return encodeContainer(LBL_FORMAT, header, {
       Rs: r.s,
       Rq: r.q,
@@ -433,6 +528,7 @@ export class Lbl {
       Qq: qq.q,
       b: f32(b),
       W: f32(W),
+      ...topicSections,
     });
   }
 
@@ -518,6 +614,29 @@ export class Lbl {
     const model = new Lbl(vocab, D, h.left, h.right, p);
     model.meta =
       h.meta !== null && typeof h.meta === "object" ? (h.meta as Record<string, unknown>) : {};
+    if (h.topic !== undefined) {
+      const t = h.topic as Record<string, unknown>;
+      if (
+        t === null ||
+        typeof t !== "object" ||
+        !int(t.dim) ||
+        t.dim < 1 ||
+        !int(t.skip) ||
+        typeof t.lambda !== "number" ||
+        !(t.lambda >= 0) ||
+        !Number.isFinite(t.lambda)
+      )
+        return fail("bad topic expert (expected dim ≥ 1, lambda ≥ 0, skip ≥ 0)");
+      const s = table("Ts", Float32Array, V);
+      const q = table("Tq", Int8Array, V * t.dim);
+      const T = new Float32Array(V * t.dim);
+      for (let w = 0; w < V; w++) {
+        const scale = s[w]!;
+        if (!Number.isFinite(scale)) return fail("non-finite parameter");
+        for (let d = 0; d < t.dim; d++) T[w * t.dim + d] = scale * q[w * t.dim + d]!;
+      }
+      model.topic = { T, dim: t.dim, lambda: t.lambda, skip: t.skip };
+    }
     return model;
   }
 }

@@ -77,16 +77,20 @@ export function parseLmFormat(
  */
 export type Scoring = "blank" | "sentence";
 
-/** The energy of filling the blank of `q` with the word id `w` (see Scoring). */
+/**
+ * The energy of filling the blank of `q` with the word id `w` (see Scoring),
+ * plus the topic expert's E_topic(w) when the model has one.
+ */
 export function candidateEnergy(
   model: Lbl,
   q: CompletionQuestion,
   w: number,
   scoring: Scoring,
 ): number {
+  const topic = model.topic ? model.topicEnergy(w, model.topicSum([...q.left, ...q.right])) : 0;
   if (scoring === "blank") {
     model.predict(model.context(q.left, q.right));
-    return model.energyOf(w);
+    return model.energyOf(w) + topic;
   }
   const at = q.left.length;
   const words = [
@@ -106,7 +110,7 @@ export function candidateEnergy(
     model.predict(ctx);
     e += model.energyOf(y);
   }
-  return e;
+  return e + topic;
 }
 
 /**
