@@ -106,6 +106,27 @@ const TRAIN_OPTIONS: readonly OptionDecl[] = [
     choices: ["i8", "f32"],
     help: "i8: embedding rows as int8 with a float32 scale (4× smaller); f32: float32",
   },
+  {
+    name: "topic",
+    type: "string",
+    default: "",
+    file: true,
+    help: "multiply in a topic expert: topical word vectors (scripts/embeddings.ts --window 10 --skip 150 --contexts 5000 --dim 64)",
+  },
+  {
+    name: "topic-lambda",
+    type: "number",
+    default: 16,
+    min: 0,
+    help: "weight λ of the topic expert: E = E_lbl − λ·(total cosine similarity with the sentence)",
+  },
+  {
+    name: "topic-skip",
+    type: "int",
+    default: 150,
+    min: 0,
+    help: "the topic expert leaves the N most frequent words (function words) out of the sentence",
+  },
   flag("quiet", "no progress lines on stderr", "boolean"),
 ];
 
@@ -191,6 +212,14 @@ export const completeTrainCommand: Command = {
       init,
     );
     r.model.meta = { ...r.model.meta, corpus: { files: data.files, tokens: data.tokens } };
+    const topicPath = option<string>(v, "topic");
+    if (topicPath !== "") {
+      const { readPretrained } = await import("../architecture/network.ts");
+      const lambda = option<number>(v, "topic-lambda");
+      const skip = option<number>(v, "topic-skip");
+      r.model.withTopic(await readPretrained(topicPath), lambda, skip);
+      say(`topic expert: ${r.model.topic!.dim}-d vectors, λ = ${lambda}, skip ${skip}`);
+    }
     r.model.save(out, option<string>(v, "dtype") as "i8" | "f32");
     say(
       `wrote ${out}: ${r.steps} steps in ${r.seconds.toFixed(0)} s, loss ${r.avgLoss.toFixed(4)}`,

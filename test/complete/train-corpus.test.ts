@@ -295,7 +295,9 @@ describe("nadir complete train", () => {
     ]);
     expect(a.code).toBe(0);
     expect(JSON.parse(a.stdout).completions[0].word).toBe("hay");
-    // a warm start from that model, written as float32
+    // a warm start from that model, written as float32, with a topic expert multiplied in
+    const vectors = join(dir, "topic.txt");
+    writeFileSync(vectors, "3 2 1\nhay 3 1\nhorse 2 1\nbone 0 4\n");
     const warm = join(dir, "warm.lbl");
     const w = await run([
       "complete",
@@ -316,6 +318,12 @@ describe("nadir complete train", () => {
       "f32",
       "--model",
       warm,
+      "--topic",
+      vectors,
+      "--topic-lambda",
+      "2",
+      "--topic-skip",
+      "0",
       "--quiet",
     ]);
     expect(w.code, w.stderr).toBe(0);
@@ -323,6 +331,9 @@ describe("nadir complete train", () => {
     const wm = Lbl.load(warm);
     expect(wm.D).toBe(8);
     expect(wm.meta.init).toBeDefined();
+    expect(wm.topic).toMatchObject({ dim: 2, lambda: 2, skip: 0 });
+    const hay = wm.vocab.id("hay");
+    expect(wm.topic!.T[hay * 2]! / wm.topic!.T[hay * 2 + 1]!).toBeCloseTo(3, 1);
   });
 
   it("prints its own options and fails with one ERROR line", async () => {
