@@ -64,7 +64,8 @@ export function zeroParams(
  * A topic expert: topical word vectors T (V×dim, rows of unit norm; zero for
  * words it lacks) and a weight λ ≥ 0. The words of the sentence around the
  * blank — all of them, not a window — except the `skip` most frequent
- * vocabulary words (function words) sum to s = Σ T[u]; a candidate w gets
+ * vocabulary words (ids below FIRST_WORD + skip: training writes the
+ * vocabulary by decreasing count; the function words) sum to s = Σ T[u]; a candidate w gets
  * E_topic(w) = −λ·T[w]·s: minus λ times its total cosine similarity with the
  * sentence (Zweig et al. 2012's "total similarity", as an energy).
  */
@@ -215,6 +216,11 @@ export class Lbl {
         `topic expert: expected skip to be an integer ≥ 0, got ${skip}`,
       );
     const dim = vectors.dim;
+    if (!Number.isInteger(dim) || dim < 1 || vectors.vectors.length < vectors.words.length * dim)
+      throw new NadirError(
+        "E_ARG",
+        `topic expert: expected dim ≥ 1 and ${vectors.words.length}·dim values, got dim ${dim} and ${vectors.vectors.length} values`,
+      );
     const T = new Float32Array(this.V * dim);
     for (let i = 0; i < vectors.words.length; i++) {
       const id = this.vocab.id(vectors.words[i]!);
@@ -222,7 +228,7 @@ export class Lbl {
       let n = 0;
       for (let d = 0; d < dim; d++) n += vectors.vectors[i * dim + d]! ** 2;
       n = Math.sqrt(n);
-      if (!(n > 0)) continue;
+      if (!(n > 0) || !Number.isFinite(n)) continue; // a zero or non-finite row: no topic
       for (let d = 0; d < dim; d++) T[id * dim + d] = vectors.vectors[i * dim + d]! / n;
     }
     this.topic = { T, dim, lambda, skip };

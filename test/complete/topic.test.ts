@@ -48,6 +48,10 @@ describe("the topic expert", () => {
     expect(m.topicEnergy(m.vocab.id("on"), s)).toBe(-0);
     expect(() => tiny().withTopic(vectors, -1, 1)).toThrow(NadirError);
     expect(() => tiny().withTopic(vectors, 1, 0.5)).toThrow(NadirError);
+    expect(() => tiny().withTopic({ ...vectors, dim: 3 }, 1, 0)).toThrow(/dim/);
+    // a non-finite row gives no topic, not NaN energies
+    const inf = tiny().withTopic({ dim: 2, words: ["sea"], vectors: [Infinity, 1] }, 1, 0);
+    expect(inf.topicEnergy(inf.vocab.id("sea"), Float64Array.of(1, 1))).toBe(-0);
   });
 
   it("candidate energies add it under both scorings, and it moves the choice", () => {
