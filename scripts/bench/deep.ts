@@ -11,6 +11,7 @@
  *     [--hybrid 0|1 --embeddings none --linear 0|1 --linear-graph SPEC --test 0|1]
  *     [--attr-dropout P (sparse attribute dropout) --chars F --char-dim D --char-width W (character module)]
  *     [--net-fields col:dim,… (more network fields) --extra-templates "a[0],b[-1]|b[0]"]
+ *     [--average-net all|epoch|none (the network's share of the averaging) --ensemble N (N seeds in one model)]
  *
  * Everything else comes from the spec, as `nadir train --graph` reads it:
  * its lookup columns (cluster ids of the learned word vectors, Turian et al.
