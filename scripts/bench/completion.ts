@@ -144,9 +144,9 @@ if (values.model) {
     let best = { lambda: 0, acc: -1 };
     for (const lambda of values["topic-lambda"].split(",").map(Number)) {
       m.withTopic(topic, lambda, skip);
-      const acc = accuracy(m, qs, scoring);
-      if (acc > best.acc) best = { lambda, acc };
       report(`${path} × topic (λ = ${lambda}, skip ${skip})`, m, seconds, steps, { lambda, skip });
+      const acc = results.at(-1)!.accuracy; // report's score under --scoring
+      if (acc > best.acc) best = { lambda, acc };
     }
     if (values.ship) {
       // the vectors' file name only (no path of this machine in a shipped file)

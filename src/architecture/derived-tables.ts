@@ -105,16 +105,21 @@ export function bindLookups(spec: GraphSpec, dirs: readonly string[] = []): void
       rows = parseLookupText(text, path, 1);
       byFile.set(t.file, rows);
     }
-    for (const [w, f] of rows) {
-      if (f.length < t.field)
-        throw new NadirError(
-          "E_PARSE",
-          `${t.file}: word '${w}' has ${f.length} field(s), lookup asks for field ${t.field}`,
-        );
-      break; // checked on the first line; shorter later lines read as missing
-    }
-    t.rows = rows;
+    t.rows = checkedField(t, rows);
   }
+}
+
+/** The rows, once their first line has the field the lookup column reads (shorter later lines read as missing). */
+function checkedField(t: LookupTable, rows: Map<string, string[]>): Map<string, string[]> {
+  for (const [w, f] of rows) {
+    if (f.length < t.field)
+      throw new NadirError(
+        "E_PARSE",
+        `${t.file}: word '${w}' has ${f.length} field(s), lookup asks for field ${t.field}`,
+      );
+    break;
+  }
+  return rows;
 }
 
 /** The label of a token under the spec (negative index: from the end). */
@@ -150,19 +155,11 @@ export function fitAmbiguity(
     const k = t.folds;
     const perFold = Array.from({ length: k }, () => new Map<string, Map<string, number>>());
     const all = new Map<string, Map<string, number>>();
-    const add = (m: Map<string, Map<string, number>>, w: string, y: string): void => {
-      let c = m.get(w);
-      if (c === undefined) {
-        c = new Map();
-        m.set(w, c);
-      }
-      c.set(y, (c.get(y) ?? 0) + 1);
-    };
     let i = 0;
     for (const s of sentences) {
       if (s.tokens.length === 0) continue;
       const f = i++ % k;
-      for (const tok of s.tokens) add(perFold[f]!, read(tok), labelAt(tok, spec.label));
+      for (const tok of s.tokens) addN(perFold[f]!, read(tok), labelAt(tok, spec.label), 1);
     }
     // complement of fold f: every fold but f (the counts of f subtracted from the total)
     for (const m of perFold) for (const [w, c] of m) for (const [y, v] of c) addN(all, w, y, v);
@@ -265,13 +262,19 @@ export function restoreTables(spec: GraphSpec, raw: unknown, bad: (msg: string) 
   if (!hasTables(spec)) return;
   if (typeof raw !== "object" || raw === null) bad("the spec's table columns have no tables");
   const st = raw as Partial<TablesState>;
+  const byFile = new Map<string, Map<string, string[]>>(); // a file read by several columns: parsed once
   for (const d of spec.derived) {
     const t = d.table;
     if (t === undefined) continue;
     if (t.kind === "lookup") {
-      const text = st.lookups?.[t.file];
-      if (typeof text !== "string") bad(`no lookup table for '${t.file}' (column ${d.name})`);
-      t.rows = parseLookupText(text, `model table ${t.file}`, t.field);
+      let rows = byFile.get(t.file);
+      if (rows === undefined) {
+        const text = st.lookups?.[t.file];
+        if (typeof text !== "string") bad(`no lookup table for '${t.file}' (column ${d.name})`);
+        rows = parseLookupText(text, `model table ${t.file}`, 1);
+        byFile.set(t.file, rows);
+      }
+      t.rows = checkedField(t, rows);
     } else {
       const text = st.ambiguity?.[d.name];
       if (typeof text !== "string") bad(`no ambiguity table for column ${d.name}`);
