@@ -237,7 +237,7 @@ module.exports = {
     {
       name: "ndarray-only-in-core",
       comment:
-        "only src/core/ndarray.ts imports ndarray / ndarray-ops (the import form that works under tsx, vitest and the build is written once there).",
+        "only src/core/ndarray.ts imports ndarray (the import form that works under tsx, vitest and the build is written once there).",
       severity: "error",
       from: { path: "^src/", pathNot: "^src/core/ndarray\\.ts$" },
       to: { path: "(^|/)node_modules/(@types/)?ndarray(-ops)?/" },
