@@ -8,6 +8,7 @@
  *
  *   npx tsx scripts/bench/deep.ts --task pos|chunk|ner|cws
  *     [--graph graphs/TASK-deep.json --epochs N --loss nll --hidden H --lr R --batch B]
+ *     [--window C --layer2 C2:H2 (a second layer over the hidden states, ±C2, H2 units)]
  *     [--hybrid 0|1 --embeddings none --linear 0|1 --linear-graph SPEC --test 0|1]
  *     [--attr-dropout P (sparse attribute dropout) --chars F --char-dim D --char-width W (character module)]
  *     [--net-fields col:dim,… (more network fields) --extra-templates "a[0],b[-1]|b[0]"]
@@ -69,6 +70,7 @@ const args = benchArgs({
   batch: "",
   decay: "",
   window: "",
+  layer2: "",
   hybrid: "",
   embeddings: "",
   linear: "1",
@@ -251,6 +253,12 @@ try {
     if (!net) throw new NadirError("E_SPEC", `${spec.name}: no network section`);
     if (args.hidden) net.hidden = Number(args.hidden);
     if (args.window) net.window = Number(args.window);
+    // --layer2 c2:H2 — a convolution over the hidden states (window ±c2, H2 units); 0: none
+    if (args.layer2 === "0") net.layer2 = null;
+    else if (args.layer2) {
+      const [w2, h2] = args.layer2.split(":");
+      net.layer2 = { window: Number(w2), hidden: Number(h2 || net.hidden) };
+    }
     if (args.hybrid) net.hybrid = args.hybrid === "1";
     if (args.embeddings === "none") for (const f of net.fields) f.embeddings = null;
     // more network fields, "column:dim,…" (e.g. the ambiguity classes "ac:10")

@@ -30,7 +30,8 @@ import type { GraphSpec } from "./spec.ts";
  *
  * with every parameter in one flat vector W:
  * [ linear chain (state S | transition L² | start L | end L) | embeddings of
- *   each field (V_f × d_f) | W1 (Din × H, input-major) | b1 (H) | W2 (L × H) | b2 (L) ].
+ *   each field (V_f × d_f) | W1 (Din × H, input-major) | b1 (H) | [V ((2c₂+1)·H × H₂) |
+ *   b₂' (H₂)] | W2 (L × H_out) | b2 (L) ].
  * The class answers LinearChain's interface as EnergyObjective uses it
  * (L, K, order, skip, potentials, accumulate, accumulateDifference,
  * accumulateMarginals), so every loss, backend and optimizer works unchanged.
@@ -45,6 +46,12 @@ import type { GraphSpec } from "./spec.ts";
  * max-pooled character convolution v (F_c values) is one more segment of the
  * per-position input (zeros outside the sentence); its parameters sit between
  * the field embeddings and W1 and belong to the dense block.
+ *
+ * Optional second layer (`layer2: { window: c₂, hidden: H₂ }`): a convolution
+ * over the first layer's hidden states, h2[t] = act(b₂' + Σ_{|o|≤c₂} V_oᵀ·h[t+o])
+ * (h = 0 outside the sentence), so each unary energy sees ±(c + c₂) tokens
+ * (Collobert et al. 2011's stacked layers; the ID-CNN idea of Strubell et al.
+ * 2017 without dilation). The output layer then reads h2 (H_out = H₂).
  */
 
 export interface NetworkField {
@@ -59,9 +66,17 @@ export interface NetworkField {
   embeddings: string | null;
 }
 
+/** A convolution over the first layer's hidden states (window ±c₂, H₂ units). */
+export interface Layer2Settings {
+  window: number;
+  hidden: number;
+}
+
 export interface NetworkSettings {
   window: number;
   hidden: number;
+  /** a second layer over the hidden states (null: none) */
+  layer2?: Layer2Settings | null;
   activation: "hardtanh" | "relu" | "tanh";
   /** keep the spec's sparse linear attributes as one more input */
   hybrid: boolean;
@@ -127,9 +142,24 @@ export function parseNetworkSection(raw: unknown, where = "network"): NetworkSet
   });
   const train = o.train ?? {};
   if (typeof train !== "object" || train === null) fail(`${where}.train`, "expected an object");
+  let layer2: Layer2Settings | null = null;
+  if (o.layer2 !== undefined && o.layer2 !== null) {
+    const r = o.layer2;
+    if (typeof r !== "object" || Array.isArray(r))
+      fail(`${where}.layer2`, "expected an object { window, hidden }");
+    const l2 = r as Record<string, unknown>;
+    const w2 = l2.window ?? 1;
+    if (typeof w2 !== "number" || !Number.isInteger(w2) || w2 < 0)
+      fail(`${where}.layer2.window`, `expected an integer ≥ 0, got ${JSON.stringify(w2)}`);
+    const h2 = l2.hidden ?? int("hidden", 200, 1);
+    if (typeof h2 !== "number" || !Number.isInteger(h2) || h2 < 1)
+      fail(`${where}.layer2.hidden`, `expected an integer ≥ 1, got ${JSON.stringify(h2)}`);
+    layer2 = { window: w2, hidden: h2 };
+  }
   return {
     window: int("window", 2, 0),
     hidden: int("hidden", 200, 1),
+    layer2,
     activation: act,
     hybrid: o.hybrid !== false,
     fields,
@@ -186,6 +216,10 @@ export class NetworkChain implements Architecture {
   readonly Din: number;
   readonly H: number;
   readonly c: number;
+  /** second layer: window c₂ and width H₂ (0 / 0 without); H_out, the width the output layer reads */
+  readonly c2: number;
+  readonly H2: number;
+  readonly Ho: number;
   /** character module: alphabet, parameter layout, input column (null / 0 without) */
   readonly charVocab: Dictionary | null;
   readonly charLay: CharLayout | null;
@@ -203,6 +237,9 @@ export class NetworkChain implements Architecture {
   private cproj: (Float32Array | undefined)[] = [];
   readonly w1Off: number;
   readonly b1Off: number;
+  /** second layer's weights V ((2c₂+1)·H × H₂, input-major) and biases (= w2Off without it) */
+  readonly vOff: number;
+  readonly bvOff: number;
   readonly w2Off: number;
   readonly b2Off: number;
   /** act: 0 hardtanh, 1 relu, 2 tanh */
@@ -213,6 +250,12 @@ export class NetworkChain implements Architecture {
   private lastW: Float64Array | null = null;
   private pre = new Float64Array(0); // T × H pre-activations
   private hid = new Float64Array(0); // T × H activations
+  private pre2 = new Float64Array(0); // T × H₂ second-layer pre-activations
+  private hid2 = new Float64Array(0); // T × H₂ second-layer activations
+  private da2 = new Float64Array(0);
+  private dh1 = new Float64Array(0);
+  private rowsTop = new Int32Array(0);
+  private on1 = new Uint8Array(0);
   private dU = new Float64Array(0);
   private Z = new Float64Array(0); // T × Din gathered window inputs (training forward)
   private dZ = new Float64Array(0);
@@ -312,8 +355,14 @@ export class NetworkChain implements Architecture {
     this.Din = (2 * this.c + 1) * d;
     this.w1Off = k;
     this.b1Off = this.w1Off + this.Din * this.H;
-    this.w2Off = this.b1Off + this.H;
-    this.b2Off = this.w2Off + L * this.H;
+    const l2 = settings.layer2 ?? null;
+    this.c2 = l2 === null ? 0 : l2.window;
+    this.H2 = l2 === null ? 0 : l2.hidden;
+    this.Ho = l2 === null ? this.H : this.H2;
+    this.vOff = this.b1Off + this.H;
+    this.bvOff = this.vOff + (l2 === null ? 0 : (2 * this.c2 + 1) * this.H * this.H2);
+    this.w2Off = this.bvOff + this.H2;
+    this.b2Off = this.w2Off + L * this.Ho;
     this.K = this.b2Off + L;
     for (const f of settings.fields) this.readers.push(columnReader(spec, f.column, f.digits));
   }
@@ -409,8 +458,13 @@ export class NetworkChain implements Architecture {
     }
     const a1 = Math.sqrt(6 / (this.Din + this.H));
     for (let i = 0; i < this.Din * this.H; i++) W[this.w1Off + i] = uni(a1);
-    const a2 = Math.sqrt(6 / (this.H + this.L));
-    for (let i = 0; i < this.L * this.H; i++) W[this.w2Off + i] = uni(a2);
+    if (this.H2 > 0) {
+      const nv = (2 * this.c2 + 1) * this.H;
+      const av = Math.sqrt(6 / (nv + this.H2));
+      for (let i = 0; i < nv * this.H2; i++) W[this.vOff + i] = uni(av);
+    }
+    const a2 = Math.sqrt(6 / (this.Ho + this.L));
+    for (let i = 0; i < this.L * this.Ho; i++) W[this.w2Off + i] = uni(a2);
     return W;
   }
 
@@ -570,6 +624,9 @@ export class NetworkChain implements Architecture {
       for (let t = 0; t < T; t++) this.activate(pre, hid, t * H, H);
       if (this.training && this.dropout > 0) this.drop(T * H);
     }
+    if (this.H2 > 0) this.forward2(W, T);
+    const top = this.H2 > 0 ? this.hid2 : hid;
+    const Ho = this.Ho;
     if (unary !== null || !useProj) {
       // U_net (kept for the auxiliary loss) and, when asked, added into unary
       if (this.unet.length < T * L)
@@ -578,12 +635,12 @@ export class NetworkChain implements Architecture {
       const w2 = this.w2Off;
       const b2 = this.b2Off;
       for (let t = 0; t < T; t++) {
-        const ph = t * H;
+        const ph = t * Ho;
         const row = t * L;
         for (let l = 0; l < L; l++) {
           let s = W[b2 + l]!;
-          const wr = w2 + l * H;
-          for (let h = 0; h < H; h++) s += W[wr + h]! * hid[ph + h]!;
+          const wr = w2 + l * Ho;
+          for (let h = 0; h < Ho; h++) s += W[wr + h]! * top[ph + h]!;
           unet[row + l] = s;
           if (unary !== null) unary[row + l] = unary[row + l]! + s;
         }
@@ -592,6 +649,165 @@ export class NetworkChain implements Architecture {
     // the projection path fills no Z: a backward pass after it recomputes
     this.lastX = useProj ? null : x;
     this.lastW = W;
+  }
+
+  /**
+   * The second layer over the (dropped-out) first-layer activations of the
+   * T positions: pre2[t] = b₂' + Σ_{|o|≤c₂, 0≤t+o<T} V_oᵀ·h[t+o], hid2 = act(pre2);
+   * the input row (o, h) outermost, so each row of V is read once per sentence.
+   */
+  private forward2(W: Float64Array, T: number): void {
+    const { H, H2, c2 } = this;
+    if (this.pre2.length < T * H2) {
+      const n = Math.max(T * H2, this.pre2.length * 2);
+      this.pre2 = new Float64Array(n);
+      this.hid2 = new Float64Array(n);
+    }
+    const pre2 = this.pre2;
+    const hid = this.hid;
+    const bv = this.bvOff;
+    for (let t = 0; t < T; t++) {
+      const pt = t * H2;
+      for (let k = 0; k < H2; k++) pre2[pt + k] = W[bv + k]!;
+    }
+    for (let s = 0; s <= 2 * c2; s++) {
+      const o = s - c2;
+      const t0 = Math.max(0, -o);
+      const t1 = Math.min(T, T - o);
+      for (let h = 0; h < H; h++) {
+        const row = this.vOff + (s * H + h) * H2;
+        for (let t = t0; t < t1; t++) {
+          const z = hid[(t + o) * H + h]!;
+          if (z === 0) continue;
+          const pt = t * H2;
+          for (let k = 0; k < H2; k++) pre2[pt + k] = pre2[pt + k]! + z * W[row + k]!;
+        }
+      }
+    }
+    for (let t = 0; t < T; t++) this.activate(pre2, this.hid2, t * H2, H2);
+  }
+
+  /** The activation's derivative at pre-activation a. */
+  private dact(a: number): number {
+    const act = this.act;
+    return act === 0
+      ? a > -1 && a < 1
+        ? 1
+        : 0
+      : act === 1
+        ? a > 0
+          ? 1
+          : 0
+        : 1 - Math.tanh(a) ** 2;
+  }
+
+  /**
+   * Backward through the output layer and the second layer: from the rows of
+   * dU that are not zero, the gradients of W2, b2, V, b₂' and the first
+   * layer's pre-activation gradient `da` at every position those rows read
+   * (listed in rowsOn); returns their count.
+   */
+  private backward2(T: number, dU: Float64Array, W: Float64Array, grad: Float64Array): number {
+    const { H, H2, L, c2 } = this;
+    if (this.da2.length < T * H2)
+      this.da2 = new Float64Array(Math.max(T * H2, this.da2.length * 2));
+    if (this.dh1.length < T * H) this.dh1 = new Float64Array(Math.max(T * H, this.dh1.length * 2));
+    if (this.rowsTop.length < T)
+      this.rowsTop = new Int32Array(Math.max(T, this.rowsTop.length * 2));
+    if (this.on1.length < T) this.on1 = new Uint8Array(Math.max(T, this.on1.length * 2));
+    if (this.dh.length < H2) this.dh = new Float64Array(Math.max(H, H2));
+    const da2 = this.da2;
+    const dh1 = this.dh1;
+    const dh = this.dh;
+    const top = this.rowsTop;
+    const on1 = this.on1;
+    const hid = this.hid;
+    const hid2 = this.hid2;
+    const pre2 = this.pre2;
+    const w2 = this.w2Off;
+    const b2 = this.b2Off;
+    const bv = this.bvOff;
+    let nTop = 0;
+    for (let t = 0; t < T; t++) {
+      const row = t * L;
+      let any = false;
+      for (let l = 0; l < L; l++) {
+        if (dU[row + l] !== 0) {
+          any = true;
+          break;
+        }
+      }
+      if (!any) continue;
+      top[nTop++] = t;
+      const pt = t * H2;
+      dh.fill(0, 0, H2);
+      for (let l = 0; l < L; l++) {
+        const g = dU[row + l]!;
+        if (g === 0) continue;
+        grad[b2 + l] = grad[b2 + l]! + g;
+        const wr = w2 + l * H2;
+        for (let k = 0; k < H2; k++) {
+          grad[wr + k] = grad[wr + k]! + g * hid2[pt + k]!;
+          dh[k] = dh[k]! + g * W[wr + k]!;
+        }
+      }
+      for (let k = 0; k < H2; k++) {
+        const v = dh[k]! * this.dact(pre2[pt + k]!);
+        da2[pt + k] = v;
+        grad[bv + k] = grad[bv + k]! + v;
+      }
+    }
+    if (nTop === 0) return 0;
+    dh1.fill(0, 0, T * H);
+    on1.fill(0, 0, T);
+    for (let s = 0; s <= 2 * c2; s++) {
+      const o = s - c2;
+      for (let h = 0; h < H; h++) {
+        const row = this.vOff + (s * H + h) * H2;
+        for (let q = 0; q < nTop; q++) {
+          const t = top[q]!;
+          const p = t + o;
+          if (p < 0 || p >= T) continue;
+          const z = hid[p * H + h]!;
+          const pt = t * H2;
+          let acc = 0;
+          if (z !== 0) {
+            for (let k = 0; k < H2; k++) {
+              const g = da2[pt + k]!;
+              grad[row + k] = grad[row + k]! + z * g;
+              acc += W[row + k]! * g;
+            }
+          } else {
+            for (let k = 0; k < H2; k++) acc += W[row + k]! * da2[pt + k]!;
+          }
+          dh1[p * H + h] = dh1[p * H + h]! + acc;
+        }
+      }
+      for (let q = 0; q < nTop; q++) {
+        const p = top[q]! + o;
+        if (p >= 0 && p < T) on1[p] = 1;
+      }
+    }
+    // the first layer's positions: through the dropout mask and the activation
+    const on = this.rowsOn;
+    const da = this.da;
+    const pre = this.pre;
+    const b1 = this.b1Off;
+    const drop = this.training && this.dropout > 0;
+    const mask = this.mask;
+    let nOn = 0;
+    for (let p = 0; p < T; p++) {
+      if (on1[p] === 0) continue;
+      on[nOn++] = p;
+      const ph = p * H;
+      for (let h = 0; h < H; h++) {
+        const g = drop ? dh1[ph + h]! * mask[ph + h]! : dh1[ph + h]!;
+        const v = g * this.dact(pre[ph + h]!);
+        da[ph + h] = v;
+        grad[b1 + h] = grad[b1 + h]! + v;
+      }
+    }
+    return nOn;
   }
 
   /** Inverted dropout of the first n hidden units (a fresh mask, kept for backward). */
@@ -788,50 +1004,52 @@ export class NetworkChain implements Architecture {
     const b2 = this.b2Off;
     const act = this.act;
     let nOn = 0;
-    for (let t = 0; t < T; t++) {
-      const row = t * L;
-      let any = false;
-      for (let l = 0; l < L; l++) {
-        if (dU[row + l] !== 0) {
-          any = true;
-          break;
+    if (this.H2 > 0) nOn = this.backward2(T, dU, W, grad);
+    else
+      for (let t = 0; t < T; t++) {
+        const row = t * L;
+        let any = false;
+        for (let l = 0; l < L; l++) {
+          if (dU[row + l] !== 0) {
+            any = true;
+            break;
+          }
         }
-      }
-      if (!any) continue;
-      on[nOn++] = t;
-      const ph = t * H;
-      dh.fill(0);
-      for (let l = 0; l < L; l++) {
-        const g = dU[row + l]!;
-        if (g === 0) continue;
-        grad[b2 + l] = grad[b2 + l]! + g;
-        const wr = w2 + l * H;
+        if (!any) continue;
+        on[nOn++] = t;
+        const ph = t * H;
+        dh.fill(0);
+        for (let l = 0; l < L; l++) {
+          const g = dU[row + l]!;
+          if (g === 0) continue;
+          grad[b2 + l] = grad[b2 + l]! + g;
+          const wr = w2 + l * H;
+          for (let h = 0; h < H; h++) {
+            grad[wr + h] = grad[wr + h]! + g * hid[ph + h]!;
+            dh[h] = dh[h]! + g * W[wr + h]!;
+          }
+        }
+        if (this.training && this.dropout > 0) {
+          const mask = this.mask;
+          for (let h = 0; h < H; h++) dh[h] = dh[h]! * mask[ph + h]!;
+        }
         for (let h = 0; h < H; h++) {
-          grad[wr + h] = grad[wr + h]! + g * hid[ph + h]!;
-          dh[h] = dh[h]! + g * W[wr + h]!;
-        }
-      }
-      if (this.training && this.dropout > 0) {
-        const mask = this.mask;
-        for (let h = 0; h < H; h++) dh[h] = dh[h]! * mask[ph + h]!;
-      }
-      for (let h = 0; h < H; h++) {
-        const a = pre[ph + h]!;
-        const d =
-          act === 0
-            ? a > -1 && a < 1
-              ? 1
-              : 0
-            : act === 1
-              ? a > 0
+          const a = pre[ph + h]!;
+          const d =
+            act === 0
+              ? a > -1 && a < 1
                 ? 1
                 : 0
-              : 1 - Math.tanh(a) ** 2;
-        const v = dh[h]! * d;
-        da[ph + h] = v;
-        grad[b1 + h] = grad[b1 + h]! + v;
+              : act === 1
+                ? a > 0
+                  ? 1
+                  : 0
+                : 1 - Math.tanh(a) ** 2;
+          const v = dh[h]! * d;
+          da[ph + h] = v;
+          grad[b1 + h] = grad[b1 + h]! + v;
+        }
       }
-    }
     if (nOn === 0) return;
     // W1 and the inputs, input row outermost (W1 rows stay in cache across the sentence)
     for (let i = 0; i < Din; i++) {
@@ -1094,7 +1312,11 @@ export class NetworkChain implements Architecture {
       for (const ch of d.charVocab) charVocab.add(ch);
     }
     // descriptions written before the character module have no `chars`
-    const settings = { ...d.settings, chars: d.settings.chars ?? null };
+    const settings = {
+      ...d.settings,
+      chars: d.settings.chars ?? null,
+      layer2: d.settings.layer2 ?? null,
+    };
     return new NetworkChain(spec, settings, d.L, vocabs, d.A, rows, charVocab);
   }
 }
@@ -1153,6 +1375,8 @@ export function combineNetworks(
   for (const { arch } of members) {
     if (arch.charLay !== null)
       throw new NadirError("E_UNSUPPORTED", "an ensemble of networks with a character module");
+    if (arch.H2 > 0)
+      throw new NadirError("E_UNSUPPORTED", "an ensemble of networks with a second layer");
     if (
       arch.L !== a0.L ||
       arch.linear.K !== a0.linear.K ||
