@@ -10,6 +10,16 @@ import { NadirError } from "../core/errors.ts";
  * file (gzip or text), `?` for words it lacks — and `ambiguity(w, k)` — the
  * sorted set of labels w carries in the training data (k-fold jackknifed on
  * the training sentences), `?` for words seen fewer than twice.
+ *
+ * Context columns are functions of the whole sentence's values of the source
+ * column (the value at t reads its neighbours): `ngram(c, n)` — the values at
+ * t … t+n−1 joined by a space (`</s>` past the end; for characters, the
+ * character n-gram starting at t) — and the table function `words(c, k, m)`
+ * — for a dictionary of the words (2 … m values long, m = 6 by default) the
+ * training labels delimit (B/M/E/S or B/I), k-fold jackknifed like
+ * `ambiguity`: `b|e|i`, the length of the longest dictionary word beginning
+ * at t, ending at t and holding t strictly inside (0: none). `field(x, n)` is
+ * the n-th `|`-separated part of a value (e.g. one of the three lengths).
  */
 export type DerivedFn = (s: string) => string;
 
@@ -93,13 +103,44 @@ export interface AmbiguityTable {
   fold: number;
 }
 
+/**
+ * `words(src, k, m)`: the training words' counts (`full`) and, while a
+ * training set is built, each fold's own counts (`perFold[f]`: sentences i
+ * with i mod k = f); under fold f a word is in the dictionary when it occurs
+ * outside fold f (full − own > 0); `fold` −1: the whole training set.
+ */
+export interface WordsTable {
+  kind: "words";
+  folds: number;
+  /** longest dictionary word, in source values (characters) */
+  maxLen: number;
+  full: Map<string, number> | null;
+  perFold: Map<string, number>[] | null;
+  fold: number;
+}
+
+/**
+ * A context column's sentence function and the value it gave each token row
+ * of the sentences encoded so far (`FeatureExtractor.extract` writes them;
+ * per-token readers — the network's fields — read them back, so both see the
+ * same values, under the same jackknife fold).
+ */
+export interface ContextColumn {
+  /** the values of a sentence from its source column's values (same length) */
+  of: (src: readonly string[]) => string[];
+  memo: WeakMap<readonly string[], string>;
+}
+
 export interface DerivedColumn {
   name: string;
   source: string;
+  /** per-value function (a context column's throws: its value needs the sentence) */
   fn: DerivedFn;
   expr: string;
   /** the table functions' table (bound after parsing) */
-  table?: LookupTable | AmbiguityTable;
+  table?: LookupTable | AmbiguityTable | WordsTable;
+  /** context columns only */
+  context?: ContextColumn;
 }
 
 function unbound(name: string, expr: string, how: string): never {
@@ -148,9 +189,108 @@ function ambiguityColumn(name: string, source: string, folds: number, expr: stri
   return { name, source, fn, expr, table };
 }
 
+/** Marker of n-gram positions past the end of the sentence. */
+export const END = "</s>";
+
+/** The n-grams of a sentence's values: values t … t+n−1 joined by a space (END past the end). */
+export function ngrams(src: readonly string[], n: number): string[] {
+  const T = src.length;
+  const out: string[] = new Array(T);
+  for (let t = 0; t < T; t++) {
+    let v = src[t]!;
+    for (let j = 1; j < n; j++) v += ` ${t + j < T ? src[t + j]! : END}`;
+    out[t] = v;
+  }
+  return out;
+}
+
+/**
+ * The dictionary values `b|e|i` of a sentence's characters: the longest
+ * word of 2 … maxLen values for which `has` is true, beginning at t, ending
+ * at t, and holding t strictly inside (0: none).
+ */
+export function dictionaryMatches(
+  src: readonly string[],
+  maxLen: number,
+  has: (w: string) => boolean,
+): string[] {
+  const T = src.length;
+  const b = new Int32Array(T);
+  const e = new Int32Array(T);
+  const inside = new Int32Array(T);
+  for (let i = 0; i < T; i++) {
+    let w = src[i]!;
+    for (let len = 2; len <= maxLen && i + len <= T; len++) {
+      w += src[i + len - 1]!;
+      if (!has(w)) continue;
+      const end = i + len - 1;
+      if (len > b[i]!) b[i] = len;
+      if (len > e[end]!) e[end] = len;
+      for (let j = i + 1; j < end; j++) if (len > inside[j]!) inside[j] = len;
+    }
+  }
+  const out: string[] = new Array(T);
+  for (let t = 0; t < T; t++) out[t] = `${b[t]}|${e[t]}|${inside[t]}`;
+  return out;
+}
+
+function contextOnly(name: string, expr: string): DerivedFn {
+  return () => {
+    throw new NadirError(
+      "E_SPEC",
+      `derived column '${name}' (${expr}) reads the whole sentence: its values come from the feature extractor`,
+    );
+  };
+}
+
+const CONTEXT = /^(ngram|words)\(\s*([A-Za-z_][\w-]*)\s*(?:,\s*(\w+)\s*)?(?:,\s*(\w+)\s*)?\)$/;
+
+function intArg(where: string, what: string, s: string | undefined, dflt: number, min: number) {
+  if (s === undefined) return dflt;
+  const n = Number(s);
+  if (!/^\d+$/.test(s) || n < min)
+    throw new NadirError("E_SPEC", `${where}: ${what} expected an integer ≥ ${min}, got '${s}'`);
+  return n;
+}
+
+/** `ngram(src, n)`, `words(src, k, m)`: context columns (values from the whole sentence). */
+function parseContext(name: string, expr: string, where: string): DerivedColumn {
+  const m = CONTEXT.exec(expr.trim());
+  if (!m)
+    throw new NadirError(
+      "E_SPEC",
+      `${where}: expected ngram(COLUMN, N) or words(COLUMN[, FOLDS[, MAXLEN]]), e.g. ngram(c, 2) or words(c, 10, 6), got '${expr}'`,
+    );
+  const [, op, source, a, b] = m;
+  const memo = new WeakMap<readonly string[], string>();
+  const fn = contextOnly(name, expr);
+  if (op === "ngram") {
+    if (b !== undefined)
+      throw new NadirError("E_SPEC", `${where}: ngram takes a column and N, got '${expr}'`);
+    if (a === undefined)
+      throw new NadirError("E_SPEC", `${where}: ngram needs its N, e.g. ngram(${source}, 2)`);
+    const n = intArg(where, "ngram's N", a, 2, 2);
+    return { name, source: source!, fn, expr, context: { of: (src) => ngrams(src, n), memo } };
+  }
+  const folds = intArg(where, "words' jackknife folds", a, 10, 2);
+  const maxLen = intArg(where, "words' longest word", b, 6, 2);
+  const table: WordsTable = { kind: "words", folds, maxLen, full: null, perFold: null, fold: -1 };
+  const of = (src: readonly string[]): string[] => {
+    const full = table.full ?? unbound(name, expr, "it is counted from the training data");
+    const own = table.fold < 0 ? null : (table.perFold?.[table.fold] ?? null);
+    const has =
+      own === null
+        ? (w: string) => full.has(w)
+        : (w: string) => (full.get(w) ?? 0) > (own.get(w) ?? 0);
+    return dictionaryMatches(src, maxLen, has);
+  };
+  return { name, source: source!, fn, expr, table, context: { of, memo } };
+}
+
 /** Parse `lower(w)` / `suffix(w,3)` into a derived column over `source`. */
 export function parseDerived(name: string, expr: string, where: string): DerivedColumn {
   if (/^lookup\s*\(/.test(expr.trim())) return parseLookup(name, expr, where);
+  if (/^(ngram|words)\s*\(/.test(expr.trim())) return parseContext(name, expr, where);
   const m = EXPR.exec(expr.trim());
   if (!m) {
     throw new NadirError(
@@ -168,9 +308,12 @@ export function parseDerived(name: string, expr: string, where: string): Derived
       );
     return ambiguityColumn(name, source!, n ?? 10, expr);
   }
-  const needN = op === "prefix" || op === "suffix";
+  const needN = op === "prefix" || op === "suffix" || op === "field";
   if (needN && (n === undefined || n < 1)) {
-    throw new NadirError("E_SPEC", `${where}: ${op} needs a length ≥ 1, e.g. ${op}(${source},3)`);
+    throw new NadirError(
+      "E_SPEC",
+      `${where}: ${op} needs ${op === "field" ? "a part number" : "a length"} ≥ 1, e.g. ${op}(${source},${op === "field" ? 1 : 3})`,
+    );
   }
   if (!needN && n !== undefined)
     throw new NadirError("E_SPEC", `${where}: ${op} takes one argument, got '${expr}'`);
@@ -203,10 +346,13 @@ export function parseDerived(name: string, expr: string, where: string): Derived
     case "digits":
       fn = (s) => s.replace(/[0-9]/g, "0");
       break;
+    case "field":
+      fn = (s) => s.split("|")[n! - 1] ?? MISSING;
+      break;
     default:
       throw new NadirError(
         "E_SPEC",
-        `${where}: unknown function '${op}'; expected one of lower, upper, prefix, suffix, shape, shortshape, caps, length, digits, lookup, ambiguity`,
+        `${where}: unknown function '${op}'; expected one of lower, upper, prefix, suffix, shape, shortshape, caps, length, digits, field, lookup, ambiguity, ngram, words`,
       );
   }
   return { name, source: source!, fn, expr };

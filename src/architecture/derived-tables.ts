@@ -2,7 +2,7 @@ import { NadirError } from "../core/errors.ts";
 import { gunzip, isGzip } from "../core/gzip.ts";
 import { readFileBytes } from "../core/host.ts";
 import { specFile } from "../core/shipped.ts";
-import type { AmbiguityTable, DerivedFn, LookupTable } from "./columns.ts";
+import type { AmbiguityTable, DerivedFn, LookupTable, WordsTable } from "./columns.ts";
 import { type GraphSpec, parseSpec } from "./spec.ts";
 
 /**
@@ -16,10 +16,17 @@ import { type GraphSpec, parseSpec } from "./spec.ts";
  * test and tagging read the table of the whole training set. Both tables
  * travel in the model file (`tablesState` / `restoreTables`): the whole
  * lookup file (every word of it: an unseen test word keeps its value), the
- * full ambiguity table.
+ * full ambiguity table. `words(src, k, m)` (a context column) counts the
+ * words the training labels delimit, jackknifed the same way; the model
+ * keeps the whole training set's counts.
  */
 
-/** The value of a (base or derived) column for a token: its base field through the derived functions. */
+/**
+ * The value of a (base or derived) column for a token: its base field through
+ * the derived functions. A context column (ngram, words) in the chain is read
+ * from the values the feature extractor gave the token's row when it encoded
+ * its sentence (E_ARG if it has not: its value depends on the neighbours).
+ */
 export function columnReader(
   spec: GraphSpec,
   column: string,
@@ -29,15 +36,29 @@ export function columnReader(
   let name = column;
   for (let guard = 0; guard < 64; guard++) {
     const base = spec.columns[name];
-    if (base !== undefined) {
+    const d = base === undefined ? spec.derived.find((q) => q.name === name) : undefined;
+    if (base !== undefined || d?.context !== undefined) {
       const fns = chain.reverse();
+      const memo = d?.context?.memo;
+      const ctx = name;
+      const first =
+        memo === undefined
+          ? (tok: readonly string[]) => tok[base!] ?? ""
+          : (tok: readonly string[]) => {
+              const v = memo.get(tok);
+              if (v === undefined)
+                throw new NadirError(
+                  "E_ARG",
+                  `column '${ctx}' depends on the sentence: encode the sentence (FeatureExtractor.extract) before reading it`,
+                );
+              return v;
+            };
       return (tok) => {
-        let s = tok[base] ?? "";
+        let s = first(tok);
         for (let i = 0; i < fns.length; i++) s = fns[i]!(s);
         return digits ? s.replace(/[0-9]/g, "0") : s;
       };
     }
-    const d = spec.derived.find((q) => q.name === name);
     if (d === undefined)
       throw new NadirError("E_SPEC", `column '${column}': unknown column '${name}'`);
     chain.push(d.fn);
@@ -77,9 +98,16 @@ function ambiguityTables(spec: GraphSpec): { name: string; source: string; t: Am
   return out;
 }
 
+function wordsTables(spec: GraphSpec): { name: string; source: string; t: WordsTable }[] {
+  const out: { name: string; source: string; t: WordsTable }[] = [];
+  for (const d of spec.derived)
+    if (d.table?.kind === "words") out.push({ name: d.name, source: d.source, t: d.table });
+  return out;
+}
+
 /** Does the spec have derived columns whose table comes from the training data? */
 export function needsTrainingTables(spec: GraphSpec): boolean {
-  return ambiguityTables(spec).length > 0;
+  return ambiguityTables(spec).length > 0 || wordsTables(spec).length > 0;
 }
 
 /** Does the spec have table functions at all (lookup or ambiguity)? */
@@ -142,14 +170,61 @@ function classes(counts: Map<string, Map<string, number>>): Map<string, string> 
 }
 
 /**
- * Count the ambiguity tables from the training sentences, in the order the
- * training set will hold them (empty sentences are skipped, as the training
- * set skips them): sentence i belongs to fold i mod k.
+ * The words a sentence's labels delimit, as the joined values of `read`: a
+ * word starts at t = 0, at a label B or S, and after a label E or S (B/M/E/S;
+ * with B/I, at every B — the same rule).
+ */
+export function labelWords(
+  tokens: readonly (readonly string[])[],
+  read: (tok: readonly string[]) => string,
+  label: number,
+): string[] {
+  const out: string[] = [];
+  let w = "";
+  let prev = "";
+  for (let t = 0; t < tokens.length; t++) {
+    const tok = tokens[t]!;
+    const l = labelAt(tok, label);
+    if (t > 0 && (l === "B" || l === "S" || prev === "E" || prev === "S")) {
+      out.push(w);
+      w = "";
+    }
+    w += read(tok);
+    prev = l;
+  }
+  if (tokens.length > 0) out.push(w);
+  return out;
+}
+
+/**
+ * Count the training-data tables — ambiguity classes and word dictionaries —
+ * from the training sentences, in the order the training set will hold them
+ * (empty sentences are skipped, as the training set skips them): sentence i
+ * belongs to fold i mod k.
  */
 export function fitAmbiguity(
   spec: GraphSpec,
   sentences: readonly { tokens: readonly (readonly string[])[] }[],
 ): void {
+  for (const { source, t } of wordsTables(spec)) {
+    const read = columnReader(spec, source);
+    const perFold = Array.from({ length: t.folds }, () => new Map<string, number>());
+    const full = new Map<string, number>();
+    let i = 0;
+    for (const s of sentences) {
+      if (s.tokens.length === 0) continue;
+      const own = perFold[i++ % t.folds]!;
+      for (const w of labelWords(s.tokens, read, spec.label)) {
+        const n = Array.from(w).length;
+        if (n < 2 || n > t.maxLen) continue;
+        own.set(w, (own.get(w) ?? 0) + 1);
+        full.set(w, (full.get(w) ?? 0) + 1);
+      }
+    }
+    t.full = full;
+    t.perFold = perFold;
+    t.fold = -1;
+  }
   for (const { source, t } of ambiguityTables(spec)) {
     const read = columnReader(spec, source);
     const k = t.folds;
@@ -197,7 +272,8 @@ function addN(m: Map<string, Map<string, number>>, w: string, y: string, n: numb
 export function setFold(spec: GraphSpec, i: number): void {
   for (const d of spec.derived) {
     const t = d.table;
-    if (t?.kind === "ambiguity") t.fold = i < 0 || t.perFold === null ? -1 : i % t.folds;
+    if (t?.kind === "ambiguity" || t?.kind === "words")
+      t.fold = i < 0 || t.perFold === null ? -1 : i % t.folds;
   }
 }
 
@@ -226,9 +302,11 @@ export function jackknifed<S>(spec: GraphSpec, sentences: readonly S[]): Iterabl
 export interface TablesState {
   lookups: Record<string, string>;
   ambiguity: Record<string, string>;
+  /** per words column, its dictionary's `word<TAB>count` lines (absent: no words column) */
+  words?: Record<string, string>;
 }
 
-function lines(rows: Map<string, string[] | string>): string {
+function lines(rows: Map<string, string[] | string | number>): string {
   const out: string[] = [];
   for (const [w, v] of rows) out.push(`${w}\t${Array.isArray(v) ? v.join("\t") : v}`);
   return out.join("\n");
@@ -245,6 +323,11 @@ export function tablesState(spec: GraphSpec): TablesState | null {
       if (t.rows === null)
         throw new NadirError("E_SPEC", `derived column '${d.name}': its lookup table is not read`);
       st.lookups[t.file] ??= lines(t.rows);
+    } else if (t.kind === "words") {
+      if (t.full === null)
+        throw new NadirError("E_SPEC", `derived column '${d.name}': its dictionary is not counted`);
+      st.words ??= {};
+      st.words[d.name] = lines(t.full);
     } else {
       if (t.full === null)
         throw new NadirError(
@@ -275,6 +358,19 @@ export function restoreTables(spec: GraphSpec, raw: unknown, bad: (msg: string) 
         byFile.set(t.file, rows);
       }
       t.rows = checkedField(t, rows);
+    } else if (t.kind === "words") {
+      const text = st.words?.[d.name];
+      if (typeof text !== "string") bad(`no dictionary for column ${d.name}`);
+      const full = new Map<string, number>();
+      for (const [w, v] of parseLookupText(text, `model table ${d.name}`, 1)) {
+        const n = Number(v[0]);
+        if (!Number.isInteger(n) || n < 1)
+          bad(`dictionary of ${d.name}: word '${w}' has count '${v[0]}'`);
+        full.set(w, n);
+      }
+      t.full = full;
+      t.perFold = null;
+      t.fold = -1;
     } else {
       const text = st.ambiguity?.[d.name];
       if (typeof text !== "string") bad(`no ambiguity table for column ${d.name}`);

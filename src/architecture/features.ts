@@ -1,7 +1,7 @@
 import { NadirError } from "../core/errors.ts";
 import { parseAttributeField } from "../data/crfsuite-attributes.ts";
 import { TupleTable } from "./attribute-table.ts";
-import type { AmbiguityTable } from "./columns.ts";
+import type { AmbiguityTable, ContextColumn } from "./columns.ts";
 import { setFold } from "./derived-tables.ts";
 import { NameTable } from "./name-table.ts";
 import type { GraphSpec } from "./spec.ts";
@@ -123,6 +123,8 @@ interface Slot {
   /** ambiguity columns: one cache per fold + 1 (index 0: the full table); `cache` is caches[cacheFold + 1] */
   caches: Int32Array[];
   cacheFold: number;
+  /** context columns (ngram, words): the sentence function, else null */
+  context: ContextColumn | null;
 }
 
 interface TemplatePlan {
@@ -204,6 +206,7 @@ export class FeatureExtractor {
         folded: null,
         caches: [],
         cacheFold: -1,
+        context: null,
       });
       if (index >= 0) minCols = Math.max(minCols, index + 1);
     }
@@ -222,6 +225,7 @@ export class FeatureExtractor {
         folded: d.table?.kind === "ambiguity" ? d.table : null,
         caches: [],
         cacheFold: -1,
+        context: d.context ?? null,
       });
     }
     this.numCol = Int32Array.from(spec.numeric ?? [], (q) => spec.columns[q.column]!);
@@ -311,7 +315,17 @@ export class FeatureExtractor {
         slot.cacheFold = slot.folded.fold;
         slot.cache = slot.caches[slot.cacheFold + 1] ?? new Int32Array(0);
       }
-      if (slot.fn === null) {
+      if (slot.context !== null) {
+        // a context column: the sentence's values at once, kept per token row for per-token readers
+        const vals = slot.context.of(strings[slot.from]!);
+        const memo = slot.context.memo;
+        for (let t = 0; t < T; t++) {
+          const v = vals[t]!;
+          str[t] = v;
+          ids[row + t] = this.vocabLookup(slot, v, grow);
+          memo.set(tokens[t]!, v);
+        }
+      } else if (slot.fn === null) {
         for (let t = 0; t < T; t++) {
           const v = tokens[t]![slot.index]!;
           str[t] = v;
