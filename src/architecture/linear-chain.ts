@@ -242,31 +242,17 @@ export class LinearChain implements Architecture {
   }
 
   /**
-   * Skip-chain potentials as a factor graph: per position a unary factor
-   * (state energies, with start/end folded in), a transition factor per
-   * adjacent pair, and a skip factor W_skip per skip edge, in that order.
-   * (Without skip edges the chain potentials are all there is.)
+   * Skip-chain potentials as a factor graph (`chainFactorGraph` of this
+   * chain's potentials and W_skip).
    */
   graphPotentials(x: Instance, W: Float64Array, scale = 1): FactorGraph {
-    const p = this.potentials(x, W, undefined, scale);
-    const { T, L, unary, transition, start, end } = p;
-    const b = new FactorGraphBuilder();
-    b.addVariables(T, L);
-    for (let t = 0; t < T; t++) {
-      const u = new Float64Array(L);
-      for (let l = 0; l < L; l++) {
-        u[l] = unary[t * L + l]! + (t === 0 ? start[l]! : 0) + (t === T - 1 ? end[l]! : 0);
-      }
-      b.addFactor([t], u);
-    }
-    for (let t = 1; t < T; t++) b.addFactor([t - 1, t], transition);
-    const skips = x.skips;
-    if (skips && skips.length > 0) {
-      const tab = new Float64Array(L * L);
-      for (let i = 0; i < L * L; i++) tab[i] = W[this.skipOffset + i]! * scale;
-      for (let e = 0; e < skips.length; e += 2) b.addFactor([skips[e]!, skips[e + 1]!], tab);
-    }
-    return b.build();
+    return chainFactorGraph(
+      this.potentials(x, W, undefined, scale),
+      x.skips,
+      W,
+      this.skipOffset,
+      scale,
+    );
   }
 
   /**
@@ -280,26 +266,7 @@ export class LinearChain implements Architecture {
     scale: number,
     grad: Float64Array,
   ): void {
-    const T = x.T;
-    if (T === 0) return;
-    const L = this.L;
-    // unary factors: the state rows and start / end, exactly like chain marginals
-    const unaryPart = factorMarginals.subarray(0, T * L);
-    const pair = new Float64Array(L * L);
-    let off = T * L;
-    for (let t = 1; t < T; t++, off += L * L) {
-      for (let i = 0; i < L * L; i++) pair[i] = pair[i]! + factorMarginals[off + i]!;
-    }
-    this.accumulateMarginals(x, unaryPart, pair, scale, grad);
-    const skips = x.skips;
-    if (skips) {
-      for (let e = 0; e < skips.length; e += 2, off += L * L) {
-        for (let i = 0; i < L * L; i++) {
-          const k = this.skipOffset + i;
-          grad[k] = grad[k]! + scale * factorMarginals[off + i]!;
-        }
-      }
-    }
+    accumulateChainGraphMarginals(this, this.skipOffset, x, factorMarginals, scale, grad);
   }
 
   /** Second-order potentials: the chain's plus a view of W_trans2 (order 2 only). */
@@ -711,4 +678,83 @@ export function observedRows(instances: readonly Instance[], A: number, L: numbe
       if (seen[a * words + (l >>> 5)]! & (1 << (l & 31))) rowLabel[k++] = l;
   }
   return { rowPtr, rowLabel };
+}
+
+/**
+ * A skip-chain's potentials as a factor graph: per position a unary factor
+ * (the state energies p.unary, with start/end folded in), a transition
+ * factor per adjacent pair, and a factor s·W_skip (L², at `skipOffset` in W)
+ * per skip edge, in that order. Any architecture whose energy is chain
+ * potentials plus skip edges builds its graph here (the linear chain; a
+ * network under the chain, whose unary energies are the network's).
+ */
+export function chainFactorGraph(
+  p: ChainPotentials,
+  skips: Int32Array | undefined,
+  W: Float64Array,
+  skipOffset: number,
+  scale: number,
+): FactorGraph {
+  const { T, L, unary, transition, start, end } = p;
+  const b = new FactorGraphBuilder();
+  b.addVariables(T, L);
+  for (let t = 0; t < T; t++) {
+    const u = new Float64Array(L);
+    for (let l = 0; l < L; l++) {
+      u[l] = unary[t * L + l]! + (t === 0 ? start[l]! : 0) + (t === T - 1 ? end[l]! : 0);
+    }
+    b.addFactor([t], u);
+  }
+  const tr = Float64Array.from(transition.subarray(0, L * L));
+  for (let t = 1; t < T; t++) b.addFactor([t - 1, t], tr);
+  if (skips && skips.length > 0) {
+    const tab = new Float64Array(L * L);
+    for (let i = 0; i < L * L; i++) tab[i] = W[skipOffset + i]! * scale;
+    for (let e = 0; e < skips.length; e += 2) b.addFactor([skips[e]!, skips[e + 1]!], tab);
+  }
+  return b.build();
+}
+
+/**
+ * grad += scale · E_P[∂E/∂W] for a `chainFactorGraph` from its factor
+ * marginals: the unary and summed transition marginals go to the
+ * architecture's own `accumulateMarginals` (state rows, a network's unary
+ * energies, transitions, start/end), the skip factors' marginals to W_skip.
+ */
+export function accumulateChainGraphMarginals(
+  arch: {
+    readonly L: number;
+    accumulateMarginals(
+      x: Instance,
+      unary: Float64Array,
+      pairwiseSum: Float64Array,
+      scale: number,
+      grad: Float64Array,
+    ): void;
+  },
+  skipOffset: number,
+  x: Instance,
+  factorMarginals: Float64Array,
+  scale: number,
+  grad: Float64Array,
+): void {
+  const T = x.T;
+  if (T === 0) return;
+  const L = arch.L;
+  const unaryPart = factorMarginals.subarray(0, T * L);
+  const pair = new Float64Array(L * L);
+  let off = T * L;
+  for (let t = 1; t < T; t++, off += L * L) {
+    for (let i = 0; i < L * L; i++) pair[i] = pair[i]! + factorMarginals[off + i]!;
+  }
+  arch.accumulateMarginals(x, unaryPart, pair, scale, grad);
+  const skips = x.skips;
+  if (skips) {
+    for (let e = 0; e < skips.length; e += 2, off += L * L) {
+      for (let i = 0; i < L * L; i++) {
+        const k = skipOffset + i;
+        grad[k] = grad[k]! + scale * factorMarginals[off + i]!;
+      }
+    }
+  }
 }

@@ -3,6 +3,8 @@ import { gunzip, isGzip } from "../core/gzip.ts";
 import { readFileBytes } from "../core/host.ts";
 import { Rng } from "../core/rng.ts";
 import type { ChainPotentials } from "../graph/chain.ts";
+import type { Chain2Potentials } from "../graph/chain2.ts";
+import type { FactorGraph } from "../graph/factor-graph.ts";
 import type { Architecture, ArchitectureDescription } from "./architecture.ts";
 import {
   CHAR_RESERVED,
@@ -16,7 +18,12 @@ import {
 import { DenseGradient } from "./dense-gradient.ts";
 import { columnReader } from "./derived-tables.ts";
 import { Dictionary, type Instance } from "./features.ts";
-import { LinearChain, type StateRows } from "./linear-chain.ts";
+import {
+  accumulateChainGraphMarginals,
+  chainFactorGraph,
+  LinearChain,
+  type StateRows,
+} from "./linear-chain.ts";
 import type { GraphSpec } from "./spec.ts";
 
 /**
@@ -201,8 +208,9 @@ export interface NetworkDescription extends ArchitectureDescription {
 export class NetworkChain implements Architecture {
   readonly L: number;
   readonly K: number;
-  readonly order = 1 as const;
-  readonly skip = false;
+  /** the spec's structure: 2 for chain2 (W_trans2 in the linear part), skip edges for skip-chain */
+  readonly order: 1 | 2;
+  readonly skip: boolean;
   readonly linear: LinearChain;
   readonly settings: NetworkSettings;
   readonly F: number;
@@ -308,7 +316,15 @@ export class NetworkChain implements Architecture {
   ) {
     this.settings = settings;
     this.L = L;
-    this.linear = new LinearChain(settings.hybrid ? A : 0, L, settings.hybrid ? rows : null);
+    this.order = spec.structure === "chain2" ? 2 : 1;
+    this.skip = spec.structure === "skip-chain";
+    this.linear = new LinearChain(
+      settings.hybrid ? A : 0,
+      L,
+      settings.hybrid ? rows : null,
+      this.order,
+      this.skip,
+    );
     this.F = settings.fields.length;
     this.vocabs = vocabs;
     this.c = settings.window;
@@ -528,6 +544,7 @@ export class NetworkChain implements Architecture {
       e.offsets = new Int32Array(Math.max(x.T + 1, e.offsets.length * 2));
     e.T = x.T;
     e.labels = x.labels;
+    e.skips = x.skips;
     return e;
   }
 
@@ -926,6 +943,35 @@ export class NetworkChain implements Architecture {
     const p = this.linear.potentials(this.linearView(x), W, out, scale);
     this.forward(x, this.effective(W, scale), p.unary as Float64Array);
     return p;
+  }
+
+  /** Second-order potentials (chain2 specs): the chain's, network unaries included, and a view of W_trans2. */
+  potentials2(x: Instance, W: Float64Array): Chain2Potentials {
+    if (this.order !== 2)
+      throw new NadirError("E_ARG", "network chain: potentials2 needs a chain2 spec");
+    const L = this.L;
+    const o = this.linear.trans2Offset;
+    return {
+      kind: "chain2",
+      chain: this.potentials(x, W),
+      transition2: W.subarray(o, o + L * L * L),
+    };
+  }
+
+  /** Skip-chain potentials as a factor graph: the network's unary energies, transitions and W_skip. */
+  graphPotentials(x: Instance, W: Float64Array, scale = 1): FactorGraph {
+    const p = this.potentials(x, W, undefined, scale);
+    return chainFactorGraph(p, x.skips, W, this.linear.skipOffset, scale);
+  }
+
+  /** grad += scale · E_P[∂E/∂W] from the factor marginals of `graphPotentials` (the network's unaries included). */
+  accumulateGraphMarginals(
+    x: Instance,
+    factorMarginals: Float64Array,
+    scale: number,
+    grad: Float64Array,
+  ): void {
+    accumulateChainGraphMarginals(this, this.linear.skipOffset, x, factorMarginals, scale, grad);
   }
 
   /** Make sure the cache holds x's activations (recompute under the last W otherwise). */
