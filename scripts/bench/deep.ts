@@ -8,6 +8,7 @@
  *
  *   npx tsx scripts/bench/deep.ts --task pos|chunk|ner|cws
  *     [--graph graphs/TASK-deep.json --epochs N --loss nll --hidden H --lr R --batch B]
+ *     [--offending exact|hamming --margin M (hinge: cost-augmented answers, margin per wrong label)]
  *     [--window C --layer2 C2:H2 (a second layer over the hidden states, ±C2, H2 units)]
  *     [--hybrid 0|1 --embeddings none --linear 0|1 --linear-graph SPEC --test 0|1]
  *     [--attr-dropout P (sparse attribute dropout) --chars F --char-dim D --char-width W (character module)]
@@ -64,6 +65,8 @@ const args = benchArgs({
   graph: "",
   epochs: "",
   loss: "",
+  offending: "",
+  margin: "",
   hidden: "",
   lr: "",
   "linear-lr": "",
@@ -294,6 +297,8 @@ try {
     if (args["average-net"]) topt.averageNetwork = args["average-net"];
     if (args["linear-opt"]) topt.linearOptimizer = args["linear-opt"];
     if (args.loss) topt.loss = args.loss;
+    if (args.offending) topt.offending = args.offending;
+    if (args.margin) topt.margin = Number(args.margin);
     log(
       `deep: ${JSON.stringify({ ...net, fields: net.fields.map((f) => `${f.column}:${f.dim}${f.embeddings ? "*" : ""}`) })}${topt.attrDropout ? ` attrDropout ${topt.attrDropout}` : ""}${topt.aux ? ` aux ${topt.aux}` : ""}`,
     );
