@@ -9,6 +9,7 @@
  * a network tagger using both trained, saved and loaded (same answers and
  * energies, no train/tag skew).
  */
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { WordsTable } from "../../src/architecture/columns.ts";
 import { dictionaryMatches, ngrams } from "../../src/architecture/columns.ts";
@@ -21,12 +22,14 @@ import {
   tablesState,
 } from "../../src/architecture/derived-tables.ts";
 import { FeatureExtractor, TrainingSetBuilder } from "../../src/architecture/features.ts";
-import { parseSpec } from "../../src/architecture/spec.ts";
+import { networkOf } from "../../src/architecture/network.ts";
+import { loadSpec, parseSpec } from "../../src/architecture/spec.ts";
 import { NadirError } from "../../src/core/errors.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { wordLabels } from "../../src/segment/cws.ts";
 import { Model } from "../../src/tagger/model.ts";
 import { trainTagger } from "../../src/tagger/train.ts";
+import { GRAPHS } from "../fixtures/helpers.ts";
 
 /** Character rows `char label` (B/M/E/S) of a sentence given as words. */
 function rows(words: string[]): string[][] {
@@ -220,5 +223,29 @@ describe("a network tagger over bigram and dictionary fields", () => {
     // it learned the segmentation of the made-up language
     const y = r.model.tag(dev[0]!.tokens);
     expect(y).toEqual(dev[0]!.tokens.map((tok) => tok[1]));
+  });
+});
+
+describe("the shipped segmentation specs", () => {
+  it("cws-words adds the jackknifed dictionary to the cws attributes", () => {
+    const s = loadSpec(join(GRAPHS, "cws-words.json"));
+    const d = s.derived.find((q) => q.name === "d")!;
+    expect(d.table).toMatchObject({ kind: "words", folds: 10, maxLen: 6 });
+    expect(d.context).toBeDefined();
+    const names = s.templates.map((t) => t.name);
+    expect(names).toContain("d[-1]|d[0]|d[1]");
+    expect(names).toContain("c[-1]|c[0]");
+    expect(networkOf(s)).toBeNull();
+  });
+
+  it("cws-deep feeds the character, bigram, type and dictionary columns to the network", () => {
+    const s = loadSpec(join(GRAPHS, "cws-deep.json"));
+    const net = networkOf(s)!;
+    expect(net.fields.map((f) => f.column)).toEqual(["c", "b", "t", "d"]);
+    expect(s.derived.find((q) => q.name === "b")!.expr).toBe("ngram(c, 2)");
+    expect(s.derived.find((q) => q.name === "d")!.table?.kind).toBe("words");
+    // the same sparse attributes as the linear cws-words spec
+    const words = loadSpec(join(GRAPHS, "cws-words.json"));
+    expect(s.templates.map((t) => t.name)).toEqual(words.templates.map((t) => t.name));
   });
 });
