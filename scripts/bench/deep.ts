@@ -52,9 +52,10 @@ import {
 } from "../../src/architecture/network.ts";
 import { type GraphSpec, loadSpec, parseSpec } from "../../src/architecture/spec.ts";
 import { NadirError } from "../../src/core/errors.ts";
-import { viterbiBackend, viterbiInto } from "../../src/inference/viterbi.ts";
+import { viterbiBackend } from "../../src/inference/viterbi.ts";
 import { trainDeep } from "../../src/optimize/adam.ts";
 import { WordScorer } from "../../src/segment/cws.ts";
+import { structuresFor } from "../../src/structure/index.ts";
 import { evaluateTagger, scoreSequences } from "../../src/tagger/evaluate.ts";
 import { trainTagger } from "../../src/tagger/train.ts";
 import { convertFile } from "../data/cws-chars.ts";
@@ -315,15 +316,20 @@ try {
       pretrained.push(f.embeddings ? await readPretrained(f.embeddings) : null);
     const devGold = goldOf(spec, ddev);
     const names = set.labels.names;
-    const out = new Int32Array(1024);
+    let out = new Int32Array(1024);
     const decodeWith = (
       arch: NetworkChain,
       xs: readonly NetInstance[],
       W: Float64Array,
     ): string[][] => {
       arch.frozen = true;
+      // the spec's structure decides (chain: Viterbi; chain2: second-order Viterbi; skip-chain: BP on sentences with skip edges)
+      const structures = structuresFor(arch, viterbiBackend);
       const pred = xs.map((x) => {
-        viterbiInto(arch.potentials(x, W), out);
+        if (out.length < x.T) out = new Int32Array(2 * x.T);
+        const st = structures.of(x);
+        st.bind(x, W, 1);
+        st.argmin(undefined, out);
         return Array.from(out.subarray(0, x.T), (l) => names[l]!);
       });
       arch.frozen = false;
