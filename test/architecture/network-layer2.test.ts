@@ -1,10 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  FeatureExtractor,
-  type Instance,
-  TrainingSetBuilder,
-} from "../../src/architecture/features.ts";
-import type { LinearChain } from "../../src/architecture/linear-chain.ts";
+import { FeatureExtractor, TrainingSetBuilder } from "../../src/architecture/features.ts";
 import {
   combineNetworks,
   NetworkChain,
@@ -14,9 +9,8 @@ import { parseSpec } from "../../src/architecture/spec.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { chainEnergy } from "../../src/graph/chain.ts";
 import { viterbiBackend, viterbiInto } from "../../src/inference/viterbi.ts";
-import { makeLoss } from "../../src/loss/index.ts";
 import { trainDeep } from "../../src/optimize/adam.ts";
-import { EnergyObjective } from "../../src/optimize/objective.ts";
+import { finiteDifferenceError, networkObjective, totalLoss } from "../fixtures/network-fd.ts";
 
 /**
  * The second layer of the window network (`network.layer2`: a convolution
@@ -95,55 +89,21 @@ function setup(
   return { spec, arch, W, instances: set.instances, sentences, fx, set };
 }
 
-function objective(arch: NetworkChain, name: string) {
-  return new EnergyObjective(arch as unknown as LinearChain, {
-    loss: makeLoss(name, { margin: 0.7, beta: 1.3 }),
-    offending: "exact",
-    backend: viterbiBackend,
-    constraintsFor: () => undefined,
-  });
-}
-
-function total(
-  obj: EnergyObjective,
-  xs: readonly Instance[],
-  W: Float64Array,
-  grad: Float64Array | null,
-): number {
-  let s = 0;
-  for (const x of xs) s += obj.evaluate(x, W, 1, grad);
-  return s;
-}
-
 /** Worst relative error of the gradient against central differences (dense block at 60%, the rest sampled). */
 function check(name: string, activation = "tanh", chars = false): number {
   const { arch, W, instances } = setup({ window: 1, hidden: 3 }, activation, chars);
-  const obj = objective(arch, name);
+  const obj = networkObjective(arch, name);
   const grad = new Float64Array(arch.K);
-  total(obj, instances, W, grad);
-  const h = 1e-5;
+  totalLoss(obj, instances, W, grad);
   const rng = new Rng(11);
   const ks: number[] = [];
   for (let k = arch.linear.transOffset; k < arch.linear.K; k++) ks.push(k);
   for (let k = arch.denseStart; k < arch.K; k++) if (rng.next() < 0.6) ks.push(k);
   for (let k = arch.embOff[0]!; k < arch.denseStart; k++) if (rng.next() < 0.5) ks.push(k);
   for (let k = 0; k < arch.linear.transOffset; k++) if (rng.next() < 0.2) ks.push(k);
-  let worst = 0;
-  let checked = 0;
-  for (const k of ks) {
-    const w0 = W[k]!;
-    W[k] = w0 + h;
-    const fp = total(obj, instances, W, null);
-    W[k] = w0 - h;
-    const fm = total(obj, instances, W, null);
-    W[k] = w0;
-    const fd = (fp - fm) / (2 * h);
-    const err = Math.abs(fd - grad[k]!) / Math.max(1, Math.abs(fd), Math.abs(grad[k]!));
-    // a piecewise loss (or hardtanh unit) may cross a kink within ±h
-    if ((name !== "nll" || activation !== "tanh") && err > 1e-2 && Math.abs(fd) > 1e3) continue;
-    worst = Math.max(worst, err);
-    checked++;
-  }
+  // a piecewise loss (or hardtanh unit) may cross a kink within ±h
+  const kinks = name !== "nll" || activation !== "tanh";
+  const { worst, checked } = finiteDifferenceError(obj, instances, W, grad, ks, kinks);
   expect(checked).toBeGreaterThan(ks.length * 0.95);
   return worst;
 }
@@ -208,10 +168,10 @@ describe("network chain with a second layer over the hidden states", () => {
       arch.training = true;
     }
     b.arch.defer = true;
-    const oa = objective(a.arch, "nll");
-    const ob = objective(b.arch, "nll");
-    total(oa, a.instances, a.W, ga);
-    total(ob, b.instances, b.W, gb);
+    const oa = networkObjective(a.arch, "nll");
+    const ob = networkObjective(b.arch, "nll");
+    totalLoss(oa, a.instances, a.W, ga);
+    totalLoss(ob, b.instances, b.W, gb);
     b.arch.flush();
     let worst = 0;
     let nz = 0;

@@ -5,16 +5,13 @@ import {
   type Instance,
   TrainingSetBuilder,
 } from "../../src/architecture/features.ts";
-import type { LinearChain } from "../../src/architecture/linear-chain.ts";
 import { NetworkChain, parseNetworkSection } from "../../src/architecture/network.ts";
 import { parseSpec } from "../../src/architecture/spec.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { chain2Energy } from "../../src/graph/chain2.ts";
-import { viterbiBackend } from "../../src/inference/viterbi.ts";
-import { makeLoss } from "../../src/loss/index.ts";
-import { EnergyObjective } from "../../src/optimize/objective.ts";
 import { Model } from "../../src/tagger/model.ts";
 import { trainTagger } from "../../src/tagger/train.ts";
+import { finiteDifferenceError, networkObjective, totalLoss } from "../fixtures/network-fd.ts";
 
 /**
  * A network under the second-order chain and under the skip-chain (issue 15:
@@ -91,27 +88,12 @@ function setup(structure: Structure, hybrid: boolean) {
   return { arch, W, instances: set.instances as Instance[] };
 }
 
-function objective(arch: NetworkChain, loss: string) {
-  return new EnergyObjective(arch as unknown as LinearChain, {
-    loss: makeLoss(loss, { margin: 0.7, beta: 1.3 }),
-    offending: "exact",
-    backend: viterbiBackend,
-    constraintsFor: () => undefined,
-  });
-}
-
-function total(obj: EnergyObjective, xs: Instance[], W: Float64Array, g: Float64Array | null) {
-  let s = 0;
-  for (const x of xs) s += obj.evaluate(x, W, 1, g);
-  return s;
-}
-
 /** Worst relative error of the gradient against central differences (linear tail, dense block, samples). */
 function check(structure: Structure, hybrid: boolean, loss: string): number {
   const { arch, W, instances } = setup(structure, hybrid);
-  const obj = objective(arch, loss);
+  const obj = networkObjective(arch, loss);
   const grad = new Float64Array(arch.K);
-  total(obj, instances, W, grad);
+  totalLoss(obj, instances, W, grad);
   const rng = new Rng(13);
   const ks: number[] = [];
   // transitions, start/end and W_trans2 or W_skip: every one
@@ -119,23 +101,8 @@ function check(structure: Structure, hybrid: boolean, loss: string): number {
   for (let k = arch.w1Off; k < arch.K; k++) if (rng.next() < 0.5) ks.push(k);
   for (let k = arch.embOff[0]!; k < arch.w1Off; k++) if (rng.next() < 0.5) ks.push(k);
   for (let k = 0; k < arch.linear.transOffset; k++) if (rng.next() < 0.3) ks.push(k);
-  const h = 1e-5;
-  let worst = 0;
-  let checked = 0;
-  for (const k of ks) {
-    const w0 = W[k]!;
-    W[k] = w0 + h;
-    const fp = total(obj, instances, W, null);
-    W[k] = w0 - h;
-    const fm = total(obj, instances, W, null);
-    W[k] = w0;
-    const fd = (fp - fm) / (2 * h);
-    const err = Math.abs(fd - grad[k]!) / Math.max(1, Math.abs(fd), Math.abs(grad[k]!));
-    // a piecewise loss may cross a kink within ±h
-    if (loss !== "nll" && err > 1e-2 && Math.abs(fd) > 1e3) continue;
-    worst = Math.max(worst, err);
-    checked++;
-  }
+  // a piecewise loss may cross a kink within ±h
+  const { worst, checked } = finiteDifferenceError(obj, instances, W, grad, ks, loss !== "nll");
   expect(checked).toBeGreaterThan(ks.length * 0.95);
   return worst;
 }
@@ -200,7 +167,7 @@ describe("a network under the second-order chain and the skip-chain", () => {
 
   it("chain2 refuses NLL with the structure's reason", () => {
     const { arch } = setup("chain2", true);
-    expect(() => objective(arch, "nll")).toThrow(/second-order chains do not offer/);
+    expect(() => networkObjective(arch, "nll")).toThrow(/second-order chains do not offer/);
   });
 
   for (const structure of ["chain2", "skip-chain"] as const) {

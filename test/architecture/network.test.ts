@@ -4,7 +4,6 @@ import {
   type Instance,
   TrainingSetBuilder,
 } from "../../src/architecture/features.ts";
-import type { LinearChain } from "../../src/architecture/linear-chain.ts";
 import {
   NetworkChain as Net,
   type NetworkChain,
@@ -14,9 +13,8 @@ import { parseSpec } from "../../src/architecture/spec.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { chainEnergy } from "../../src/graph/chain.ts";
 import { viterbiBackend, viterbiInto } from "../../src/inference/viterbi.ts";
-import { makeLoss } from "../../src/loss/index.ts";
 import { dropAttributes, trainDeep } from "../../src/optimize/adam.ts";
-import { EnergyObjective } from "../../src/optimize/objective.ts";
+import { finiteDifferenceError, networkObjective, totalLoss } from "../fixtures/network-fd.ts";
 
 /**
  * Gradient checks of the composed structure energy — a window network under
@@ -105,26 +103,6 @@ function decodingErrors(
   return wrong;
 }
 
-function objective(arch: NetworkChain, name: string) {
-  return new EnergyObjective(arch as unknown as LinearChain, {
-    loss: makeLoss(name, { margin: 0.7, beta: 1.3 }),
-    offending: "exact",
-    backend: viterbiBackend,
-    constraintsFor: () => undefined,
-  });
-}
-
-function total(
-  obj: EnergyObjective,
-  xs: readonly ReturnType<typeof setup>["instances"][number][],
-  W: Float64Array,
-  grad: Float64Array | null,
-): number {
-  let s = 0;
-  for (const x of xs) s += obj.evaluate(x, W, 1, grad);
-  return s;
-}
-
 function check(
   name: string,
   hybrid: boolean,
@@ -132,10 +110,9 @@ function check(
   chars = false,
 ) {
   const { arch, W, instances } = setup(hybrid, activation, chars);
-  const obj = objective(arch, name);
+  const obj = networkObjective(arch, name);
   const grad = new Float64Array(arch.K);
-  total(obj, instances, W, grad);
-  const h = 1e-5;
+  totalLoss(obj, instances, W, grad);
   const rng = new Rng(11);
   // every dense parameter plus a sample of embeddings and linear weights
   const ks: number[] = [];
@@ -143,22 +120,8 @@ function check(
   for (let k = arch.w1Off; k < arch.K; k++) if (rng.next() < 0.5) ks.push(k);
   for (let k = arch.embOff[0]!; k < arch.w1Off; k++) if (rng.next() < 0.5) ks.push(k);
   for (let k = 0; k < arch.linear.transOffset; k++) if (rng.next() < 0.2) ks.push(k);
-  let worst = 0;
-  let checked = 0;
-  for (const k of ks) {
-    const w0 = W[k]!;
-    W[k] = w0 + h;
-    const fp = total(obj, instances, W, null);
-    W[k] = w0 - h;
-    const fm = total(obj, instances, W, null);
-    W[k] = w0;
-    const fd = (fp - fm) / (2 * h);
-    const err = Math.abs(fd - grad[k]!) / Math.max(1, Math.abs(fd), Math.abs(grad[k]!));
-    // a piecewise loss may cross a kink within ±h: a jump of the order of 1/h
-    if (name !== "nll" && err > 1e-2 && Math.abs(fd) > 1e3) continue;
-    worst = Math.max(worst, err);
-    checked++;
-  }
+  // a piecewise loss may cross a kink within ±h: a jump of the order of 1/h
+  const { worst, checked } = finiteDifferenceError(obj, instances, W, grad, ks, name !== "nll");
   expect(checked).toBeGreaterThan(ks.length * 0.95);
   return worst;
 }
@@ -183,9 +146,9 @@ describe("network chain: gradients of the composed energy through EnergyObjectiv
 
   it("the character module: gradients reach every filter, the char embeddings and the biases", () => {
     const { arch, W, instances } = setup(true, "tanh", true);
-    const obj = objective(arch, "nll");
+    const obj = networkObjective(arch, "nll");
     const grad = new Float64Array(arch.K);
-    total(obj, instances, W, grad);
+    totalLoss(obj, instances, W, grad);
     const lay = arch.charLay!;
     let nz = 0;
     for (let k = lay.biasOff; k < lay.biasOff + lay.filters; k++) if (grad[k] !== 0) nz++;
@@ -253,12 +216,12 @@ describe("network chain: gradients of the composed energy through EnergyObjectiv
   it("deferred mode (one backward pass per instance) gives the immediate gradient", () => {
     const { arch, W, instances } = setup(true);
     for (const loss of ["nll", "hinge", "perceptron"]) {
-      const obj = objective(arch, loss);
+      const obj = networkObjective(arch, loss);
       const g1 = new Float64Array(arch.K);
-      total(obj, instances, W, g1);
+      totalLoss(obj, instances, W, g1);
       arch.defer = true;
       const g2 = new Float64Array(arch.K);
-      total(obj, instances, W, g2);
+      totalLoss(obj, instances, W, g2);
       arch.flush();
       arch.defer = false;
       for (let k = 0; k < arch.K; k++) expect(g2[k]).toBeCloseTo(g1[k]!, 12);
@@ -268,7 +231,7 @@ describe("network chain: gradients of the composed energy through EnergyObjectiv
   it("every gradient entry lies in the dense block or in the instance's sparse indices", () => {
     for (const hybrid of [true, false]) {
       const { arch, W, instances } = setup(hybrid);
-      const obj = objective(arch, "nll");
+      const obj = networkObjective(arch, "nll");
       for (const x of instances) {
         const grad = new Float64Array(arch.K);
         obj.evaluate(x, W, 1, grad);
