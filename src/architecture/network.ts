@@ -719,6 +719,41 @@ export class NetworkChain implements Architecture {
   }
 
   /**
+   * The output layer at one position: when dU[row, row + L) is not all zero,
+   * grad[b2] += dU_t, grad[W2] += dU_t ⊗ h[ph, ph + n) and dh[0, n) = W2ᵀ·dU_t;
+   * returns false (nothing done) when the row is all zero.
+   */
+  private outputBackward(
+    dU: Float64Array,
+    row: number,
+    h: Float64Array,
+    ph: number,
+    n: number,
+    W: Float64Array,
+    grad: Float64Array,
+    dh: Float64Array,
+  ): boolean {
+    const L = this.L;
+    let l = 0;
+    while (l < L && dU[row + l] === 0) l++;
+    if (l === L) return false;
+    dh.fill(0, 0, n);
+    const w2 = this.w2Off;
+    const b2 = this.b2Off;
+    for (; l < L; l++) {
+      const g = dU[row + l]!;
+      if (g === 0) continue;
+      grad[b2 + l] = grad[b2 + l]! + g;
+      const wr = w2 + l * n;
+      for (let k = 0; k < n; k++) {
+        grad[wr + k] = grad[wr + k]! + g * h[ph + k]!;
+        dh[k] = dh[k]! + g * W[wr + k]!;
+      }
+    }
+    return true;
+  }
+
+  /**
    * Backward through the output layer and the second layer: from the rows of
    * dU that are not zero, the gradients of W2, b2, V, b₂' and the first
    * layer's pre-activation gradient `da` at every position those rows read
@@ -741,33 +776,12 @@ export class NetworkChain implements Architecture {
     const hid = this.hid;
     const hid2 = this.hid2;
     const pre2 = this.pre2;
-    const w2 = this.w2Off;
-    const b2 = this.b2Off;
     const bv = this.bvOff;
     let nTop = 0;
     for (let t = 0; t < T; t++) {
-      const row = t * L;
-      let any = false;
-      for (let l = 0; l < L; l++) {
-        if (dU[row + l] !== 0) {
-          any = true;
-          break;
-        }
-      }
-      if (!any) continue;
-      top[nTop++] = t;
       const pt = t * H2;
-      dh.fill(0, 0, H2);
-      for (let l = 0; l < L; l++) {
-        const g = dU[row + l]!;
-        if (g === 0) continue;
-        grad[b2 + l] = grad[b2 + l]! + g;
-        const wr = w2 + l * H2;
-        for (let k = 0; k < H2; k++) {
-          grad[wr + k] = grad[wr + k]! + g * hid2[pt + k]!;
-          dh[k] = dh[k]! + g * W[wr + k]!;
-        }
-      }
+      if (!this.outputBackward(dU, t * L, hid2, pt, H2, W, grad, dh)) continue;
+      top[nTop++] = t;
       for (let k = 0; k < H2; k++) {
         const v = dh[k]! * this.dact(pre2[pt + k]!);
         da2[pt + k] = v;
@@ -1045,53 +1059,20 @@ export class NetworkChain implements Architecture {
     const pre = this.pre;
     const hid = this.hid;
     const w1 = this.w1Off;
-    const w2 = this.w2Off;
     const b1 = this.b1Off;
-    const b2 = this.b2Off;
-    const act = this.act;
     let nOn = 0;
     if (this.H2 > 0) nOn = this.backward2(T, dU, W, grad);
     else
       for (let t = 0; t < T; t++) {
-        const row = t * L;
-        let any = false;
-        for (let l = 0; l < L; l++) {
-          if (dU[row + l] !== 0) {
-            any = true;
-            break;
-          }
-        }
-        if (!any) continue;
-        on[nOn++] = t;
         const ph = t * H;
-        dh.fill(0);
-        for (let l = 0; l < L; l++) {
-          const g = dU[row + l]!;
-          if (g === 0) continue;
-          grad[b2 + l] = grad[b2 + l]! + g;
-          const wr = w2 + l * H;
-          for (let h = 0; h < H; h++) {
-            grad[wr + h] = grad[wr + h]! + g * hid[ph + h]!;
-            dh[h] = dh[h]! + g * W[wr + h]!;
-          }
-        }
+        if (!this.outputBackward(dU, t * L, hid, ph, H, W, grad, dh)) continue;
+        on[nOn++] = t;
         if (this.training && this.dropout > 0) {
           const mask = this.mask;
           for (let h = 0; h < H; h++) dh[h] = dh[h]! * mask[ph + h]!;
         }
         for (let h = 0; h < H; h++) {
-          const a = pre[ph + h]!;
-          const d =
-            act === 0
-              ? a > -1 && a < 1
-                ? 1
-                : 0
-              : act === 1
-                ? a > 0
-                  ? 1
-                  : 0
-                : 1 - Math.tanh(a) ** 2;
-          const v = dh[h]! * d;
+          const v = dh[h]! * this.dact(pre[ph + h]!);
           da[ph + h] = v;
           grad[b1 + h] = grad[b1 + h]! + v;
         }
