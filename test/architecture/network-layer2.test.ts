@@ -1,16 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { FeatureExtractor, TrainingSetBuilder } from "../../src/architecture/features.ts";
-import {
-  combineNetworks,
-  NetworkChain,
-  parseNetworkSection,
-} from "../../src/architecture/network.ts";
+import { combineNetworks, NetworkChain } from "../../src/architecture/network.ts";
 import { parseSpec } from "../../src/architecture/spec.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { chainEnergy } from "../../src/graph/chain.ts";
 import { viterbiBackend, viterbiInto } from "../../src/inference/viterbi.ts";
 import { trainDeep } from "../../src/optimize/adam.ts";
-import { finiteDifferenceError, networkObjective, totalLoss } from "../fixtures/network-fd.ts";
+import {
+  finiteDifferenceError,
+  networkObjective,
+  tinyNetwork,
+  totalLoss,
+} from "../fixtures/network-fd.ts";
 
 /**
  * The second layer of the window network (`network.layer2`: a convolution
@@ -67,26 +67,8 @@ function setup(
   const sentences = sents.map((ws) => ({
     tokens: ws.map((w) => [w, TAGS[rng.int(TAGS.length)]!]),
   }));
-  const fx = new FeatureExtractor(spec);
-  const b = new TrainingSetBuilder(fx);
-  for (const s of sentences) b.add(s);
-  const set = b.finish();
-  const settings = parseNetworkSection((spec.source as { network: unknown }).network);
-  const arch = NetworkChain.build(
-    spec,
-    settings,
-    set.labels.size,
-    sentences,
-    fx.numAttributes,
-    null,
-  );
-  for (let i = 0; i < set.instances.length; i++) arch.bind(set.instances[i]!, sentences[i]!.tokens);
-  const W = arch.init(5);
-  for (let k = 0; k < arch.linear.K; k++) W[k] = rng.normal() * 0.5;
-  for (let k = arch.b1Off; k < arch.b1Off + arch.H; k++) W[k] = rng.normal() * 0.3;
-  for (let k = arch.bvOff; k < arch.bvOff + arch.H2; k++) W[k] = rng.normal() * 0.3;
-  for (let k = arch.b2Off; k < arch.K; k++) W[k] = rng.normal() * 0.3;
-  return { spec, arch, W, instances: set.instances, sentences, fx, set };
+  const { arch, W, instances, fx, set } = tinyNetwork(spec, sentences, rng);
+  return { spec, arch, W, instances, sentences, fx, set };
 }
 
 /** Worst relative error of the gradient against central differences (dense block at 60%, the rest sampled). */

@@ -1,17 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { CorpusSentence } from "../../src/architecture/corpus.ts";
-import {
-  FeatureExtractor,
-  type Instance,
-  TrainingSetBuilder,
-} from "../../src/architecture/features.ts";
-import { NetworkChain, parseNetworkSection } from "../../src/architecture/network.ts";
 import { parseSpec } from "../../src/architecture/spec.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { chain2Energy } from "../../src/graph/chain2.ts";
 import { Model } from "../../src/tagger/model.ts";
 import { trainTagger } from "../../src/tagger/train.ts";
-import { finiteDifferenceError, networkObjective, totalLoss } from "../fixtures/network-fd.ts";
+import {
+  finiteDifferenceError,
+  networkObjective,
+  tinyNetwork,
+  totalLoss,
+} from "../fixtures/network-fd.ts";
 
 /**
  * A network under the second-order chain and under the skip-chain (issue 15:
@@ -67,25 +66,8 @@ function setup(structure: Structure, hybrid: boolean) {
   const sentences = SENTS.map((ws) => ({
     tokens: ws.map((w) => [w, TAGS[rng.int(TAGS.length)]!]),
   }));
-  const fx = new FeatureExtractor(spec);
-  const b = new TrainingSetBuilder(fx);
-  for (const s of sentences) b.add(s);
-  const set = b.finish();
-  const settings = parseNetworkSection((spec.source as { network: unknown }).network);
-  const arch = NetworkChain.build(
-    spec,
-    settings,
-    set.labels.size,
-    sentences,
-    fx.numAttributes,
-    null,
-  );
-  for (let i = 0; i < set.instances.length; i++) arch.bind(set.instances[i]!, sentences[i]!.tokens);
-  const W = arch.init(5);
-  for (let k = 0; k < arch.linear.K; k++) W[k] = rng.normal() * 0.5;
-  for (let k = arch.b1Off; k < arch.b1Off + arch.H; k++) W[k] = rng.normal() * 0.3;
-  for (let k = arch.b2Off; k < arch.K; k++) W[k] = rng.normal() * 0.3;
-  return { arch, W, instances: set.instances as Instance[] };
+  const { arch, W, instances } = tinyNetwork(spec, sentences, rng);
+  return { arch, W, instances };
 }
 
 /** Worst relative error of the gradient against central differences (linear tail, dense block, samples). */

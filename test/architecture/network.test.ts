@@ -1,20 +1,17 @@
 import { describe, expect, it } from "vitest";
-import {
-  FeatureExtractor,
-  type Instance,
-  TrainingSetBuilder,
-} from "../../src/architecture/features.ts";
-import {
-  NetworkChain as Net,
-  type NetworkChain,
-  parseNetworkSection,
-} from "../../src/architecture/network.ts";
+import type { Instance } from "../../src/architecture/features.ts";
+import { NetworkChain as Net, type NetworkChain } from "../../src/architecture/network.ts";
 import { parseSpec } from "../../src/architecture/spec.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { chainEnergy } from "../../src/graph/chain.ts";
 import { viterbiBackend, viterbiInto } from "../../src/inference/viterbi.ts";
 import { dropAttributes, trainDeep } from "../../src/optimize/adam.ts";
-import { finiteDifferenceError, networkObjective, totalLoss } from "../fixtures/network-fd.ts";
+import {
+  finiteDifferenceError,
+  networkObjective,
+  tinyNetwork,
+  totalLoss,
+} from "../fixtures/network-fd.ts";
 
 /**
  * Gradient checks of the composed structure energy — a window network under
@@ -73,19 +70,9 @@ function setup(hybrid: boolean, activation: "tanh" | "hardtanh" = "tanh", chars 
   const sentences = SENTS.map((ws) => ({
     tokens: ws.map((w) => [w, TAGS[rng.int(TAGS.length)]!]),
   }));
-  const fx = new FeatureExtractor(spec);
-  const b = new TrainingSetBuilder(fx);
-  for (const s of sentences) b.add(s);
-  const set = b.finish();
-  const settings = parseNetworkSection((spec.source as { network: unknown }).network);
-  const arch = Net.build(spec, settings, set.labels.size, sentences, fx.numAttributes, null);
-  for (let i = 0; i < set.instances.length; i++) arch.bind(set.instances[i]!, sentences[i]!.tokens);
-  const W = arch.init(5);
   // a non-trivial linear part and biases
-  for (let k = 0; k < arch.linear.K; k++) W[k] = rng.normal() * 0.5;
-  for (let k = arch.b1Off; k < arch.b1Off + arch.H; k++) W[k] = rng.normal() * 0.3;
-  for (let k = arch.b2Off; k < arch.K; k++) W[k] = rng.normal() * 0.3;
-  return { arch, W, instances: set.instances, L: set.labels.size };
+  const { arch, W, instances, L } = tinyNetwork(spec, sentences, rng);
+  return { arch, W, instances, L };
 }
 
 /** Labels Viterbi gets wrong on the instances under W. */
