@@ -274,14 +274,12 @@ interface Row {
 }
 const rows: Row[] = [];
 
-for (const alg of ["ap", "pa", "lbfgs", "lbfgs2"]) {
-  if (!only.has(alg)) continue;
-  const reps = Number(alg.startsWith("lbfgs") ? a["lbfgs-repeat"] : a.repeat);
-  const row: Row = {
-    what: `train ${alg}`,
+/** A row with no measurement yet. */
+function emptyRow(what: string): Row {
+  return {
+    what,
     nadir: [],
     peer: [],
-    peerProcess: [],
     nadirRss: [],
     peerRss: [],
     before: [],
@@ -289,6 +287,12 @@ for (const alg of ["ap", "pa", "lbfgs", "lbfgs2"]) {
     cli: [],
     cliRss: [],
   };
+}
+
+for (const alg of ["ap", "pa", "lbfgs", "lbfgs2"]) {
+  if (!only.has(alg)) continue;
+  const reps = Number(alg.startsWith("lbfgs") ? a["lbfgs-repeat"] : a.repeat);
+  const row: Row = { ...emptyRow(`train ${alg}`), peerProcess: [] };
   for (let i = 0; i < reps; i++) {
     const order =
       i % 2 === 0 ? ["nadir", "before", "peer", "cli"] : ["cli", "peer", "before", "nadir"];
@@ -332,17 +336,7 @@ if (only.has("tag")) {
   if (!existsSync(join(a.out, `nadir-${alg}.nadir`))) nadirTrain(alg);
   if (!existsSync(join(a.out, `crfsuite-${alg}.crfsuite`))) crfTrain(alg);
   if (before && !existsSync(join(a.out, `before-${alg}.nadir`))) nadirTrain(alg, before, "before");
-  const row: Row = {
-    what: `tag (${alg} model)`,
-    nadir: [],
-    peer: [],
-    nadirRss: [],
-    peerRss: [],
-    before: [],
-    beforeRss: [],
-    cli: [],
-    cliRss: [],
-  };
+  const row = emptyRow(`tag (${alg} model)`);
   if (cli && !existsSync(join(a.out, `cli-${alg}.crfsuite`))) cliTrain(alg);
   for (let i = 0; i < Number(a.repeat) + 2; i++) {
     const order =
@@ -381,17 +375,7 @@ if (only.has("tag")) {
 function tagFloor(alg: string): Row {
   const empty = join(a.out, "empty.txt");
   writeFileSync(empty, "");
-  const row: Row = {
-    what: `tag-floor (${alg} model; an empty file: start-up + model load only)`,
-    nadir: [],
-    peer: [],
-    nadirRss: [],
-    peerRss: [],
-    before: [],
-    beforeRss: [],
-    cli: [],
-    cliRss: [],
-  };
+  const row = emptyRow(`tag-floor (${alg} model; an empty file: start-up + model load only)`);
   const sink = join(a.out, "empty.pred");
   for (let i = 0; i < Number(a.repeat) + 2; i++) {
     for (const who of i % 2 === 0 ? ["nadir", "peer", "cli"] : ["cli", "peer", "nadir"]) {
