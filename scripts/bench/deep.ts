@@ -29,7 +29,7 @@ import { basename, join } from "node:path";
 import { readCorpus } from "../../src/architecture/corpus.ts";
 import {
   bindLookups,
-  fitAmbiguity,
+  fitTrainingTables,
   jackknifed,
   setFold,
   withOwnTables,
@@ -253,7 +253,7 @@ try {
     spec = withOwnTables(withTemplates(spec, args["extra-templates"]));
     // the spec's table columns: lookup files read, ambiguity classes counted (jackknifed on train)
     bindLookups(spec);
-    fitAmbiguity(spec, dtrain);
+    fitTrainingTables(spec, dtrain);
     if (!net) throw new NadirError("E_SPEC", `${spec.name}: no network section`);
     if (args.hidden) net.hidden = Number(args.hidden);
     if (args.window) net.window = Number(args.window);

@@ -202,7 +202,7 @@ export function labelWords(
  * (empty sentences are skipped, as the training set skips them): sentence i
  * belongs to fold i mod k.
  */
-export function fitAmbiguity(
+export function fitTrainingTables(
   spec: GraphSpec,
   sentences: readonly { tokens: readonly (readonly string[])[] }[],
 ): void {

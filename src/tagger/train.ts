@@ -1,6 +1,6 @@
 import {
   bindLookups,
-  fitAmbiguity,
+  fitTrainingTables,
   needsTrainingTables,
   withOwnTables,
 } from "../architecture/derived-tables.ts";
@@ -149,7 +149,7 @@ function trainPrepared(
   const { spec, options, t0, fx } = p;
   if (p.pending) {
     // ambiguity tables from the whole training set, then the sentences extracted (jackknifed)
-    fitAmbiguity(spec, p.pending);
+    fitTrainingTables(spec, p.pending);
     for (const s of p.pending) {
       p.builder.add(s);
       if (p.kept && s.tokens.length > 0) p.kept.push(s);

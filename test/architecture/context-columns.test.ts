@@ -15,7 +15,7 @@ import type { WordsTable } from "../../src/architecture/columns.ts";
 import { dictionaryMatches, ngrams } from "../../src/architecture/columns.ts";
 import {
   columnReader,
-  fitAmbiguity,
+  fitTrainingTables,
   labelWords,
   restoreTables,
   setFold,
@@ -115,7 +115,7 @@ describe("the words dictionary, jackknifed", () => {
 
   it("training sentence i sees the words of the other folds only; dev the whole set", () => {
     const spec = specWith({ d: "words(c, 2, 4)", d1: "field(d, 1)" }, ["d[0]", "d1[0]"]);
-    fitAmbiguity(spec, sents);
+    fitTrainingTables(spec, sents);
     const t = spec.derived[0]!.table as WordsTable;
     expect([...t.full!]).toEqual([
       ["中國", 2],
@@ -151,7 +151,7 @@ describe("the words dictionary, jackknifed", () => {
 
   it("the model header keeps the whole dictionary; a damaged one is refused", () => {
     const spec = specWith({ d: "words(c, 2, 4)" }, ["d[0]"]);
-    fitAmbiguity(spec, sents);
+    fitTrainingTables(spec, sents);
     const st = tablesState(spec)!;
     expect(st.words).toEqual({ d: "中國\t2\n中國人\t1" });
     const again = specWith({ d: "words(c, 2, 4)" }, ["d[0]"]);

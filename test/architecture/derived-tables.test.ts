@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { AmbiguityTable, LookupTable } from "../../src/architecture/columns.ts";
-import { fitAmbiguity, setFold } from "../../src/architecture/derived-tables.ts";
+import { fitTrainingTables, setFold } from "../../src/architecture/derived-tables.ts";
 import { FeatureExtractor, TrainingSetBuilder } from "../../src/architecture/features.ts";
 import { parseSpec } from "../../src/architecture/spec.ts";
 
@@ -90,7 +90,7 @@ const sents = [
 describe("ambiguity classes: jackknifed on the training set", () => {
   it("a training sentence's classes are counted without its own fold; the full table has every sentence", () => {
     const spec = specWith({ ac: "ambiguity(w, 2)" }, ["ac[0]"]);
-    fitAmbiguity(spec, [{ tokens: [] }, ...sents]); // empty sentences belong to no fold
+    fitTrainingTables(spec, [{ tokens: [] }, ...sents]); // empty sentences belong to no fold
     const ac = spec.derived[0]!.fn;
     // full: dog N×3 V×2, cat N×3
     expect([ac("dog"), ac("cat"), ac("emu")]).toEqual(["N|V", "N", "?"]);
@@ -109,13 +109,13 @@ describe("ambiguity classes: jackknifed on the training set", () => {
     const many = Array.from({ length: 40 }, (_, i) => ({
       tokens: [["a", i === 0 ? "X" : "Y"]],
     }));
-    fitAmbiguity(spec, many);
+    fitTrainingTables(spec, many);
     expect(spec.derived[0]!.fn("a")).toBe("Y");
   });
 
   it("the training set's attributes follow the folds, dev and tagging read the full table", () => {
     const spec = specWith({ ac: "ambiguity(w, 2)" }, ["ac[0]"]);
-    fitAmbiguity(spec, sents);
+    fitTrainingTables(spec, sents);
     const fx = new FeatureExtractor(spec);
     const b = new TrainingSetBuilder(fx);
     for (const s of sents) b.add({ tokens: s.tokens.map((t) => [...t]) });
