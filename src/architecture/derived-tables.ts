@@ -3,6 +3,7 @@ import { gunzip, isGzip } from "../core/gzip.ts";
 import { readFileBytes } from "../core/host.ts";
 import { specFile } from "../core/shipped.ts";
 import type { AmbiguityTable, DerivedFn, LookupTable, WordsTable } from "./columns.ts";
+import { beginsWord } from "./labels.ts";
 import { type GraphSpec, parseSpec } from "./spec.ts";
 
 /**
@@ -170,9 +171,9 @@ function classes(counts: Map<string, Map<string, number>>): Map<string, string> 
 }
 
 /**
- * The words a sentence's labels delimit, as the joined values of `read`: a
- * word starts at t = 0, at a label B or S, and after a label E or S (B/M/E/S;
- * with B/I, at every B — the same rule).
+ * The words a sentence's labels delimit, as the joined values of `read`;
+ * a word begins where {@link beginsWord} says, as in word segmentation's
+ * scorer.
  */
 export function labelWords(
   tokens: readonly (readonly string[])[],
@@ -181,11 +182,11 @@ export function labelWords(
 ): string[] {
   const out: string[] = [];
   let w = "";
-  let prev = "";
+  let prev: string | null = null;
   for (let t = 0; t < tokens.length; t++) {
     const tok = tokens[t]!;
     const l = labelAt(tok, label);
-    if (t > 0 && (l === "B" || l === "S" || prev === "E" || prev === "S")) {
+    if (t > 0 && beginsWord(prev, l)) {
       out.push(w);
       w = "";
     }

@@ -28,6 +28,18 @@ export function transitionAllowed(encoding: Encoding, a: string | null, b: strin
   }
 }
 
+/**
+ * Does a word begin at a character labeled `label` after one labeled `prev`
+ * (`prev` null: the first character)? B/M/E/S: at the first character, at a
+ * B or S, and after an E or S — so that any label sequence, even an
+ * ill-formed one, is a segmentation; B/I (binary): at the first character and
+ * at every B, the same rule. Word segmentation's scorer and the word
+ * dictionary of the derived columns both read words this way.
+ */
+export function beginsWord(prev: string | null, label: string): boolean {
+  return prev === null || label === "B" || label === "S" || prev === "E" || prev === "S";
+}
+
 /** May a sequence end with this label? (BIOES: not inside an open chunk.) */
 export function endAllowed(encoding: Encoding, label: string): boolean {
   if (encoding !== "bioes") return true;

@@ -1,3 +1,4 @@
+import { beginsWord } from "../architecture/labels.ts";
 import { NadirError } from "../core/errors.ts";
 
 /**
@@ -65,12 +66,8 @@ export function labelSpans(labels: readonly string[], scheme: CwsScheme): number
   const starts: number[] = [];
   for (let t = 0; t < T; t++) {
     const l = labels[t]!;
-    let start = t === 0;
-    if (scheme === "binary") start ||= l === "B";
-    else {
-      const prev = t > 0 ? labels[t - 1]! : "";
-      start ||= l === "B" || l === "S" || prev === "E" || prev === "S";
-    }
+    const start =
+      scheme === "binary" ? t === 0 || l === "B" : beginsWord(t > 0 ? labels[t - 1]! : null, l);
     if (start) starts.push(t);
   }
   const out: number[] = [];
