@@ -14,6 +14,8 @@
  *     [--attr-dropout P (sparse attribute dropout) --chars F --char-dim D --char-width W (character module)]
  *     [--net-fields col:dim,… (more network fields) --extra-templates "a[0],b[-1]|b[0]"]
  *     [--average-net all|epoch|none (the network's share of the averaging) --ensemble N (N seeds in one model)]
+ *     [--refit 1 --epochs N --linear-epochs M (chunk: after a selection run on the split, train on all of
+ *      train.txt for the epochs it chose, no dev, and score test)]
  *
  * Everything else comes from the spec, as `nadir train --graph` reads it:
  * its lookup columns (cluster ids of the learned word vectors, Turian et al.
@@ -99,6 +101,8 @@ const args = benchArgs({
   aux: "",
   "char-dim": "15",
   "char-width": "3",
+  refit: "0",
+  "linear-epochs": "",
 });
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -195,7 +199,15 @@ try {
     throw new NadirError("E_ARG", `--task: expected pos, chunk, ner or cws, got ${args.task}`);
   let train = await readSplit(task.train);
   let dev: SentenceLike[];
-  if (task.dev === null) {
+  const refit = args.refit === "1";
+  if (refit && (task.dev !== null || !args.epochs || args.test === "0"))
+    throw new NadirError(
+      "E_ARG",
+      "--refit 1: for a task whose dev is carved from train (chunk), with --epochs (and --linear-epochs) chosen by a selection run, and --test 1",
+    );
+  if (refit) {
+    dev = []; // all of train: the epoch counts come from the selection run on the split
+  } else if (task.dev === null) {
     const cut = Math.floor(train.length * 0.9);
     dev = train.slice(cut);
     train = train.slice(0, cut);
@@ -220,8 +232,10 @@ try {
     const r = trainTagger({
       spec: lspec,
       train,
-      dev,
-      options: task.linearOptions,
+      dev: refit ? undefined : dev,
+      options: args["linear-epochs"]
+        ? { ...task.linearOptions, epochs: Number(args["linear-epochs"]) }
+        : task.linearOptions,
       onEpoch: (e) =>
         log(`linear epoch ${e.epoch}: dev ${e.dev?.toFixed(2)} (${e.seconds.toFixed(1)} s)`),
     });
@@ -375,7 +389,7 @@ try {
         set.instances,
         { ...topt, seed: Number(topt.seed ?? args.seed) + m },
         { backend: viterbiBackend, constraintsFor: () => undefined },
-        { score: (W) => taskScore(spec, devGold, decodeWith(arch, devX, W)) },
+        refit ? undefined : { score: (W) => taskScore(spec, devGold, decodeWith(arch, devX, W)) },
         (e) =>
           log(
             `deep epoch ${e.epoch}: loss ${e.loss.toFixed(1)}, dev ${e.dev?.toFixed(2)} (${e.seconds.toFixed(1)} s, rss ${rssMb()} MB)`,
